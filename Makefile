@@ -1,0 +1,59 @@
+# livingspec: `make spec` builds the living documentation, `make test` runs every gate.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: spec test lint types pytest behave report bench system clean
+
+spec: $(STAMP) node_modules/.installed
+	@echo "== behave: every feature on the embedded target"
+	@rm -rf reports/allure-results; status=0; $(BIN)/behave $(BEHAVE_ARGS) || status=$$?; \
+	echo "== allure: building the report"; \
+	npx --no-install allure generate reports/allure-results >/dev/null || exit $$?; \
+	echo "Report: $(CURDIR)/reports/allure-report/index.html"; exit $$status
+
+test: system $(STAMP) node_modules/.installed
+	@$(MAKE) --no-print-directory lint types spec pytest
+
+lint: $(STAMP)
+	@echo "== ruff"
+	@$(BIN)/ruff check src steps tests benchmarks environment.py
+
+types: $(STAMP)
+	@echo "== mypy src/"
+	@$(BIN)/mypy
+
+pytest: $(STAMP)
+	@echo "== pytest: unit, property, features through pytest-bdd, report in Chromium"
+	@$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@for script in benchmarks/*.py; do case $$script in */_*) continue;; esac; \
+	echo "== $$script"; $(BIN)/python $$script || exit $$?; done
+
+# Debian packages for the browser test and the real targets; installed only when root.
+system:
+	@missing=$$(grep -v '^#' system-packages.txt | while read -r pkg; do \
+		[ -n "$$pkg" ] && ! dpkg -s "$$pkg" >/dev/null 2>&1 && echo "$$pkg"; done; true); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then echo "== apt-get install $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "== not root: missing Debian packages ($$missing); their tests will skip"; fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	@echo "== python environment in $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@echo "== node packages (Allure 3)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+clean:
+	rm -rf reports/allure-results reports/allure-results-pytest reports/allure-report reports/benchmarks

@@ -1,0 +1,87 @@
+"""Parse types shared by both runners: registered with behave here, handed to pytest-bdd by the bridge.
+
+Use them in step patterns as ``{name:Type}``; patterns use named fields only, so pytest-bdd can
+pass each value to the step by name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import parse
+
+F = TypeVar("F", bound=Callable[[str], Any])
+
+
+def _pattern(regex: str) -> Callable[[F], F]:
+    """parse.with_pattern, typed: gives the converter the regex its text must match."""
+    decorate: Callable[[F], F] = parse.with_pattern(regex)
+    return decorate
+
+_INT = r"[+-]?\d+"
+_NUM = r"[+-]?\d+(?:\.\d+)?"
+_MONEY = r"[+-]?\$\d+(?:\.\d+)?"
+_SEP = r"\s*,\s*"
+
+
+def _list_of(item: str) -> str:
+    return rf"{item}(?:{_SEP}{item})*"
+
+
+@_pattern(_list_of(_INT))
+def parse_ints(text: str) -> list[int]:
+    """``10050, +25, -15`` -> [10050, 25, -15]"""
+    return [int(part) for part in re.split(_SEP, text.strip())]
+
+
+@_pattern(_list_of(_NUM))
+def parse_numbers(text: str) -> list[Decimal]:
+    """``100.50, 100.75`` -> exact decimals (never binary floats)."""
+    return [Decimal(part) for part in re.split(_SEP, text.strip())]
+
+
+@_pattern(_list_of(_MONEY))
+def parse_amounts(text: str) -> list[Decimal]:
+    """``$100.50, -$0.15`` or ``+$0.25`` -> exact decimals."""
+    return [Decimal(part.replace("$", "")) for part in re.split(_SEP, text.strip())]
+
+
+@_pattern(_NUM)
+def parse_decimal(text: str) -> Decimal:
+    """``0.15`` -> Decimal('0.15')"""
+    return Decimal(text)
+
+
+@_pattern(r"[^,\s][^,]*(?:,\s*[^,\s][^,]*)*")
+def parse_words(text: str) -> list[str]:
+    """``apples, pears, plums`` -> ['apples', 'pears', 'plums']"""
+    return [part.strip() for part in text.split(",")]
+
+
+@_pattern(r"yes|no|true|false")
+def parse_bool(text: str) -> bool:
+    """``yes``/``true`` -> True, ``no``/``false`` -> False."""
+    return text in ("yes", "true")
+
+
+#: Every custom type, by the name used in step patterns.
+TYPES: dict[str, Callable[[str], Any]] = {
+    "Ints": parse_ints,
+    "Numbers": parse_numbers,
+    "Amounts": parse_amounts,
+    "Decimal": parse_decimal,
+    "Words": parse_words,
+    "Bool": parse_bool,
+}
+
+
+def register_with_behave() -> None:
+    """Register TYPES with behave's parse matcher (idempotent)."""
+    from behave.matchers import ParseMatcher
+
+    missing = {name: conv for name, conv in TYPES.items() if name not in ParseMatcher.TYPE_REGISTRY}
+    if missing:
+        ParseMatcher.TYPE_REGISTRY.register_type(**missing)

@@ -1,0 +1,63 @@
+"""Delta encoding: store the first value, then only the change from each value to the next.
+
+Seed, day 1. Differences of slowly changing data are small numbers, which take fewer bits; the
+sequence is rebuilt exactly by adding the deltas back up. The packed form is Apache Parquet's
+DELTA_BINARY_PACKED encoding; exact decimals go through a fixed-point scale.
+"""
+
+from livingspec.delta.codec import (
+    as_int64,
+    delta_decode,
+    delta_encode,
+    delta_of_delta_decode,
+    delta_of_delta_encode,
+    unzigzag,
+    zigzag,
+)
+from livingspec.delta.errors import (
+    CorruptDataError,
+    DeltaError,
+    InexactScaleError,
+    MissingScaleError,
+    TruncatedDataError,
+    UnsupportedDtypeError,
+    ValueCountError,
+)
+from livingspec.delta.fixedpoint import from_fixed_point, to_fixed_point
+from livingspec.delta.packed import (
+    BLOCK_SIZE,
+    MINIBLOCKS,
+    Layout,
+    inspect,
+    pack,
+    pack_delta_of_delta,
+    unpack,
+    unpack_delta_of_delta,
+)
+
+__all__ = [
+    "BLOCK_SIZE",
+    "MINIBLOCKS",
+    "CorruptDataError",
+    "DeltaError",
+    "InexactScaleError",
+    "Layout",
+    "MissingScaleError",
+    "TruncatedDataError",
+    "UnsupportedDtypeError",
+    "ValueCountError",
+    "as_int64",
+    "delta_decode",
+    "delta_encode",
+    "delta_of_delta_decode",
+    "delta_of_delta_encode",
+    "from_fixed_point",
+    "inspect",
+    "pack",
+    "pack_delta_of_delta",
+    "to_fixed_point",
+    "unpack",
+    "unpack_delta_of_delta",
+    "unzigzag",
+    "zigzag",
+]

@@ -1,0 +1,12 @@
+"""Every feature file, run by pytest-bdd from the same step modules that behave uses."""
+
+from pathlib import Path
+
+from pytest_bdd import scenarios
+
+from livingspec.bdd.bridge import install_steps
+
+ROOT = Path(__file__).resolve().parents[1]
+
+install_steps(ROOT / "steps")
+scenarios(str(ROOT / "features"))
