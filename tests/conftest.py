@@ -14,9 +14,7 @@ from livingspec.bdd.targets import DEFAULT_TARGET, KNOWN_TARGETS, skip_reason
 
 # Hypothesis: a quick profile for local runs, a thorough one for CI (CI=true selects it).
 settings.register_profile("quick", max_examples=60, deadline=None)
-settings.register_profile(
-    "thorough", max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("thorough", max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "thorough" if os.environ.get("CI") else "quick"))
 
 

@@ -38,7 +38,26 @@ def target_of(context: Any) -> str:
 
 def skip_reason(tags: Iterable[str], target: str) -> str | None:
     """Why a scenario with these tags does not run on ``target``, or None when it does."""
-    wanted = {tag[len(TAG_PREFIX):] for tag in tags if tag.startswith(TAG_PREFIX)}
+    wanted = {tag[len(TAG_PREFIX) :] for tag in tags if tag.startswith(TAG_PREFIX)}
     if wanted and target not in wanted:
         return f"runs only on target(s) {', '.join(sorted(wanted))}; selected target is {target}"
     return None
+
+
+class TargetUnavailableError(RuntimeError):
+    """A real target cannot run here (its binary is missing); the scenario is skipped with this reason."""
+
+
+def skip_scenario(context: Any, reason: str) -> None:
+    """Skip the running scenario with ``reason`` under either runner, from inside a step.
+
+    Under pytest this raises pytest's Skipped; under behave it marks the scenario skipped and
+    returns, so write ``skip_scenario(context, reason); return`` in a step.
+    """
+    from livingspec.bdd.context import SpecContext
+
+    if isinstance(context, SpecContext):
+        import pytest
+
+        pytest.skip(reason)
+    context.scenario.skip(reason)

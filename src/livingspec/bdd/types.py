@@ -21,6 +21,7 @@ def _pattern(regex: str) -> Callable[[F], F]:
     decorate: Callable[[F], F] = parse.with_pattern(regex)
     return decorate
 
+
 _INT = r"[+-]?\d+"
 _NUM = r"[+-]?\d+(?:\.\d+)?"
 _MONEY = r"[+-]?\$\d+(?:\.\d+)?"
@@ -76,6 +77,18 @@ TYPES: dict[str, Callable[[str], Any]] = {
     "Words": parse_words,
     "Bool": parse_bool,
 }
+
+
+def register(**converters: Callable[[str], Any]) -> None:
+    """Add concept-specific parse types (call at the top of a step module, before its steps).
+
+    They join TYPES, which the pytest-bdd bridge passes to every pattern, and behave's registry.
+    """
+    clash = {name for name, conv in converters.items() if name in TYPES and TYPES[name] is not conv}
+    if clash:
+        raise ValueError(f"parse type(s) already registered with another converter: {', '.join(sorted(clash))}")
+    TYPES.update(converters)
+    register_with_behave()
 
 
 def register_with_behave() -> None:

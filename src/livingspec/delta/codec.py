@@ -32,8 +32,7 @@ def as_int64(values: Any) -> Int64Array:
         items = list(values)
         if any(isinstance(v, float) for v in items):
             raise MissingScaleError(
-                "floating-point values need a fixed-point scale (for cents: scale=2); "
-                "binary floats make inexact deltas"
+                "floating-point values need a fixed-point scale (for cents: scale=2); binary floats make inexact deltas"
             )
         if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
             bad = next(v for v in items if not isinstance(v, (int, np.integer)) or isinstance(v, bool))

@@ -26,9 +26,7 @@ class TruncatedDataError(DeltaError):
 
     def __init__(self, what: str, offset: int, needed: int, available: int) -> None:
         self.what, self.offset, self.needed, self.available = what, offset, needed, available
-        super().__init__(
-            f"truncated packed data: {what} at byte {offset} needs {needed} byte(s), {available} remain"
-        )
+        super().__init__(f"truncated packed data: {what} at byte {offset} needs {needed} byte(s), {available} remain")
 
 
 class CorruptDataError(DeltaError):

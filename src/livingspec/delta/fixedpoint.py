@@ -37,9 +37,7 @@ def to_fixed_point(values: Iterable[Decimal | str | int | float], scale: int) ->
             raise UnsupportedDtypeError(f"value {index} is not finite: {value!r}")
         scaled = exact * unit
         if scaled != scaled.to_integral_value():
-            raise InexactScaleError(
-                f"value {index} ({exact}) has more than {scale} decimal place(s); raise the scale"
-            )
+            raise InexactScaleError(f"value {index} ({exact}) has more than {scale} decimal place(s); raise the scale")
         integer = int(scaled)
         if not _INT64_MIN <= integer <= _INT64_MAX:
             raise UnsupportedDtypeError(f"value {index} ({exact}) at scale {scale} does not fit int64")

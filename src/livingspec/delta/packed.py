@@ -179,9 +179,7 @@ def pack(values: Any, block_size: int = BLOCK_SIZE, miniblocks: int = MINIBLOCKS
     array = as_int64(values)
     count = int(array.size)
     first = int(array[0]) if count else 0
-    header = (
-        _uleb128(block_size) + _uleb128(miniblocks) + _uleb128(count) + _uleb128((first << 1) ^ (first >> 63))
-    )
+    header = _uleb128(block_size) + _uleb128(miniblocks) + _uleb128(count) + _uleb128((first << 1) ^ (first >> 63))
     if count <= 1:
         return header
     deltas = count - 1
@@ -211,9 +209,7 @@ def pack(values: Any, block_size: int = BLOCK_SIZE, miniblocks: int = MINIBLOCKS
     width_start = block_start + min_lengths
     out[_ranges(width_start, miniblocks)] = widths.astype(np.uint8)
 
-    body_offsets = np.cumsum(mini_bytes.reshape(blocks, miniblocks), axis=1) - mini_bytes.reshape(
-        blocks, miniblocks
-    )
+    body_offsets = np.cumsum(mini_bytes.reshape(blocks, miniblocks), axis=1) - mini_bytes.reshape(blocks, miniblocks)
     mini_start = (width_start[:, None] + miniblocks + body_offsets).ravel()
     for chunk in range(0, widths.size, CHUNK_MINIBLOCKS):
         part = widths[chunk : chunk + CHUNK_MINIBLOCKS]
@@ -306,7 +302,7 @@ def _walk_blocks(
         body_end = width_start + miniblocks + widths.sum(axis=1) * mini_bytes
         first_bad = int(np.argmax(body_end > len(data))) if (body_end[:-1] > len(data)).any() else blocks - 1
         start = int(width_start[first_bad]) + miniblocks
-        need = (int(widths[first_bad].sum()) if first_bad < blocks - 1 else int(widths[-1, :needed].sum()))
+        need = int(widths[first_bad].sum()) if first_bad < blocks - 1 else int(widths[-1, :needed].sum())
         raise TruncatedDataError(
             f"miniblocks of block {first_bad}", start, need * mini_bytes, max(len(data) - start, 0)
         )
