@@ -2,11 +2,9 @@
 
 from pathlib import Path
 
-from pytest_bdd import scenarios
-
-from livingspec.bdd.bridge import install_steps
+from livingspec.bdd.bridge import install_scenarios, install_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 
 install_steps(ROOT / "steps")
-scenarios(str(ROOT / "features"))
+install_scenarios(ROOT / "features")

@@ -12,16 +12,20 @@ reach Allure).
 from __future__ import annotations
 
 import inspect
+import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import allure
 from behave.model import Table
-from pytest_bdd import parsers
+from pytest_bdd import parsers, scenario
 from pytest_bdd import step as bdd_step
+from pytest_bdd.feature import get_features
 
 from livingspec.bdd import evidence
+from livingspec.bdd.concepts import concept_folder
 from livingspec.bdd.types import TYPES, register_with_behave
 
 CONTEXT_FIXTURE = "spec_context"
@@ -85,5 +89,32 @@ def install_steps(steps_dir: Path) -> int:
             type_ = None if step_type == "step" else step_type
             # stacklevel=2: pytest-bdd injects the step fixture into install_steps' caller.
             bdd_step(parser, type_, stacklevel=2)(_wrapper(matcher, step_type))
+            count += 1
+    return count
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^0-9a-zA-Z]+", "_", text).strip("_").lower()
+
+
+def install_scenarios(features_dir: Path) -> int:
+    """Create one pytest test per scenario in the calling module; return the count.
+
+    Test names carry the concept folder and the feature file, ``test_<folder>__<feature>__<scenario>``,
+    so ``pytest -k delta_encoding`` selects one concept and equal scenario names never collide.
+    """
+    namespace = sys._getframe(1).f_locals
+    count = 0
+    for feature in get_features([str(features_dir)]):
+        prefix = f"test_{concept_folder(feature.filename) or 'features'}__{_slug(Path(feature.filename).stem)}"
+        for name in feature.scenarios:
+            test_name = f"{prefix}__{_slug(name)}"
+            if test_name in namespace:
+                raise ValueError(f"two scenarios named {name!r} in {feature.filename}: give each its own name")
+
+            def run() -> None:
+                """The scenario runs in pytest-bdd's wrapper."""
+
+            namespace[test_name] = scenario(feature.filename, name, features_base_dir=str(features_dir))(run)
             count += 1
     return count
