@@ -14,6 +14,7 @@ from livingspec.delta.codec import (
     unzigzag,
     zigzag,
 )
+from livingspec.delta.comparison import StoredSize, compare_storage
 from livingspec.delta.errors import (
     CorruptDataError,
     DeltaError,
@@ -31,6 +32,7 @@ from livingspec.delta.packed import (
     inspect,
     pack,
     pack_delta_of_delta,
+    uleb128,
     unpack,
     unpack_delta_of_delta,
 )
@@ -43,10 +45,12 @@ __all__ = [
     "InexactScaleError",
     "Layout",
     "MissingScaleError",
+    "StoredSize",
     "TruncatedDataError",
     "UnsupportedDtypeError",
     "ValueCountError",
     "as_int64",
+    "compare_storage",
     "delta_decode",
     "delta_encode",
     "delta_of_delta_decode",
@@ -56,6 +60,7 @@ __all__ = [
     "pack",
     "pack_delta_of_delta",
     "to_fixed_point",
+    "uleb128",
     "unpack",
     "unpack_delta_of_delta",
     "unzigzag",

@@ -46,6 +46,7 @@ class Layout:
     min_deltas: list[int]
     bit_widths: list[list[int]]
     size: int
+    header_size: int
 
     @property
     def values_per_miniblock(self) -> int:
@@ -66,7 +67,8 @@ def bit_length(values: U64) -> npt.NDArray[np.int64]:
     return width + (x > 0)
 
 
-def _uleb128(value: int) -> bytes:
+def uleb128(value: int) -> bytes:
+    """ULEB128 varint of a non-negative integer: 7 bits a byte, least significant first."""
     out = bytearray()
     while True:
         byte = value & 0x7F
@@ -179,7 +181,7 @@ def pack(values: Any, block_size: int = BLOCK_SIZE, miniblocks: int = MINIBLOCKS
     array = as_int64(values)
     count = int(array.size)
     first = int(array[0]) if count else 0
-    header = _uleb128(block_size) + _uleb128(miniblocks) + _uleb128(count) + _uleb128((first << 1) ^ (first >> 63))
+    header = uleb128(block_size) + uleb128(miniblocks) + uleb128(count) + uleb128((first << 1) ^ (first >> 63))
     if count <= 1:
         return header
     deltas = count - 1
@@ -282,6 +284,9 @@ def _walk_blocks(
             starts[index] = pos
             pos += miniblocks + sum(data[pos : pos + miniblocks]) * mini_bytes
     except IndexError:
+        # Ran out of bytes: a bit width over 64 in an earlier block may be the real cause.
+        walked = np.array(starts[:index], dtype=np.int64)
+        _check_widths(_widths(data, walked[walked + miniblocks <= len(data)], miniblocks))
         raise TruncatedDataError(f"min delta of block {index}", pos, 1, 0) from None
     width_start = np.array(starts, dtype=np.int64)
     if blocks and int(width_start[-1]) + miniblocks > len(data):
@@ -290,13 +295,13 @@ def _walk_blocks(
         )
     if mins and max(mins) >= 1 << 64:
         raise CorruptDataError("a block's min delta does not fit in 64 bits")
-    widths = _widths(data, width_start, miniblocks)
-    bad = np.flatnonzero((widths > 64).any(axis=1))
-    if bad.size:
-        raise CorruptDataError(f"block {bad[0]} has a miniblock bit width over 64: {widths[bad[0]].tolist()}")
-    # The last block's unneeded miniblocks have no body, whatever width they claim.
+    # The last block's unneeded miniblocks have no body, whatever width they claim (readers must
+    # accept any value there), so only the needed widths are checked.
     remaining = deltas - (blocks - 1) * block_size
     needed = -(-remaining // per_mini)
+    widths = _widths(data, width_start, miniblocks)
+    widths[-1, needed:] = 0
+    _check_widths(widths)
     end = int(width_start[-1]) + miniblocks + int(widths[-1, :needed].sum()) * mini_bytes
     if end > len(data):
         body_end = width_start + miniblocks + widths.sum(axis=1) * mini_bytes
@@ -307,6 +312,13 @@ def _walk_blocks(
             f"miniblocks of block {first_bad}", start, need * mini_bytes, max(len(data) - start, 0)
         )
     return mins, width_start, end
+
+
+def _check_widths(widths: npt.NDArray[np.int64]) -> None:
+    """CorruptDataError if any block claims a miniblock bit width over 64."""
+    bad = np.flatnonzero((widths > 64).any(axis=1))
+    if bad.size:
+        raise CorruptDataError(f"block {bad[0]} has a miniblock bit width over 64: {widths[bad[0]].tolist()}")
 
 
 def _widths(data: bytes, width_start: npt.NDArray[np.int64], miniblocks: int) -> npt.NDArray[np.int64]:
@@ -320,7 +332,7 @@ def inspect(data: bytes) -> Layout:
     block_size, miniblocks, count, first, pos = _read_header(data)
     deltas = max(count - 1, 0)
     if not deltas:
-        return Layout(block_size, miniblocks, count, first, [], [], pos)
+        return Layout(block_size, miniblocks, count, first, [], [], pos, pos)
     mins, width_start, end = _walk_blocks(data, pos, block_size, miniblocks, deltas)
     return Layout(
         block_size=block_size,
@@ -330,6 +342,7 @@ def inspect(data: bytes) -> Layout:
         min_deltas=[_unzigzag_int(m) for m in mins],
         bit_widths=_widths(data, width_start, miniblocks).tolist(),
         size=end,
+        header_size=pos,
     )
 
 

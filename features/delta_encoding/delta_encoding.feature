@@ -1,0 +1,92 @@
+Feature: Delta encoding
+  Delta encoding stores the first value of a sequence as it is, then only the difference
+  (the delta) from each value to the next. Data that changes gradually (prices, sensor
+  readings, timestamps) has small deltas, and small numbers need fewer bits to store or
+  send. Decoding starts from the first value and adds the deltas back, one after another.
+
+  Key properties (seed, day 1):
+  - Reversible: the original sequence is rebuilt exactly, bit for bit.
+  - Space efficient: differences are usually smaller than the values themselves.
+  - Pattern exploitation: works best on sequential or time-series data.
+  - Simple: the first value plus a sequence of changes.
+
+  Here the deltas are computed on 64-bit integers in two's-complement arithmetic that wraps
+  around, so every int64 sequence round-trips exactly, even where a difference overflows.
+  Money is stored in fixed point (cents), because binary floating point cannot hold 100.60
+  or 0.15 exactly. The packed form is Apache Parquet's DELTA_BINARY_PACKED encoding
+  (see "The packed form" feature).
+
+  Rule: Reversible: decoding gives back every value exactly
+
+    @seed-example
+    Scenario: The seed's stock prices, delta encoded in cents
+      Given the stock prices $100.50, $100.75, $100.60, $101.10, $100.90
+      When the prices are delta encoded in cents
+      Then the delta encoded series is 10050, +25, -15, +50, -20
+      And in dollars the delta encoded series reads $100.50, +$0.25, -$0.15, +$0.50, -$0.20
+      And delta decoding gives back the stock prices exactly
+
+    Scenario Outline: Any int64 series round-trips, overflowing deltas included
+      Given the integer series <values>
+      When the series is delta encoded
+      Then the delta encoded series is <encoded>
+      And delta decoding gives back the original series
+
+      Examples: Ordinary series
+        | values              | encoded           |
+        | 1, 2, 3, 4          | 1, +1, +1, +1     |
+        | 7                   | 7                 |
+        | 500, 400, 450, 450  | 500, -100, +50, 0 |
+
+      Examples: Deltas that overflow int64 wrap around and still decode exactly
+        | values                                    | encoded                                   |
+        | -9223372036854775808, 9223372036854775807 | -9223372036854775808, -1                  |
+        | 9223372036854775807, -9223372036854775808 | 9223372036854775807, +1                   |
+        | 0, 9223372036854775807, -9223372036854775808, 0 | 0, +9223372036854775807, +1, -9223372036854775808 |
+
+    Scenario: Binary floating-point deltas are not exact, fixed-point deltas are
+      Given the stock prices $100.50, $100.75, $100.60, $101.10, $100.90
+      When the prices are delta encoded as binary floating-point numbers
+      Then 2 of the 4 floating-point deltas differ from the exact deltas
+      And the floating-point delta from $100.75 to $100.60 is -0.15000000000000568
+      And in cents the same delta is exactly -15
+
+  Rule: Space efficient: small differences take fewer bits
+
+    Scenario Outline: A <kind> series packs into fewer bytes than its raw int64 values
+      Given a <kind> series of <count> values
+      When the series is packed
+      Then the packed form takes at most <at most> bytes per value
+      And the packed form unpacks to the same series
+
+      Examples:
+        | kind                    | count  | at most |
+        | regular timestamp       | 86400  | 0.05    |
+        | jittered timestamp      | 86400  | 0.45    |
+        | stock price random walk | 100000 | 0.85    |
+
+    Scenario: Random values have no pattern, and packing them saves nothing
+      Given a random int64 series of 1000 values
+      When the series is packed
+      Then the packed form takes at most 8.35 bytes per value
+      And the packed form unpacks to the same series
+
+    Scenario: Combined with zlib, deltas compress better than raw values
+      Given a stock price random walk series of 100000 values
+      When the series is stored raw, as deltas and packed, with and without zlib
+      Then the deltas with zlib are smaller than the raw values with zlib
+      And the packed form is smaller than the raw values with zlib
+
+  Rule: Pattern exploitation: regular data turns into runs of the same small number
+
+    Scenario: Regular timestamps become zeros under delta-of-delta encoding
+      Given a regular timestamp series of 86400 values
+      When the series is delta-of-delta encoded
+      Then every delta-of-delta after the first two values is 0
+      And the packed delta-of-delta form takes at most 0.05 bytes per value
+
+    Scenario: The deltas of the seed's prices show the trend at a glance
+      Given the stock prices $100.50, $100.75, $100.60, $101.10, $100.90
+      When the prices are delta encoded in cents
+      Then the deltas show 2 rises and 2 falls
+      And the largest move is +50 cents
