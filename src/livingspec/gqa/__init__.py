@@ -1,0 +1,88 @@
+"""Grouped-query attention: H query heads share K < H key/value heads, shrinking the KV cache H/K times.
+
+Seed, day 14. Ainslie et al., "GQA: Training Generalized Multi-Query Transformer Models from
+Multi-Head Checkpoints" (2023); Shazeer, "Fast Transformer Decoding: One Write-Head is All You
+Need" (2019). K = H is multi-head attention, K = 1 multi-query attention. A pure-numpy
+decoder-only transformer (picoGPT style) with rotary embeddings and a KV cache that rolls back,
+exact KV memory accounting, safetensors checkpoints and MHA-to-GQA conversion by mean-pooling.
+"""
+
+from livingspec.gqa.attention import (
+    KVCache,
+    LayerCache,
+    apply_rope,
+    causal_mask,
+    grouped_attention,
+    reference_attention,
+    rope_tables,
+)
+from livingspec.gqa.checkpoint import load_model, save_model
+from livingspec.gqa.config import DTYPES, GPTConfig
+from livingspec.gqa.convert import convert_params, convert_to_gqa, mean_pool_heads
+from livingspec.gqa.errors import CacheError, CheckpointError, ConfigError, GQAError, ShapeError, UnknownModelError
+from livingspec.gqa.memory import (
+    DTYPE_BYTES,
+    GB,
+    GIB,
+    NAMED_MODELS,
+    AttentionShape,
+    KVMemory,
+    decode_bytes_read,
+    dtype_bytes,
+    kv_cache_memory,
+    named_model,
+)
+from livingspec.gqa.model import (
+    Params,
+    Transformer,
+    attention_block,
+    check_params,
+    greedy_generate,
+    init_params,
+    param_shapes,
+    rms_norm,
+)
+from livingspec.gqa.quality import ConversionError, conversion_errors
+
+__all__ = [
+    "DTYPES",
+    "DTYPE_BYTES",
+    "GB",
+    "GIB",
+    "NAMED_MODELS",
+    "AttentionShape",
+    "CacheError",
+    "CheckpointError",
+    "ConfigError",
+    "ConversionError",
+    "GPTConfig",
+    "GQAError",
+    "KVCache",
+    "KVMemory",
+    "LayerCache",
+    "Params",
+    "ShapeError",
+    "Transformer",
+    "UnknownModelError",
+    "apply_rope",
+    "attention_block",
+    "causal_mask",
+    "check_params",
+    "conversion_errors",
+    "convert_params",
+    "convert_to_gqa",
+    "decode_bytes_read",
+    "dtype_bytes",
+    "greedy_generate",
+    "grouped_attention",
+    "init_params",
+    "kv_cache_memory",
+    "load_model",
+    "mean_pool_heads",
+    "named_model",
+    "param_shapes",
+    "reference_attention",
+    "rms_norm",
+    "rope_tables",
+    "save_model",
+]
