@@ -1,0 +1,76 @@
+"""Nondeterministic finite automata: checked 5-tuples, built from regular expressions, simulated in linear time.
+
+Seed, day 7. An NFA (Q, Sigma, delta, q0, F) may have several transitions on one symbol and
+epsilon moves, so it is in a set of states at once and accepts if any path accepts. Every NFA
+has an equivalent DFA (Rabin and Scott 1959, the subset construction), which Hopcroft's
+algorithm minimises. Regular expressions become NFAs by Thompson's construction (1968);
+matching them by stepping the set of states, or a DFA built lazily from it, takes time linear in
+the text, unlike backtracking (Russ Cox, "Regular Expression Matching Can Be Simple And Fast").
+"""
+
+from livingspec.nfa.automaton import (
+    DFA,
+    EPSILON,
+    NFA,
+    Anchor,
+    Equivalence,
+    Subsets,
+    Trace,
+    TraceRow,
+    equivalent,
+    minimize,
+    sorted_states,
+    subset_construction,
+)
+from livingspec.nfa.errors import (
+    AcceptStateError,
+    InvalidAutomatonError,
+    NFAError,
+    NondeterministicDFAError,
+    PatternTooLargeError,
+    RegexSyntaxError,
+    StartStateError,
+    UndeclaredStateError,
+    UnknownSymbolError,
+)
+from livingspec.nfa.lazy import LazyDFA, LazyStats
+from livingspec.nfa.regex import CharSet, parse
+from livingspec.nfa.render import compress_symbols, to_dot, to_svg
+from livingspec.nfa.table import LineMatcher
+from livingspec.nfa.thompson import Partition, Regex, compile_regex, thompson
+
+__all__ = [
+    "DFA",
+    "EPSILON",
+    "NFA",
+    "AcceptStateError",
+    "Anchor",
+    "CharSet",
+    "Equivalence",
+    "InvalidAutomatonError",
+    "LazyDFA",
+    "LazyStats",
+    "LineMatcher",
+    "NFAError",
+    "NondeterministicDFAError",
+    "Partition",
+    "PatternTooLargeError",
+    "Regex",
+    "RegexSyntaxError",
+    "StartStateError",
+    "Subsets",
+    "Trace",
+    "TraceRow",
+    "UndeclaredStateError",
+    "UnknownSymbolError",
+    "compile_regex",
+    "compress_symbols",
+    "equivalent",
+    "minimize",
+    "parse",
+    "sorted_states",
+    "subset_construction",
+    "thompson",
+    "to_dot",
+    "to_svg",
+]

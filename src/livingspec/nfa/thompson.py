@@ -1,0 +1,289 @@
+"""Thompson's construction: a regular expression's syntax tree to an NFA with epsilon moves.
+
+Ken Thompson, "Regular expression search algorithm", CACM 11(6), 1968; the pipeline (parse,
+build, step, match) follows Russ Cox's "Regular Expression Matching Can Be Simple And Fast".
+
+The alphabet of a compiled expression is not the characters themselves but *classes* of
+characters that every set in the expression treats alike (RE2's byte classes, over code points):
+for ``[a-z]+@[a-z]+\\.com`` the classes are ``c``, ``m``, ``o``, ``@``, ``.``, the other
+lower-case letters in three ranges, and everything else. The NFA reads class labels; a text is
+first mapped character by character to its classes. ``Regex.over_alphabet`` gives the NFA over
+plain characters instead, to compare with hand-built automata.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+
+from livingspec.nfa.automaton import (
+    DFA,
+    NFA,
+    Anchor,
+    Equivalence,
+    State,
+    Symbol,
+    Trace,
+    equivalent,
+    minimize,
+    subset_construction,
+)
+from livingspec.nfa.errors import PatternTooLargeError
+from livingspec.nfa.lazy import LazyDFA
+from livingspec.nfa.regex import ANY, Alternate, Assert, Chars, CharSet, Concat, Empty, Node, Repeat, charsets, parse
+
+#: Bound on the NFA's states (a {m,n} repetition copies its operand; nested ones multiply).
+MAX_NFA_STATES = 100_000
+
+
+class Partition:
+    """The coarsest split of all code points into classes that no character set of the expression separates."""
+
+    def __init__(self, sets: Iterable[CharSet]) -> None:
+        sets = list(dict.fromkeys(sets))
+        cuts = {0}
+        for charset in sets:
+            for lo, hi in charset.ranges:
+                cuts.add(lo)
+                cuts.add(hi + 1)
+        #: starts of the elementary intervals (each lies wholly inside or outside every set)
+        self.starts: list[int] = sorted(cut for cut in cuts if cut <= 0x10FFFF)
+        by_signature: dict[tuple[bool, ...], list[tuple[int, int]]] = {}
+        signatures: list[tuple[bool, ...]] = []
+        for index, start in enumerate(self.starts):
+            end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else 0x10FFFF
+            signature = tuple(_contains_code(charset, start) for charset in sets)
+            signatures.append(signature)
+            by_signature.setdefault(signature, []).append((start, end))
+        order = list(by_signature)
+        #: the classes as character sets, and their labels (the NFA's symbols)
+        self.classes: list[CharSet] = [CharSet.of(*by_signature[signature]) for signature in order]
+        self.labels: list[Symbol] = [charset.label() for charset in self.classes]
+        number = {signature: index for index, signature in enumerate(order)}
+        #: elementary interval -> class number
+        self.class_of_interval: list[int] = [number[signature] for signature in signatures]
+        self._memo: dict[str, Symbol] = {}
+
+    def class_index(self, char: str) -> int:
+        """The class number of a character."""
+        return self.class_of_interval[bisect_right(self.starts, ord(char)) - 1]
+
+    def classify(self, char: str) -> Symbol:
+        """The class label (the NFA symbol) of a character."""
+        label = self._memo.get(char)
+        if label is None:
+            label = self.labels[self.class_index(char)]
+            if len(self._memo) < 65_536:
+                self._memo[char] = label
+        return label
+
+    def symbols(self, text: str) -> list[Symbol]:
+        """A text as the sequence of its characters' classes."""
+        return [self.classify(char) for char in text]
+
+    def labels_within(self, charset: CharSet) -> list[Symbol]:
+        """The labels of the classes inside ``charset`` (the partition refines it, so they cover it)."""
+        return [label for label, klass in zip(self.labels, self.classes, strict=True) if _inside(klass, charset)]
+
+
+def _contains_code(charset: CharSet, code: int) -> bool:
+    return any(lo <= code <= hi for lo, hi in charset.ranges)
+
+
+def _inside(klass: CharSet, charset: CharSet) -> bool:
+    return _contains_code(charset, klass.ranges[0][0])
+
+
+class _Builder:
+    """Fragments (start, end) glued by epsilon moves; states are numbered in creation order."""
+
+    def __init__(self, partition: Partition) -> None:
+        self.partition = partition
+        self.transitions: dict[tuple[State, Symbol | None], set[State]] = {}
+        self.anchors: dict[tuple[State, Anchor], set[State]] = {}
+        self.count = 0
+        self._labels: dict[CharSet, list[Symbol]] = {}
+
+    def new(self) -> int:
+        if self.count >= MAX_NFA_STATES:
+            raise PatternTooLargeError(f"the expression needs more than {MAX_NFA_STATES} NFA states")
+        self.count += 1
+        return self.count - 1
+
+    def edge(self, source: int, symbol: Symbol | None, target: int) -> None:
+        self.transitions.setdefault((source, symbol), set()).add(target)
+
+    def build(self, node: Node) -> tuple[int, int]:
+        if isinstance(node, Empty):
+            state = self.new()
+            return state, state
+        if isinstance(node, Chars):
+            start, end = self.new(), self.new()
+            labels = self._labels.get(node.charset)
+            if labels is None:
+                labels = self._labels[node.charset] = self.partition.labels_within(node.charset)
+            for label in labels:
+                self.edge(start, label, end)
+            return start, end
+        if isinstance(node, Assert):
+            start, end = self.new(), self.new()
+            self.anchors.setdefault((start, node.anchor), set()).add(end)
+            return start, end
+        if isinstance(node, Concat):
+            return self.sequence(node.parts)
+        if isinstance(node, Alternate):
+            start, end = self.new(), self.new()
+            for option in node.options:
+                first, last = self.build(option)
+                self.edge(start, None, first)
+                self.edge(last, None, end)
+            return start, end
+        return self.repeat(node)
+
+    def sequence(self, parts: Sequence[Node]) -> tuple[int, int]:
+        start, end = self.build(parts[0])
+        for part in parts[1:]:
+            first, last = self.build(part)
+            self.edge(end, None, first)
+            end = last
+        return start, end
+
+    def repeat(self, node: Repeat) -> tuple[int, int]:
+        start = end = self.new()
+        for _ in range(node.low):  # the required copies
+            first, last = self.build(node.item)
+            self.edge(end, None, first)
+            end = last
+        if node.high is None:  # then any number more: a loop
+            loop = self.new()
+            first, last = self.build(node.item)
+            self.edge(end, None, loop)
+            self.edge(loop, None, first)
+            self.edge(last, None, loop)
+            return start, loop
+        exit_state = self.new()
+        self.edge(end, None, exit_state)
+        for _ in range(node.high - node.low):  # optional copies, each may be skipped to the exit
+            first, last = self.build(node.item)
+            self.edge(end, None, first)
+            self.edge(last, None, exit_state)
+            end = last
+        return start, exit_state
+
+
+def thompson(tree: Node, partition: Partition) -> NFA:
+    """Thompson's construction over the partition's class labels: one start, one accept state."""
+    builder = _Builder(partition)
+    start, end = builder.build(tree)
+    return NFA(range(builder.count), partition.labels, builder.transitions, start, {end}, builder.anchors)
+
+
+def _search_tree(tree: Node) -> Node:
+    """``.*(tree).*`` with ``.`` any character at all: search as a full match."""
+    anything = Repeat(Chars(ANY), 0, None)
+    return Concat((anything, tree, anything))
+
+
+class Regex:
+    """A compiled expression: its tree, its class partition, its NFA, and matchers built from them.
+
+    ``fullmatch`` and ``search`` run the lazy DFA; ``nfa_fullmatch``, ``dfa_fullmatch`` and
+    ``minimal_dfa_fullmatch`` run the other automata, which must agree (the tests check it).
+    """
+
+    def __init__(self, pattern: str, *, extra_sets: Iterable[CharSet] = (), lazy_cache: int = 2_000) -> None:
+        self.pattern = pattern
+        self.tree: Node = parse(pattern)
+        self.partition = Partition([*charsets(self.tree), *extra_sets])
+        self.nfa: NFA = thompson(self.tree, self.partition)
+        self.lazy_cache = lazy_cache
+
+    def __repr__(self) -> str:
+        return f"Regex({self.pattern!r}, {len(self.nfa.states)} NFA states, {len(self.partition.labels)} classes)"
+
+    # -- automata built on demand ---------------------------------------------------------------
+
+    @cached_property
+    def search_nfa(self) -> NFA:
+        """The NFA of ``.*(pattern).*``: its full matches are the texts the pattern occurs in."""
+        return thompson(_search_tree(self.tree), self.partition)
+
+    @cached_property
+    def dfa(self) -> DFA:
+        """The subset construction of the NFA (over class labels)."""
+        return subset_construction(self.nfa)
+
+    @cached_property
+    def minimal_dfa(self) -> DFA:
+        """Hopcroft's minimisation of the DFA."""
+        return minimize(self.dfa)
+
+    @cached_property
+    def lazy(self) -> LazyDFA:
+        """The lazy DFA for full matches (states built while matching, bounded cache)."""
+        return LazyDFA(self.nfa, self.partition.classify, max_states=self.lazy_cache)
+
+    @cached_property
+    def lazy_search(self) -> LazyDFA:
+        """The lazy DFA for search, stopping at the first symbol after which a match is certain."""
+        return LazyDFA(self.search_nfa, self.partition.classify, max_states=self.lazy_cache, stop_when_sure=True)
+
+    # -- matching -------------------------------------------------------------------------------
+
+    def fullmatch(self, text: str) -> bool:
+        """Whether the whole text matches (lazy DFA)."""
+        return self.lazy.accepts(text)
+
+    def search(self, text: str) -> bool:
+        """Whether the pattern matches somewhere in the text (lazy DFA over ``.*(pattern).*``)."""
+        return self.lazy_search.accepts(text)
+
+    def nfa_fullmatch(self, text: str) -> bool:
+        """Full match by simulating the NFA over sets of states."""
+        return self.nfa.accepts(self.partition.symbols(text))
+
+    def nfa_search(self, text: str) -> bool:
+        """Search by simulating the search NFA over sets of states."""
+        return self.search_nfa.accepts(self.partition.symbols(text))
+
+    def dfa_fullmatch(self, text: str) -> bool:
+        """Full match with the subset construction's DFA."""
+        return self.dfa.accepts(self.partition.symbols(text))
+
+    def minimal_dfa_fullmatch(self, text: str) -> bool:
+        """Full match with the minimal DFA."""
+        return self.minimal_dfa.accepts(self.partition.symbols(text))
+
+    def trace(self, text: str) -> Trace:
+        """The NFA's current states after each character."""
+        return self.nfa.trace(self.partition.symbols(text))
+
+    # -- comparison -----------------------------------------------------------------------------
+
+    def over_alphabet(self, alphabet: Iterable[str]) -> NFA:
+        """The NFA with plain characters of ``alphabet`` as symbols (each class edge split per character)."""
+        chars = sorted(set(alphabet))
+        by_label: dict[Symbol, list[str]] = {}
+        for char in chars:
+            by_label.setdefault(self.partition.classify(char), []).append(char)
+        transitions: dict[tuple[State, Symbol | None], set[State]] = {}
+        for (state, symbol), targets in self.nfa.transitions.items():
+            if symbol is None:
+                transitions[(state, None)] = set(targets)
+                continue
+            for char in by_label.get(symbol, ()):
+                transitions.setdefault((state, char), set()).update(targets)
+        return NFA(self.nfa.states, chars, transitions, self.nfa.start, self.nfa.accepting, self.nfa.anchors)
+
+    def equivalent_to(self, other: Regex) -> Equivalence:
+        """Language equivalence of two expressions, both compiled over one shared partition."""
+        shared = [*charsets(self.tree), *charsets(other.tree)]
+        left = Regex(self.pattern, extra_sets=shared)
+        right = Regex(other.pattern, extra_sets=shared)
+        return equivalent(left.nfa, right.nfa)
+
+
+def compile_regex(pattern: str, *, lazy_cache: int = 2_000) -> Regex:
+    """Parse and build: the Regex for ``pattern`` (raises RegexSyntaxError with the position)."""
+    return Regex(pattern, lazy_cache=lazy_cache)
