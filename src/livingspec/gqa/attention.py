@@ -43,9 +43,9 @@ def apply_rope(x: Array, cos: Array, sin: Array) -> Array:
 
 def _softmax(scores: Array) -> Array:
     """Softmax over the last axis, in float32, stable for -inf entries (masked keys)."""
-    scores = scores - scores.max(axis=-1, keepdims=True)
-    weights = np.exp(scores)
-    return weights / weights.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights /= weights.sum(axis=-1, keepdims=True)
+    return weights  # type: ignore[no-any-return]
 
 
 def causal_mask(n_queries: int, n_keys: int, offset: int) -> Array:
@@ -74,11 +74,13 @@ def grouped_attention(q: Array, k: Array, v: Array, offset: int | None = None) -
     # Stack each group's G query heads: query head h = kv * G + g becomes rows g*T .. g*T+T-1 of kv.
     qg = q.reshape(n_kv, group * n_q, head_dim)  # [K, G*T, D] (a view: heads are consecutive)
     scale = np.float32(1.0 / np.sqrt(head_dim))
-    scores = (qg @ k.transpose(0, 2, 1)).astype(np.float32) * scale  # [K, G*T, S]: each K head read once
-    scores = scores.reshape(n_kv, group, n_q, n_keys) + causal_mask(n_q, n_keys, offset)  # [K, G, T, S]
+    scores = (qg @ k.transpose(0, 2, 1)).astype(np.float32, copy=False)  # [K, G*T, S]: each K head read once
+    scores *= scale
+    if offset + 1 < n_keys:  # some query would see a later key: mask it (not needed for one decode token)
+        scores = scores.reshape(n_kv, group, n_q, n_keys) + causal_mask(n_q, n_keys, offset)  # [K, G, T, S]
     weights = _softmax(scores).reshape(n_kv, group * n_q, n_keys)  # [K, G*T, S]
-    out = weights.astype(v.dtype) @ v  # [K, G*T, D]: each V head read once
-    return out.reshape(n_head, n_q, head_dim).astype(q.dtype)  # [H, T, D]
+    out = weights.astype(v.dtype, copy=False) @ v  # [K, G*T, D]: each V head read once
+    return out.reshape(n_head, n_q, head_dim).astype(q.dtype, copy=False)  # [H, T, D]
 
 
 def reference_attention(q: Array, k: Array, v: Array, offset: int | None = None) -> Array:
