@@ -1,0 +1,134 @@
+"""Authentication with lockout: the core of the login example, free of HTTP.
+
+The rules, from the seed's "Feature: User Login" (day 8):
+
+- A wrong password or an unknown email gives the same answer, "Invalid email or password", after
+  the same work (an unknown email is verified against a dummy argon2id hash).
+- The third consecutive failure locks the email for 15 minutes: "Account temporarily locked. Try
+  again in 15 minutes". While locked, even the right password is refused with that message.
+- A success resets the count; the lock ends by itself once its 15 minutes have passed.
+- Lockout is per account (per normalised email), and unknown emails lock the same way, so the
+  lock itself does not reveal which accounts exist.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+from livingspec.login.clock import Clock, wall_clock
+from livingspec.login.passwords import PasswordVerifier
+from livingspec.login.store import Account, FailureState, LoginStore, normalize_email
+
+INVALID_MESSAGE = "Invalid email or password"
+MAX_PASSWORD_LENGTH = 1024  # longer input is refused without hashing it (hashing cost is the attacker's lever)
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """How many consecutive failures lock an account, and for how long."""
+
+    max_failures: int = 3  # the failure that reaches this count locks the account
+    lock_seconds: float = 15 * 60  # 15 minutes
+
+    def __post_init__(self) -> None:
+        if self.max_failures < 1:
+            raise ValueError(f"max_failures must be at least 1, got {self.max_failures}")
+        if self.lock_seconds <= 0:
+            raise ValueError(f"lock_seconds must be positive, got {self.lock_seconds}")
+
+
+def locked_message(remaining_seconds: float) -> str:
+    """The lock message, rounding the remaining time up to whole minutes."""
+    minutes = max(1, math.ceil(remaining_seconds / 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"Account temporarily locked. Try again in {minutes} {unit}"
+
+
+class Outcome(Enum):
+    """What a login attempt ended in."""
+
+    SUCCESS = "success"
+    INVALID = "invalid"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """The answer to one login attempt; ``message`` is what the page shows (empty on success)."""
+
+    outcome: Outcome
+    message: str
+    account: Account | None = None
+    failures: int = 0  # consecutive failures after this attempt
+    locked_until: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the attempt signed the customer in."""
+        return self.outcome is Outcome.SUCCESS
+
+
+class Authenticator:
+    """Checks email and password against the store, counting failures and locking accounts."""
+
+    def __init__(
+        self,
+        store: LoginStore,
+        verifier: PasswordVerifier,
+        *,
+        policy: LockoutPolicy | None = None,
+        clock: Clock = wall_clock,
+    ) -> None:
+        self.store = store
+        self.verifier = verifier
+        self.policy = policy or LockoutPolicy()
+        self.clock = clock
+
+    def register(self, name: str, email: str, password: str) -> Account:
+        """Create an account with an argon2id hash of ``password``."""
+        return self.store.add_account(name, email, self.verifier.hash(password))
+
+    def state(self, email: str) -> FailureState:
+        """The failure state of an email, with an expired lock already cleared."""
+        state = self.store.failures(normalize_email(email))
+        if state.locked_until is not None and self.clock() >= state.locked_until:
+            return FailureState()
+        return state
+
+    def attempt(self, email: str, password: str) -> LoginResult:
+        """One login attempt. Never raises on any input."""
+        key = normalize_email(email)
+        now = self.clock()
+        state = self.store.failures(key)
+        if state.locked_until is not None:
+            if now < state.locked_until:
+                # Locked: refused before any password check, even the right one.
+                return LoginResult(
+                    Outcome.LOCKED,
+                    locked_message(state.locked_until - now),
+                    None,
+                    state.consecutive,
+                    state.locked_until,
+                )
+            state = FailureState()  # the lock has ended by itself: a fresh start
+        account = self.store.account(key) if key else None
+        if len(password) > MAX_PASSWORD_LENGTH:
+            matched = self.verifier.verify_dummy("")
+        elif account is None:
+            matched = self.verifier.verify_dummy(password)  # same work as a real check
+        else:
+            matched = self.verifier.verify(account.password_hash, password)
+        if matched and account is not None:
+            self.store.set_failures(key, FailureState())
+            if self.verifier.needs_rehash(account.password_hash):
+                self.store.set_password_hash(key, self.verifier.hash(password))
+            return LoginResult(Outcome.SUCCESS, "", account, 0, None)
+        failures = state.consecutive + 1
+        if failures >= self.policy.max_failures:
+            until = now + self.policy.lock_seconds
+            self.store.set_failures(key, FailureState(failures, until))
+            return LoginResult(Outcome.LOCKED, locked_message(self.policy.lock_seconds), None, failures, until)
+        self.store.set_failures(key, FailureState(failures, None))
+        return LoginResult(Outcome.INVALID, INVALID_MESSAGE, None, failures, None)

@@ -1,0 +1,258 @@
+"""The login web application: Starlette, server-rendered HTML, sessions in SQLite.
+
+Pages: ``/login`` (the form), ``/dashboard`` ("Welcome back, John!"), ``/orders`` (order history),
+``POST /logout``. The dashboard and the order history redirect to the login page when nobody is
+signed in. Every form carries the session's CSRF token; every page is ``no-store`` and may not be
+framed. LoginSite bundles the store, the authenticator, the sessions and the app for one run.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from html import escape
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from livingspec.login.clock import Clock, ManualClock, wall_clock
+from livingspec.login.errors import CsrfError, SessionError, UnknownAccountError
+from livingspec.login.passwords import OWASP, Argon2Parameters, PasswordVerifier
+from livingspec.login.service import Authenticator, LockoutPolicy, LoginResult, Outcome
+from livingspec.login.sessions import COOKIE_NAME, CookiePolicy, SessionManager
+from livingspec.login.store import Account, LoginStore, Order, SessionRecord, normalize_email
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'",
+}
+SIGNED_OUT_NOTICE = "You have been signed out"
+CSRF_MESSAGE = "The form has expired or did not come from this site. Please reload the login page."
+
+_STYLE = """
+body { font-family: sans-serif; margin: 2rem auto; max-width: 32rem; color: #222; }
+label { display: block; margin-top: .8rem; } input { width: 100%; padding: .4rem; }
+button { margin-top: 1rem; padding: .5rem 1.5rem; } fieldset { border: 0; padding: 0; }
+.error { color: #a00; border: 1px solid #a00; padding: .5rem; } .notice { color: #060; }
+table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ccc; padding: .3rem; }
+"""
+
+
+def _page(title: str, page: str, body: str) -> str:
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)} · Shop</title><style>{_STYLE}</style></head>\n"
+        f'<body><main data-page="{page}">\n{body}\n</main></body></html>\n'
+    )
+
+
+def login_page(csrf: str, *, error: str = "", notice: str = "", disabled: bool = False) -> str:
+    """The login page; ``disabled`` greys out every control (the account is locked)."""
+    off = " disabled" if disabled else ""
+    parts = ["<h1>Sign in</h1>"]
+    if notice:
+        parts.append(f'<p class="notice" role="status">{escape(notice)}</p>')
+    if error:
+        parts.append(f'<p class="error" role="alert" id="login-error">{escape(error)}</p>')
+    parts.append(
+        f'<form method="post" action="/login" id="login-form">\n'
+        f'<input type="hidden" name="csrf_token" value="{escape(csrf)}">\n'
+        f"<fieldset{off}>\n"
+        f'<label for="email">Email</label>'
+        f'<input id="email" name="email" type="email" autocomplete="username" required{off}>\n'
+        f'<label for="password">Password</label>'
+        f'<input id="password" name="password" type="password" autocomplete="current-password" required{off}>\n'
+        f'<button type="submit"{off}>Login</button>\n'
+        "</fieldset>\n</form>"
+    )
+    return _page("Sign in", "login", "\n".join(parts))
+
+
+def _logout_form(csrf: str) -> str:
+    return (
+        '<form method="post" action="/logout" id="logout-form">'
+        f'<input type="hidden" name="csrf_token" value="{escape(csrf)}">'
+        '<button type="submit">Log out</button></form>'
+    )
+
+
+def dashboard_page(account: Account, csrf: str) -> str:
+    """The dashboard: the greeting, a link to the order history, the logout button."""
+    body = (
+        f"<h1>Welcome back, {escape(account.name)}!</h1>\n"
+        f"<p>Signed in as {escape(account.email)}</p>\n"
+        '<nav><a href="/orders">Order history</a></nav>\n' + _logout_form(csrf)
+    )
+    return _page("Dashboard", "dashboard", body)
+
+
+def orders_page(account: Account, orders: list[Order], csrf: str) -> str:
+    """The order history of the signed-in customer."""
+    if orders:
+        rows = "".join(
+            f"<tr><td>{escape(o.number)}</td><td>{escape(o.placed)}</td><td>{escape(o.item)}</td>"
+            f"<td>{escape(o.total)}</td></tr>"
+            for o in orders
+        )
+        table = f"<table><tr><th>Order</th><th>Placed</th><th>Item</th><th>Total</th></tr>{rows}</table>"
+    else:
+        table = "<p>No orders yet</p>"
+    body = (
+        f"<h1>Order history of {escape(account.name)}</h1>\n{table}\n" + '<nav><a href="/dashboard">Dashboard</a></nav>'
+    )
+    return _page("Order history", "orders", body + _logout_form(csrf))
+
+
+@dataclass
+class LoginSite:
+    """One login application with its database, authenticator, sessions and ASGI app."""
+
+    store: LoginStore
+    auth: Authenticator
+    sessions: SessionManager
+    app: Starlette
+    clock: Clock
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        clock: Clock | None = None,
+        secret: bytes | None = None,
+        parameters: Argon2Parameters = OWASP,
+        allow_weak_hashing: bool = False,
+        cookies: CookiePolicy | None = None,
+        policy: LockoutPolicy | None = None,
+        database: str = ":memory:",
+    ) -> LoginSite:
+        """A site with secure defaults: OWASP argon2id, secure cookies, a random secret, the wall clock."""
+        clock = clock or wall_clock
+        store = LoginStore(database)
+        verifier = PasswordVerifier(parameters, allow_weak=allow_weak_hashing)
+        auth = Authenticator(store, verifier, policy=policy, clock=clock)
+        sessions = SessionManager(store, secret or secrets.token_bytes(32), clock=clock, policy=cookies)
+        return cls(store, auth, sessions, build_app(auth, sessions), clock)
+
+    def register(self, name: str, email: str, password: str) -> Account:
+        """Create a customer account."""
+        return self.auth.register(name, email, password)
+
+    def add_order(self, email: str, order: Order) -> None:
+        """Add a past order to a customer's history."""
+        account = self.store.account(normalize_email(email))
+        if account is None:
+            raise UnknownAccountError(f"no account for {email!r}")
+        self.store.add_order(account.email_key, order)
+
+    def advance(self, seconds: float) -> None:
+        """Move a ManualClock on (the specification's way of letting time pass)."""
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("only a site built with a ManualClock can be moved in time")
+        self.clock.advance(seconds)
+
+
+def build_app(auth: Authenticator, sessions: SessionManager) -> Starlette:
+    """The Starlette application over an authenticator and a session manager."""
+    policy = sessions.policy
+
+    def respond(html: str, status: int = 200, record: SessionRecord | None = None) -> Response:
+        response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        if record is not None:
+            set_cookie(response, record)
+        return response
+
+    def redirect(url: str, record: SessionRecord | None = None) -> Response:
+        response = RedirectResponse(url, status_code=303, headers=SECURITY_HEADERS)
+        if record is not None:
+            set_cookie(response, record)
+        return response
+
+    def set_cookie(response: Response, record: SessionRecord) -> None:
+        response.set_cookie(
+            COOKIE_NAME,
+            sessions.cookie_value(record),
+            max_age=policy.max_age_seconds,
+            path=policy.path,
+            secure=policy.secure,
+            httponly=True,
+            samesite=policy.same_site,  # type: ignore[arg-type]
+        )
+
+    def signed_in(request: Request) -> tuple[SessionRecord, Account] | None:
+        try:
+            record = sessions.load(request.cookies.get(COOKIE_NAME))
+        except SessionError:
+            return None
+        account = auth.store.account(record.email_key) if record.email_key else None
+        return (record, account) if account else None
+
+    async def home(request: Request) -> Response:
+        return redirect("/dashboard" if signed_in(request) else "/login")
+
+    async def show_login(request: Request) -> Response:
+        if signed_in(request):
+            return redirect("/dashboard")
+        record, new = sessions.load_or_new(request.cookies.get(COOKIE_NAME))
+        notice = SIGNED_OUT_NOTICE if request.query_params.get("signed_out") == "1" else ""
+        return respond(login_page(record.csrf, notice=notice), 200, record if new else None)
+
+    async def submit_login(request: Request) -> Response:
+        record, new = sessions.load_or_new(request.cookies.get(COOKIE_NAME))
+        async with request.form(max_files=0, max_fields=8, max_part_size=8192) as form:
+            fields = {name: value for name, value in form.items() if isinstance(value, str)}
+        try:
+            sessions.check_csrf(record, fields.get("csrf_token"))
+        except CsrfError:
+            return respond(login_page(record.csrf, error=CSRF_MESSAGE), 403, record if new else None)
+        result: LoginResult = auth.attempt(fields.get("email", ""), fields.get("password", ""))
+        if result.ok and result.account is not None:
+            # A new session id at sign-in: a planted (fixated) id never becomes a signed-in one.
+            return redirect("/dashboard", sessions.rotate(record, result.account.email_key))
+        locked = result.outcome is Outcome.LOCKED
+        return respond(login_page(record.csrf, error=result.message, disabled=locked), 423 if locked else 401)
+
+    async def dashboard(request: Request) -> Response:
+        found = signed_in(request)
+        if found is None:
+            return redirect("/login")
+        record, account = found
+        return respond(dashboard_page(account, record.csrf))
+
+    async def orders(request: Request) -> Response:
+        found = signed_in(request)
+        if found is None:
+            return redirect("/login")
+        record, account = found
+        return respond(orders_page(account, auth.store.orders(account.email_key), record.csrf))
+
+    async def logout(request: Request) -> Response:
+        try:
+            record = sessions.load(request.cookies.get(COOKIE_NAME))
+        except SessionError:
+            return redirect("/login")
+        async with request.form(max_files=0, max_fields=4, max_part_size=1024) as form:
+            token = form.get("csrf_token")
+        try:
+            sessions.check_csrf(record, token if isinstance(token, str) else None)
+        except CsrfError:
+            return respond(_page("Forbidden", "forbidden", f"<p role='alert'>{escape(CSRF_MESSAGE)}</p>"), 403)
+        sessions.end(record)
+        response = redirect("/login?signed_out=1")
+        response.delete_cookie(COOKIE_NAME, path=policy.path, secure=policy.secure, httponly=True)
+        return response
+
+    routes = [
+        Route("/", home),
+        Route("/login", show_login, methods=["GET"]),
+        Route("/login", submit_login, methods=["POST"]),
+        Route("/dashboard", dashboard),
+        Route("/orders", orders),
+        Route("/logout", logout, methods=["POST"]),
+    ]
+    return Starlette(routes=routes)
