@@ -1,0 +1,102 @@
+"""Sticky sessions: a load balancer that sends every request of a user to the same app server.
+
+Seed, day 6. App servers keep session state (the cart) in their own memory, so the balancer
+must route a session to the server that holds it: by an affinity cookie it inserts (HAProxy's
+``cookie SRV insert indirect nocache``), by a hash of the client address, or by consistent
+hashing of the session id (a ring of virtual nodes; Maglev's lookup table, NSDI 2016). Round
+robin is the non-sticky baseline. The trade-off the seed names: when a server dies, its carts
+die with it; a shared store (Redis) removes that, at the price of a network hop per request.
+
+Public API, smallest first:
+
+- ``Balancer(backends, strategy="cookie insert")``: the reverse proxy (an ASGI app); ``serve()``
+  runs it on a loopback port; ``add_backend``/``drain``/``remove_backend``/``set_weight``;
+  ``check_health()``.
+- Strategies (``route(RequestKey, PoolView) -> Route``): ``CookieInsert``, ``SourceIPHash``,
+  ``ConsistentHashRing``, ``Maglev``, ``RoundRobin``; ``make_strategy(name)``.
+- ``cart_app`` (the Starlette app server), ``MemoryCartStore``, ``RedisCartStore``;
+  ``CartCluster`` (servers + balancer + shoppers on a target), ``HAProxy``, ``RedisServer``.
+"""
+
+from livingspec.sticky.analysis import Movement, imbalance, load, movement, scale_out, sessions
+from livingspec.sticky.app import SESSION_COOKIE, CartStore, MemoryCartStore, RedisCartStore, cart_app
+from livingspec.sticky.cluster import CartCluster, Reply, Shopper
+from livingspec.sticky.cookies import DEFAULT_COOKIE_NAME, AffinityCookie, parse_cookie_header, strip_cookie
+from livingspec.sticky.errors import (
+    InvalidServerError,
+    InvalidStrategyError,
+    NoLiveServerError,
+    StickyError,
+    UnknownServerError,
+    UnknownStrategyError,
+)
+from livingspec.sticky.hashing import stable_hash
+from livingspec.sticky.loopback import LoopbackServer
+from livingspec.sticky.network import InProcessNetwork
+from livingspec.sticky.peers import HAProxy, RedisServer, haproxy_config
+from livingspec.sticky.pool import Pool, PoolView, Server, ServerState
+from livingspec.sticky.proxy import Balancer
+from livingspec.sticky.strategies import (
+    STRATEGIES,
+    ConsistentHashRing,
+    CookieInsert,
+    Maglev,
+    RequestKey,
+    RoundRobin,
+    Route,
+    SourceIPHash,
+    Strategy,
+    maglev_table,
+    make_strategy,
+    route_in,
+)
+
+__all__ = [
+    "DEFAULT_COOKIE_NAME",
+    "SESSION_COOKIE",
+    "STRATEGIES",
+    "AffinityCookie",
+    "Balancer",
+    "CartCluster",
+    "CartStore",
+    "ConsistentHashRing",
+    "CookieInsert",
+    "HAProxy",
+    "InProcessNetwork",
+    "InvalidServerError",
+    "InvalidStrategyError",
+    "LoopbackServer",
+    "Maglev",
+    "MemoryCartStore",
+    "Movement",
+    "NoLiveServerError",
+    "Pool",
+    "PoolView",
+    "RedisCartStore",
+    "RedisServer",
+    "Reply",
+    "RequestKey",
+    "RoundRobin",
+    "Route",
+    "Server",
+    "ServerState",
+    "Shopper",
+    "SourceIPHash",
+    "StickyError",
+    "Strategy",
+    "UnknownServerError",
+    "UnknownStrategyError",
+    "cart_app",
+    "haproxy_config",
+    "imbalance",
+    "load",
+    "maglev_table",
+    "make_strategy",
+    "movement",
+    "parse_cookie_header",
+    "route_in",
+    "scale_out",
+    "sessions",
+    "stable_hash",
+    "strip_cookie",
+]

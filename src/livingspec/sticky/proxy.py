@@ -1,0 +1,276 @@
+"""The balancer: an async HTTP reverse proxy that routes each request by an affinity strategy.
+
+``Balancer`` is an ASGI app. Mount it in process (the embedded target: its app servers reached
+through an ``InProcessNetwork``) or serve it on a loopback port with ``serve()`` (the real target:
+app servers over TCP). Per request it:
+
+1. reads what the strategy may use: client address, the app's ``session_id`` cookie, the
+   affinity cookie;
+2. asks the strategy for a route; the affinity cookie is removed before forwarding (*indirect*);
+3. forwards the request; when the server refuses the connection it is marked down at once
+   (passive health check) and the request is routed again (HAProxy's ``option redispatch``),
+   so the user is re-pinned to a live server: the in-memory cart stayed with the dead one;
+4. on a new pin, inserts the affinity cookie and marks the response ``Cache-Control: private``
+   (*nocache*).
+
+Active health checks (``GET /health``; ``fall`` failures mark a server down, ``rise`` successes
+bring it back) run every ``health_interval`` seconds while the balancer is served, or one round
+at a time through ``check_health()`` (the embedded target calls it: no clocks in tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from typing import Any
+
+import httpx
+
+from livingspec.sticky.app import SESSION_COOKIE
+from livingspec.sticky.cookies import AffinityCookie, parse_cookie_header, strip_cookie
+from livingspec.sticky.errors import InvalidServerError, NoLiveServerError, UnknownServerError
+from livingspec.sticky.loopback import LoopbackServer
+from livingspec.sticky.pool import Pool
+from livingspec.sticky.strategies import CookieInsert, RequestKey, Strategy, make_strategy
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+# Hop-by-hop headers (RFC 9110 7.6.1) and the ones the proxy recomputes.
+_HOP = {
+    b"connection",
+    b"keep-alive",
+    b"proxy-connection",
+    b"te",
+    b"trailer",
+    b"transfer-encoding",
+    b"upgrade",
+    b"host",
+    b"content-length",
+}
+_RESPONSE_DROP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
+
+
+class Balancer:
+    """A sticky-session load balancer in front of a list of backend URLs.
+
+    ``backends``: a list of URLs (servers named s1, s2, ...) or a mapping name -> URL.
+    ``strategy``: a name from STRATEGIES ("cookie insert" by default) or a Strategy object.
+    ``transport``: how to reach the backends (default: real HTTP; an InProcessNetwork in process).
+    """
+
+    def __init__(
+        self,
+        backends: Sequence[str] | Mapping[str, str] = (),
+        strategy: str | Strategy = "cookie insert",
+        *,
+        cookie: AffinityCookie | None = None,
+        weights: Mapping[str, int] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        health_path: str = "/health",
+        health_interval: float | None = 0.5,
+        fall: int = 1,
+        rise: int = 1,
+        timeout: float = 5.0,
+        max_body: int = 1 << 20,
+    ) -> None:
+        self.strategy = make_strategy(strategy, cookie)
+        self.pool = Pool()
+        self.urls: dict[str, str] = {}
+        named = (
+            backends.items() if isinstance(backends, Mapping) else ((f"s{i + 1}", u) for i, u in enumerate(backends))
+        )
+        for name, url in named:
+            self.add_backend(name, url, (weights or {}).get(name, 1))
+        self.transport = transport
+        self.health_path = health_path
+        self.health_interval = health_interval
+        self.fall, self.rise = fall, rise
+        self.timeout = timeout
+        self.max_body = max_body
+        self.served: Counter[str] = Counter()  # requests answered, per server
+        self.redispatched = 0  # requests re-routed after their server refused the connection
+        self._streak: dict[str, int] = {}  # + consecutive health successes, - consecutive failures
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._health_task: asyncio.Task[None] | None = None
+
+    # -- operating the pool --------------------------------------------------------------------
+
+    def add_backend(self, name: str, url: str, weight: int = 1) -> None:
+        """Scale out: a new server takes new sessions from now on."""
+        parsed = httpx.URL(url)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise InvalidServerError(f"backend URL {url!r} of {name!r} must be http(s)://host[:port]")
+        self.pool.add(name, weight)
+        self.urls[name] = str(parsed).rstrip("/")
+
+    def remove_backend(self, name: str) -> None:
+        """Take a server out of the pool: its cookies reach nobody and its sessions are re-pinned."""
+        self.pool.remove(name)
+        del self.urls[name]
+
+    def drain(self, name: str) -> None:
+        """Retire a server: it keeps its sessions (cookie insert) and gets no new ones."""
+        self.pool.drain(name)
+
+    def set_weight(self, name: str, weight: int) -> None:
+        """Change a server's share of new sessions."""
+        self.pool.set_weight(name, weight)
+
+    # -- health ------------------------------------------------------------------------------------
+
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            limits = httpx.Limits(max_keepalive_connections=64, max_connections=256)
+            self._client = httpx.AsyncClient(transport=self.transport, timeout=self.timeout, limits=limits)
+            self._client_loop = loop
+        return self._client
+
+    async def check_health(self) -> dict[str, bool]:
+        """One round of active health checks; returns server -> healthy now (after rise/fall)."""
+        names = list(self.urls)
+
+        async def probe(name: str) -> bool:
+            try:
+                reply = await self._http().get(self.urls[name] + self.health_path, timeout=1.0)
+            except httpx.HTTPError:
+                return False
+            return reply.status_code == 200
+
+        results = await asyncio.gather(*(probe(name) for name in names))
+        for name, ok in zip(names, results, strict=True):
+            streak = self._streak.get(name, 0)
+            streak = max(streak, 0) + 1 if ok else min(streak, 0) - 1
+            self._streak[name] = streak
+            with contextlib.suppress(UnknownServerError):
+                if streak <= -self.fall:
+                    self.pool.mark_down(name)
+                elif streak >= self.rise:
+                    self.pool.mark_up(name)
+        return {name: self.pool.get(name).keeps_sessions for name in names if name in self.pool}
+
+    async def _health_loop(self, interval: float) -> None:
+        while True:
+            await self.check_health()
+            await asyncio.sleep(interval)
+
+    async def aclose(self) -> None:
+        """Stop health checks and close connections to the backends."""
+        if self._health_task is not None:
+            self._health_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._health_task
+            self._health_task = None
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # -- serving -------------------------------------------------------------------------------------
+
+    def serve(self, port: int = 0) -> LoopbackServer:
+        """The balancer on a loopback port (uvicorn in a thread), health checks running; use as a context manager."""
+        return LoopbackServer(self, port=port, name="balancer", lifespan="on")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point."""
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._proxy(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if self.health_interval:
+                    self._health_task = asyncio.create_task(self._health_loop(self.health_interval))
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = await self._read_body(receive)
+        if body is None:
+            await _plain(send, 413, f"request body over {self.max_body} bytes")
+            return
+        cookie_name = self.strategy.cookie.name if isinstance(self.strategy, CookieInsert) else None
+        headers: list[tuple[bytes, bytes]] = []
+        cookie_parts: list[str] = []
+        for key, value in scope["headers"]:
+            if key == b"cookie":
+                cookie_parts.append(value.decode("latin-1"))
+            elif key not in _HOP:
+                headers.append((key, value))
+        cookie_header = "; ".join(cookie_parts)
+        cookies = parse_cookie_header(cookie_header)
+        client_ip = scope["client"][0] if scope.get("client") else ""
+        request = RequestKey(client_ip, cookies.get(SESSION_COOKIE), cookies.get(cookie_name) if cookie_name else None)
+        forwarded_cookie = strip_cookie(cookie_header, cookie_name) if cookie_name else cookie_header
+        if forwarded_cookie:
+            headers.append((b"cookie", forwarded_cookie.encode("latin-1")))
+        headers.append((b"x-forwarded-for", client_ip.encode()))
+        target = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+
+        for _attempt in range(max(1, len(self.urls))):
+            try:
+                route = self.strategy.route(request, self.pool.view())
+            except NoLiveServerError as error:
+                await _plain(send, 503, str(error))
+                return
+            try:
+                reply = await self._http().request(
+                    scope["method"], self.urls[route.server] + target, headers=headers, content=body
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                # Nothing was sent: the server is dead. Mark it down and route again (redispatch).
+                with contextlib.suppress(UnknownServerError):
+                    self.pool.mark_down(route.server)
+                self.redispatched += 1
+                continue
+            except httpx.HTTPError as error:
+                with contextlib.suppress(UnknownServerError):
+                    self.pool.mark_down(route.server)
+                await _plain(send, 502, f"server {route.server} failed mid-request: {type(error).__name__}")
+                return
+            self.served[route.server] += 1
+            out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.multi_items()]
+            out = [(k, v) for k, v in out if k.decode() not in _RESPONSE_DROP]
+            if route.set_cookie is not None and isinstance(self.strategy, CookieInsert):
+                out.append((b"set-cookie", self.strategy.cookie.set_cookie(route.server).encode()))
+                out = [(k, v) for k, v in out if k != b"cache-control"] + [(b"cache-control", b"private")]
+            content = reply.content
+            out.append((b"content-length", str(len(content)).encode()))
+            await send({"type": "http.response.start", "status": reply.status_code, "headers": out})
+            await send({"type": "http.response.body", "body": content})
+            return
+        await _plain(send, 503, "every server refused the connection")
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    body = text.encode()
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
