@@ -1,0 +1,69 @@
+Feature: Common temporal issues, seen on a recorded timeline
+  The seed names the issues temporal debugging is for: race conditions, timing-dependent bugs,
+  memory leaks over time, performance degradation and state corruption in async systems. Each
+  rule shows one of them as a small asyncio program on the controlled loop, and what the
+  recorder, the race detector or the explorer shows about it.
+
+  A race is two accesses to one object from different tasks, at least one a write, with no
+  happens-before path between them (as ThreadSanitizer defines it); the detector needs only one
+  run, even one whose result happens to be right.
+
+  Rule: Race conditions are found in a run where nothing went wrong
+
+    Scenario Outline: Counters incremented by <tasks> tasks, <locking>
+      Given a counter program of <tasks> tasks incrementing <increments> times each <locking>
+      When the counter program runs in simulated time
+      Then the counter program returns <total>
+      And the race detector reports <races> races on the counter
+
+      Examples:
+        | tasks | increments | locking        | total | races |
+        | 2     | 2          | without a lock | 4     | 12    |
+        | 2     | 2          | under a lock   | 4     | 0     |
+        | 3     | 1          | without a lock | 3     | 9     |
+
+  Rule: Timing-dependent bugs appear only under some schedules
+
+    Scenario: A reader sees the cache marked ready before it is filled
+      Given a cache warmer that marks the cache ready, then fills it after 10 ms, and a reader after 50 ms
+      When the cache program runs in simulated time
+      Then the cache reader sees prices
+      When the explorer runs every interleaving of the cache program
+      Then the explorer explored 6 interleavings
+      And the explorer found 2 interleavings that show the cache ready but empty
+      When the first failing interleaving is replayed
+      Then the cache reader sees ready but empty
+      And the race detector names MARK_READY by warmer and READ by reader
+
+  Rule: Memory leaks show as steady growth over the timeline
+
+    Scenario Outline: Listeners over <requests> requests <fix>
+      Given a subscription program serving <requests> requests 100 ms apart <fix>
+      When the subscription program runs in simulated time
+      Then the listeners grow by about <rate> per second over the timeline
+      And the subscription program ends with <left> listeners
+
+      Examples:
+        | requests | fix                       | rate | left |
+        | 20       | that never unsubscribes   | 10   | 20   |
+        | 20       | that unsubscribes         | 0    | 0    |
+        | 50       | that never unsubscribes   | 10   | 50   |
+
+  Rule: State corruption in async code: a read-modify-write across an await loses updates
+
+    Scenario Outline: Writers that load, extend and save the stored cart, <locking>
+      Given a stored cart that <writers> writers each load, extend and save <locking>
+      When the explorer runs every interleaving of the stored cart
+      Then the explorer explored <interleavings> interleavings
+      And the explorer found <lost> interleavings that lose an item of the stored cart
+
+      Examples:
+        | writers | locking        | interleavings | lost |
+        | 2       | without a lock | 6             | 4    |
+        | 2       | under a lock   | 4             | 0    |
+        | 3       | without a lock | 90            | 84   |
+
+    Scenario: The race detector names the load and the save that collide
+      Given a stored cart that 2 writers each load, extend and save without a lock
+      When the stored cart program runs in simulated time
+      Then the race detector names LOAD by writer1 and SAVE by writer2
