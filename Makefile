@@ -5,7 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: spec test lint types pytest behave report bench system clean
+# Concepts that also run against real systems (etcd, HAProxy, Chromium, nginx, PostgreSQL, Redis).
+REAL_FEATURES := chubby sticky_sessions bdd payload_compression oidc_id_tokens progressive_scaling
+
+.PHONY: spec test lint types pytest real bench system clean
 
 spec: $(STAMP) node_modules/.installed
 	@echo "== behave: every feature on the embedded target"
@@ -15,7 +18,7 @@ spec: $(STAMP) node_modules/.installed
 	echo "Report: $(CURDIR)/reports/allure-report/index.html"; exit $$status
 
 test: system $(STAMP) node_modules/.installed
-	@$(MAKE) --no-print-directory lint types spec pytest
+	@$(MAKE) --no-print-directory lint types real spec pytest
 
 lint: $(STAMP)
 	@echo "== ruff"
@@ -28,6 +31,14 @@ types: $(STAMP)
 pytest: $(STAMP)
 	@echo "== pytest: unit, property, features through pytest-bdd, report in Chromium"
 	@$(BIN)/pytest $(PYTEST_ARGS)
+
+# The same scenarios on the real targets (their Allure results are kept apart from the report's).
+real: $(STAMP)
+	@folders=$$(for f in $(REAL_FEATURES); do [ -d features/$$f ] && echo features/$$f; done); \
+	if [ -n "$$folders" ]; then echo "== behave -D target=real: $$folders"; \
+	rm -rf reports/allure-results reports/allure-results-real; status=0; \
+	$(BIN)/behave -D target=real -f progress $$folders || status=$$?; \
+	mv reports/allure-results reports/allure-results-real 2>/dev/null; exit $$status; fi
 
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do case $$script in */_*) continue;; esac; \
