@@ -1,0 +1,72 @@
+@allure.label.epic:Chubby
+Feature: Master election in a Chubby cell
+  Chubby (Burrows, "The Chubby lock service for loosely-coupled distributed systems", OSDI 2006)
+  is a lock service and small-file store for coarse-grained coordination. A Chubby *cell* is a
+  few replicas, typically five, that elect one *master* through Paxos. Clients talk only to the
+  master; every write is replicated and acknowledged only after a majority accepted it.
+
+  Key properties shown here:
+  - the master holds a *master lease*: the replicas promise not to elect anyone else while it runs,
+    so a new master is elected only after the old master's lease can have run out;
+  - a cell of 2f+1 replicas keeps working with f replicas failed, and stops (with a clear error to
+    clients) when a majority is gone;
+  - no split brain: a master cut off from the majority stops serving when its lease ends, before
+    another master can be elected.
+
+  The embedded target is a deterministic simulation (virtual seconds, seeded randomness) of a cell
+  running Multi-Paxos: the master lease is 6 s, heartbeats every second, so a failover takes about
+  6 to 9 virtual seconds. On the real target the cell is an etcd cluster on loopback: the master is
+  the Raft leader and the epoch is the Raft term; times there are wall-clock seconds.
+
+  Rule: A majority elects a new master when the master fails
+
+    Scenario Outline: A cell of <replicas> replicas survives the loss of its master
+      Given a Chubby cell of <replicas> replicas
+      When the Chubby master fails
+      Then the Chubby cell elects a new master within <bound> seconds
+      And the new Chubby master's epoch is greater than the old one
+      And the Chubby timeline is shown
+
+      Examples:
+        | replicas | bound |
+        | 3        | 12    |
+        | 5        | 12    |
+        | 7        | 12    |
+
+  Rule: A cell of 2f+1 replicas tolerates f failed replicas, not more
+
+    Scenario Outline: A cell of <replicas> replicas with <failed> failed replicas still elects a master
+      Given a Chubby cell of <replicas> replicas
+      When <failed> Chubby replicas fail, the master among them
+      Then the Chubby cell elects a new master within <bound> seconds
+
+      Examples:
+        | replicas | failed | bound |
+        | 3        | 1      | 12    |
+        | 5        | 2      | 12    |
+        | 7        | 3      | 12    |
+
+    Scenario: With three of five replicas down no master is elected and calls fail clearly
+      Given a Chubby cell of 5 replicas
+      And the Chubby client WebServer1 has an open session
+      When 3 Chubby replicas fail, the master among them
+      Then no Chubby master is elected within 20 seconds
+      And a call by the Chubby client WebServer1 fails saying "no master answered"
+
+    Scenario: When failed replicas return, the cell elects a master again
+      Given a Chubby cell of 5 replicas
+      When 3 Chubby replicas fail, the master among them
+      And the failed Chubby replicas restart
+      Then the Chubby cell elects a new master within 20 seconds
+      And the Chubby timeline is shown
+
+  Rule: No split brain: a master cut off from the majority stops serving when its lease ends
+
+    @target.embedded
+    Scenario: A master cut off from the other replicas steps down before another is elected
+      Given a Chubby cell of 5 replicas
+      When the Chubby master is cut off from the other replicas
+      Then the old Chubby master stops serving within 6 seconds
+      And the Chubby cell elects a new master within 12 seconds
+      And at no time did two Chubby masters serve at once
+      And the Chubby timeline is shown

@@ -1,0 +1,71 @@
+@allure.label.epic:Chubby
+Feature: Chubby client sessions, KeepAlives, jeopardy and the grace period
+  A Chubby client holds a *session* with the cell, kept alive by *KeepAlives*: the master holds each
+  KeepAlive until the session lease (12 s by default, as in the paper) is near its end, then answers
+  it with a new lease. When the client's local lease runs out without an answer, the session is in
+  *jeopardy*: the client empties its cache and waits up to the *grace period* (45 s) for a master.
+  A new master grants every session a fresh lease, so a session survives a failover found within
+  the grace period. When a session expires, its locks are released and its ephemeral files deleted.
+
+  The master extends a lease when it answers a KeepAlive, so a client that dies while its
+  KeepAlive is held still gets that last extension: its session ends up to two leases later.
+  The master only knows the lease it granted: a client cut off from the cell for longer than its
+  lease loses its session even though its own grace period has not ended.
+
+  Background:
+    Given a Chubby cell of 5 replicas
+    And the Chubby client App has an open session
+
+  Rule: KeepAlives keep an idle session alive
+
+    @target.embedded
+    Scenario: An idle session stays safe for two minutes
+      When the Chubby cell runs for 120 seconds
+      Then the Chubby client App's session is safe
+      And the Chubby client App saw no jeopardy
+
+  Rule: A session survives a failover found within the grace period
+
+    @target.embedded
+    Scenario: The master fails; the session goes into jeopardy and is safe again
+      When the Chubby master fails
+      And the Chubby cell runs for 30 seconds
+      Then the Chubby client App saw the session events jeopardy, master failed over, safe in that order
+      And the Chubby client App's session is safe
+      And the Chubby timeline is shown
+
+    @target.embedded
+    Scenario Outline: The whole cell is down for <seconds> seconds; the grace period is 45 seconds
+      When every Chubby replica is down for <seconds> seconds
+      And the Chubby cell runs for 30 seconds
+      Then the Chubby client App's session is <state>
+      And the Chubby timeline is shown
+
+      Examples:
+        | seconds | state   |
+        | 20      | safe    |
+        | 40      | safe    |
+        | 70      | expired |
+
+  Rule: The master expires a session whose lease ran out
+
+    @target.embedded
+    Scenario Outline: A client cut off for <seconds> seconds
+      When the Chubby client App is cut off from the cell for <seconds> seconds
+      And the Chubby cell runs for 5 seconds
+      Then the Chubby client App's session is <state>
+
+      Examples:
+        | seconds | state   |
+        | 5       | safe    |
+        | 30      | expired |
+
+  Rule: Session expiry releases the session's locks and deletes its ephemeral files
+
+    Scenario: A crashed client's lock is freed and its ephemeral file deleted
+      Given the Chubby client App holds the lock /ls/local/jobs/owner
+      And the Chubby client App has created the ephemeral file /ls/local/jobs/worker-App
+      When the Chubby client App crashes
+      And the Chubby cell runs for 40 seconds
+      Then the Chubby lock /ls/local/jobs/owner has 0 holders
+      And the Chubby file /ls/local/jobs/worker-App does not exist
