@@ -199,6 +199,31 @@ class NFA:
                 return False
         return self.is_accepting(current)
 
+    def paths(self, word: Sequence[Symbol], *, limit: int = 64) -> list[Path]:
+        """The individual computations over ``word`` (at most ``limit``), for showing nondeterminism.
+
+        A path follows one choice at every step: a symbol move, or an epsilon move to a state not
+        yet visited since the last symbol. It is *complete* when it has read all of ``word`` (then
+        it accepts if it stands in F) and *stuck* when it cannot read the next symbol.
+        """
+        found: list[Path] = []
+        stack: list[tuple[int, tuple[State, ...], frozenset[State]]] = [(0, (self.start,), frozenset({self.start}))]
+        while stack and len(found) < limit:
+            position, visited, since_symbol = stack.pop()
+            state = visited[-1]
+            epsilon = [t for t in sorted_states(self._epsilon.get(state, ())) if t not in since_symbol]
+            if position == len(word):
+                found.append(Path(visited, True, state in self.accepting))
+            else:
+                targets = self._moves.get(state, {}).get(word[position], frozenset())
+                if not targets and not epsilon:
+                    found.append(Path(visited, False, False))
+                for target in reversed(sorted_states(targets)):
+                    stack.append((position + 1, (*visited, target), frozenset({target})))
+            for target in reversed(epsilon):
+                stack.append((position, (*visited, target), since_symbol | {target}))
+        return found
+
     # -- structure ------------------------------------------------------------------------------
 
     def nondeterministic_choices(self) -> dict[tuple[State, Symbol], frozenset[State]]:
@@ -242,6 +267,19 @@ class TraceRow:
     position: int
     symbol: Symbol | None
     states: frozenset[State]
+
+
+@dataclass(frozen=True)
+class Path:
+    """One computation of an NFA: the states it passes through (epsilon moves included)."""
+
+    states: tuple[State, ...]
+    complete: bool  # read the whole input (False: stuck before the end)
+    accepting: bool  # complete and ending in an accept state
+
+    def text(self) -> str:
+        """``p → q → r``."""
+        return " → ".join(str(state) for state in self.states)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,7 @@ small arcs above the state.
 from __future__ import annotations
 
 import math
-from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from html import escape
 
 from livingspec.nfa.automaton import DFA, NFA, State, sorted_states
@@ -35,19 +34,29 @@ def compress_symbols(symbols: Iterable[str]) -> str:
     return ", ".join(parts + others)
 
 
-def merged_edges(automaton: NFA | DFA) -> dict[tuple[State, State], str]:
-    """(from, to) -> the label of all symbols on that edge."""
+#: How the symbols on one edge become its label (default: compress_symbols).
+Merge = Callable[[list[str]], str]
+
+
+def merged_edges(automaton: NFA | DFA, merge: Merge | None = None) -> dict[tuple[State, State], str]:
+    """(from, to) -> the label of all symbols on that edge (epsilon and anchors labelled apart)."""
     grouped: dict[tuple[State, State], list[str]] = {}
     for source, label, target in automaton.edges():
         grouped.setdefault((source, target), []).append(label)
-    return {pair: compress_symbols(labels) for pair, labels in grouped.items()}
+    result: dict[tuple[State, State], str] = {}
+    for pair, labels in grouped.items():
+        special = [label for label in labels if label in ("ε", "^", "$")]
+        plain = [label for label in labels if label not in ("ε", "^", "$")]
+        parts = ([(merge or compress_symbols)(plain)] if plain else []) + special
+        result[pair] = ", ".join(parts)
+    return result
 
 
 def _dot_id(state: State) -> str:
     return '"' + str(state).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def to_dot(automaton: NFA | DFA, name: str = "automaton") -> str:
+def to_dot(automaton: NFA | DFA, name: str = "automaton", merge: Merge | None = None) -> str:
     """Graphviz DOT text: left to right, double circles for accept states, an arrow into the start state."""
     lines = [
         f"digraph {_dot_id(name)} {{",
@@ -59,7 +68,7 @@ def to_dot(automaton: NFA | DFA, name: str = "automaton") -> str:
         lines.append(f"  {_dot_id(state)} [shape={shape}];")
     lines.append(f"  __start -> {_dot_id(automaton.start)};")
     for (source, target), label in sorted(
-        merged_edges(automaton).items(), key=lambda item: (str(item[0][0]), str(item[0][1]))
+        merged_edges(automaton, merge).items(), key=lambda item: (str(item[0][0]), str(item[0][1]))
     ):
         lines.append(f"  {_dot_id(source)} -> {_dot_id(target)} [label={_dot_id(label)}];")
     lines.append("}")
@@ -67,18 +76,39 @@ def to_dot(automaton: NFA | DFA, name: str = "automaton") -> str:
 
 
 def _columns(automaton: NFA | DFA) -> list[list[State]]:
-    """States grouped by breadth-first distance from the start; unreachable states in a last column."""
+    """Layers left to right: the longest path from the start once loops are cut; unreachable states last.
+
+    A depth-first search from the start marks back edges (those closing a loop); on what is left,
+    a DAG, each state's column is one more than its furthest predecessor's.
+    """
     successors: dict[State, list[State]] = {}
     for source, _, target in automaton.edges():
         successors.setdefault(source, []).append(target)
-    depth = {automaton.start: 0}
-    queue: deque[State] = deque([automaton.start])
-    while queue:
-        state = queue.popleft()
-        for target in sorted_states(successors.get(state, [])):
-            if target not in depth:
-                depth[target] = depth[state] + 1
-                queue.append(target)
+    for state, targets in successors.items():
+        successors[state] = sorted_states(set(targets))
+    order: list[State] = []  # reverse postorder = topological order of the DAG
+    back: set[tuple[State, State]] = set()
+    colour: dict[State, int] = {automaton.start: 1}  # 1: on the stack, 2: finished
+    stack: list[tuple[State, int]] = [(automaton.start, 0)]
+    while stack:
+        state, index = stack.pop()
+        targets = successors.get(state, [])
+        if index < len(targets):
+            stack.append((state, index + 1))
+            target = targets[index]
+            if colour.get(target) == 1:
+                back.add((state, target))
+            elif target not in colour:
+                colour[target] = 1
+                stack.append((target, 0))
+        else:
+            colour[state] = 2
+            order.append(state)
+    depth: dict[State, int] = {state: 0 for state in order}
+    for state in reversed(order):
+        for target in successors.get(state, []):
+            if (state, target) not in back and target != state:
+                depth[target] = max(depth[target], depth[state] + 1)
     last = max(depth.values()) + 1
     columns: list[list[State]] = [[] for _ in range(last + 1)]
     for state in sorted_states(automaton.states):
@@ -86,7 +116,7 @@ def _columns(automaton: NFA | DFA) -> list[list[State]]:
     return [column for column in columns if column]
 
 
-def to_svg(automaton: NFA | DFA, title: str = "") -> str:
+def to_svg(automaton: NFA | DFA, title: str = "", merge: Merge | None = None) -> str:
     """A self-contained SVG state diagram of the automaton."""
     radius, column_gap, row_gap, margin = 22, 120, 78, 50
     columns = _columns(automaton)
@@ -107,7 +137,7 @@ def to_svg(automaton: NFA | DFA, title: str = "") -> str:
     ]
     if title:
         out.append(f'<text x="10" y="18" font-weight="bold">{escape(title)}</text>')
-    edges = merged_edges(automaton)
+    edges = merged_edges(automaton, merge)
     for (source, target), label in edges.items():
         x1, y1 = position[source]
         x2, y2 = position[target]

@@ -32,6 +32,7 @@ from livingspec.nfa.automaton import (
 from livingspec.nfa.errors import PatternTooLargeError
 from livingspec.nfa.lazy import LazyDFA
 from livingspec.nfa.regex import ANY, Alternate, Assert, Chars, CharSet, Concat, Empty, Node, Repeat, charsets, parse
+from livingspec.nfa.render import to_dot, to_svg
 
 #: Bound on the NFA's states (a {m,n} repetition copies its operand; nested ones multiply).
 MAX_NFA_STATES = 100_000
@@ -82,6 +83,15 @@ class Partition:
         """A text as the sequence of its characters' classes."""
         return [self.classify(char) for char in text]
 
+    def merge_labels(self, labels: list[Symbol]) -> str:
+        """The label of the union of some classes (``c, m, o, [abd-lnp-z]`` -> ``[a-z]``), for pictures."""
+        wanted = set(labels)
+        ranges = [
+            r for label, klass in zip(self.labels, self.classes, strict=True) if label in wanted for r in klass.ranges
+        ]
+        known = len(wanted & set(self.labels))
+        return CharSet.of(*ranges).label() if known == len(wanted) else ", ".join(sorted(wanted))
+
     def labels_within(self, charset: CharSet) -> list[Symbol]:
         """The labels of the classes inside ``charset`` (the partition refines it, so they cover it)."""
         return [label for label, klass in zip(self.labels, self.classes, strict=True) if _inside(klass, charset)]
@@ -100,8 +110,8 @@ class _Builder:
 
     def __init__(self, partition: Partition) -> None:
         self.partition = partition
-        self.transitions: dict[tuple[State, Symbol | None], set[State]] = {}
-        self.anchors: dict[tuple[State, Anchor], set[State]] = {}
+        self.transitions: dict[tuple[int, Symbol | None], set[int]] = {}
+        self.anchors: dict[tuple[int, Anchor], set[int]] = {}
         self.count = 0
         self._labels: dict[CharSet, list[Symbol]] = {}
 
@@ -176,7 +186,26 @@ def thompson(tree: Node, partition: Partition) -> NFA:
     """Thompson's construction over the partition's class labels: one start, one accept state."""
     builder = _Builder(partition)
     start, end = builder.build(tree)
-    return NFA(range(builder.count), partition.labels, builder.transitions, start, {end}, builder.anchors)
+    # Renumber the states breadth-first from the start, so pictures and traces read left to right.
+    successors: dict[int, list[int]] = {}
+    for (state, _), targets in [*builder.transitions.items(), *builder.anchors.items()]:
+        successors.setdefault(state, []).extend(sorted(targets))
+    number: dict[int, int] = {start: 0}
+    queue = [start]
+    for state in queue:
+        for target in successors.get(state, []):
+            if target not in number:
+                number[target] = len(number)
+                queue.append(target)
+    for state in range(builder.count):
+        number.setdefault(state, len(number))
+    transitions: dict[tuple[State, Symbol | None], set[State]] = {
+        (number[s], symbol): {number[t] for t in ts} for (s, symbol), ts in builder.transitions.items()
+    }
+    anchors: dict[tuple[State, Anchor], set[State]] = {
+        (number[s], anchor): {number[t] for t in ts} for (s, anchor), ts in builder.anchors.items()
+    }
+    return NFA(range(builder.count), partition.labels, transitions, 0, {number[end]}, anchors)
 
 
 def _search_tree(tree: Node) -> Node:
@@ -258,6 +287,16 @@ class Regex:
     def trace(self, text: str) -> Trace:
         """The NFA's current states after each character."""
         return self.nfa.trace(self.partition.symbols(text))
+
+    # -- pictures -------------------------------------------------------------------------------
+
+    def to_svg(self, automaton: NFA | DFA | None = None, title: str = "") -> str:
+        """A state diagram of one of this expression's automata (default: the NFA), edges labelled by character sets."""
+        return to_svg(automaton or self.nfa, title or self.pattern, self.partition.merge_labels)
+
+    def to_dot(self, automaton: NFA | DFA | None = None, name: str = "") -> str:
+        """Graphviz DOT of one of this expression's automata (default: the NFA)."""
+        return to_dot(automaton or self.nfa, name or self.pattern, self.partition.merge_labels)
 
     # -- comparison -----------------------------------------------------------------------------
 
