@@ -20,7 +20,9 @@ gives the same events in the same order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
+import inspect
 import random
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -177,6 +179,7 @@ class ControlledLoop(asyncio.BaseEventLoop):
         self._now = start
         self._names: dict[asyncio.Task[Any], str] = {}
         self._children: dict[str, int] = {}
+        self._inner: dict[asyncio.Task[Any], Any] = {}  # task -> the program's own coroutine
         recorder.now = self.time
 
     # asyncio hooks we do not need: no selector, no self-pipe.
@@ -199,6 +202,7 @@ class ControlledLoop(asyncio.BaseEventLoop):
                 self._children[parent_name] = self._children.get(parent_name, 0) + 1
                 name = f"{parent_name}.{self._children[parent_name]}"
         task = super().create_task(self.recorder.wrap(coro), name=name, context=context)
+        self._inner[task] = coro
         self.recorder.spawned(task, name)
         final = self.recorder._states[task].info.name
         task.set_name(final)
@@ -336,11 +340,29 @@ def run(
     except Exception as exc:
         error = exc
     finally:
-        for task in loop.blocked_tasks():
-            task._log_destroy_pending = False  # type: ignore[attr-defined]
+        timeline, steps = recorder.timeline(), list(loop.steps)
+        _cancel_leftovers(loop)
         loop.close()
-    schedule = Schedule(tuple(step.task for step in loop.steps), delays)
-    return Run(schedule, loop.steps, recorder.timeline(), dict(loop.created_at), result, error)
+    schedule = Schedule(tuple(step.task for step in steps), delays)
+    return Run(schedule, steps, timeline, dict(loop.created_at), result, error)
+
+
+def _cancel_leftovers(loop: ControlledLoop) -> None:
+    """Cancel tasks left blocked (after a deadlock or a failure) and let them unwind, unrecorded."""
+    leftovers = loop.blocked_tasks()
+    if not leftovers:
+        return
+    loop.strategy, loop.delays = FirstReady(), "respect"
+    loop.max_steps = len(loop.steps) + 10_000
+    for task in leftovers:
+        inner = loop._inner.get(task)
+        if inspect.iscoroutine(inner) and inspect.getcoroutinestate(inner) == inspect.CORO_CREATED:
+            inner.close()  # never started: close it, or Python warns that it was never awaited
+        task.cancel()
+    with contextlib.suppress(Exception):
+        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+    for task in loop.blocked_tasks():
+        task._log_destroy_pending = False  # type: ignore[attr-defined]
 
 
 def replay(program: Program, schedule: Schedule, *, start: float = 0.0, capture_stacks: bool = True) -> Run:
