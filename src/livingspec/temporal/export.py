@@ -124,9 +124,9 @@ def timeline_svg(timeline: Timeline, races: Sequence[Race] = (), title: str = "t
     """A lane per task, events left to right in timeline order, causal edges as arrows, races in red."""
     events = timeline.events[:max_events]
     lanes = {name: i for i, name in enumerate(timeline.tasks)}
-    left, top, dx, dy = 150, 50, 34, 46
+    left, top, dx, dy = 150, 130, 36, 64
     width = left + dx * (len(events) + 1) + 20
-    height = top + dy * max(1, len(lanes)) + 40
+    height = top + dy * max(1, len(lanes)) + 50
     x = {e.index: left + dx * (i + 1) for i, e in enumerate(events)}
     y = {e.index: top + dy * lanes[e.task] for e in events}
     out = [
@@ -163,17 +163,23 @@ def timeline_svg(timeline: Timeline, races: Sequence[Race] = (), title: str = "t
             f'<circle cx="{x[e.index]}" cy="{y[e.index]}" r="6" fill="{fill}" stroke="{stroke}" '
             f'stroke-width="{2.5 if e.index in racy else 1}"><title>{tip}</title></circle>'
         )
-        label = escape(e.kind[:18])
+        label = escape(e.kind[:26])
         out.append(
             f'<text x="{x[e.index]}" y="{y[e.index] - 10}" font-size="8" text-anchor="start" '
             f'transform="rotate(-35 {x[e.index]} {y[e.index] - 10})">{label}</text>'
         )
-        out.append(f'<text x="{x[e.index]}" y="{height - 12}" font-size="8" text-anchor="middle">{e.index}</text>')
+        out.append(f'<text x="{x[e.index]}" y="{height - 22}" font-size="8" text-anchor="middle">{e.index}</text>')
+        ms = f"{(e.time - events[0].time) * 1000:.0f}"
+        out.append(
+            f'<text x="{x[e.index]}" y="{height - 8}" font-size="8" text-anchor="middle" fill="#777">{ms}</text>'
+        )
     legend = (
         "orange: write, blue: read, red ring/dash: race; "
         "arrows: spawn (grey), join (blue), lock (purple), queue (green)"
     )
-    out.append(f'<text x="{left}" y="{height - 26}" font-size="9" fill="#555">{escape(legend)}</text>')
+    out.append(f'<text x="{left}" y="{height - 36}" font-size="9" fill="#555">{escape(legend)}</text>')
+    out.append(f'<text x="10" y="{height - 22}" font-size="8">event</text>')
+    out.append(f'<text x="10" y="{height - 8}" font-size="8" fill="#777">time (ms)</text>')
     out.append("</svg>")
     return "\n".join(out)
 

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any, Generic, TypeVar
 
 from livingspec.temporal.timeline import READ, SYNC, WRITE, Edge, Event, TaskInfo, Timeline
@@ -101,15 +102,17 @@ class Recorder:
             return self._state(self._key()).info.name
 
     # ---- the core: one event -------------------------------------------------------------------
-    def _stack(self) -> tuple[tuple[str, int, str], ...]:
-        frames: list[tuple[str, int, str]] = []
+    def _stack(self) -> tuple[tuple[CodeType, int], ...]:
+        # (code, instruction offset) per frame: line numbers are worked out only when a stack is read.
+        frames: list[tuple[CodeType, int]] = []
         frame = sys._getframe(3)
         while frame is not None and len(frames) < self.stack_depth:
-            filename = frame.f_code.co_filename
+            code = frame.f_code
+            filename = code.co_filename
             if filename.startswith(_STOP):
                 break
             if filename != _HERE:
-                frames.append((filename, frame.f_lineno, frame.f_code.co_name))
+                frames.append((code, frame.f_lasti))
             frame = frame.f_back  # type: ignore[assignment]
         return tuple(frames)
 

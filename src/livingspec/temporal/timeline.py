@@ -9,9 +9,11 @@ of an object are kept in event order, so "the state at event i" is the last snap
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any
 
 from livingspec.temporal.clocks import VectorClock
@@ -34,6 +36,17 @@ class Frame:
         return f"{self.function} ({os.path.basename(self.file)}:{self.line})"
 
 
+@functools.lru_cache(maxsize=4096)
+def _frame(code: CodeType, offset: int) -> Frame:
+    """The source line of an instruction offset (what ``frame.f_lineno`` would have said)."""
+    line = code.co_firstlineno
+    for start, end, number in code.co_lines():
+        if start <= offset < end and number is not None:
+            line = number
+            break
+    return Frame(code.co_filename, line, code.co_name)
+
+
 @dataclass(slots=True, eq=False)
 class Event:
     """One thing that happened, stamped with wall-clock and logical time.
@@ -54,7 +67,7 @@ class Event:
     local: int  # this task's event count
     base: Mapping[str, int]  # vector clock inherited at the last receive
     step: int  # scheduler step that produced it (-1 outside the controlled loop)
-    raw_stack: tuple[tuple[str, int, str], ...] = ()
+    raw_stack: tuple[tuple[CodeType, int], ...] = ()  # (code, instruction offset), innermost first
 
     def clock_of(self, task: str) -> int:
         """This event's vector-clock entry for ``task``."""
@@ -68,7 +81,7 @@ class Event:
     @property
     def stack(self) -> tuple[Frame, ...]:
         """Where the event was produced, innermost frame first."""
-        return tuple(Frame(*frame) for frame in self.raw_stack)
+        return tuple(_frame(code, offset) for code, offset in self.raw_stack)
 
     def happens_before(self, other: Event) -> bool:
         """True when this event is a cause of ``other`` (a path of program order and causal edges)."""
