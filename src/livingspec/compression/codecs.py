@@ -28,8 +28,8 @@ from livingspec.compression.errors import (
 
 #: Codings this module produces and reads (identity is "no coding").
 CODINGS: tuple[str, ...] = ("br", "zstd", "gzip", "deflate")
-#: Levels of the default policy: fast levels that still beat gzip -9 on size for JSON.
-DEFAULT_LEVELS: dict[str, int] = {"br": 4, "zstd": 3, "gzip": 6, "deflate": 6}
+#: Levels of the default policy: br 6 is smaller than gzip -9 on JSON at over twice its speed (see the benchmark).
+DEFAULT_LEVELS: dict[str, int] = {"br": 6, "zstd": 3, "gzip": 6, "deflate": 6}
 #: Valid level ranges per coding (brotli calls it quality).
 LEVEL_RANGES: dict[str, tuple[int, int]] = {"br": (0, 11), "zstd": (1, 22), "gzip": (0, 9), "deflate": (0, 9)}
 

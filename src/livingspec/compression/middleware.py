@@ -72,7 +72,7 @@ class CompressionPolicy:
     minimum_size: bodies smaller than this (bytes) go out as they are: headers and CPU cost more
         than the few bytes saved (Starlette uses 500, nginx gzip_min_length 20).
     preference: the server's order among codings of equal client weight, best first.
-    levels: level per coding; fast levels (br 4, zstd 3) beat gzip -9 on size at several times its speed.
+    levels: level per coding; br 6 (the first choice) is smaller than gzip -9 on JSON at over twice its speed.
     skip_types: media-type prefixes sent as they are (already compressed).
     limits: hard limits for decoding request bodies.
     decode_requests: decode request bodies that carry Content-Encoding (False passes them through).
