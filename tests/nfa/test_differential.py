@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from livingspec.nfa import LazyDFA, LineMatcher, compile_regex, equivalent
+from livingspec.nfa.table import required_literal
 
 TEXT_ALPHABET = "abc.1 \n"
 
@@ -113,10 +114,23 @@ def test_a_counterexample_really_separates_two_expressions(first: Pair, second: 
         assert result.counterexample is not None
 
 
-@settings(max_examples=25)
-@given(pair=patterns, lines=st.lists(st.text(alphabet="abc.1 ", max_size=10), min_size=1, max_size=20))
-def test_the_numpy_line_matcher_agrees_with_python_re(pair: Pair, lines: list[str]) -> None:
-    matcher = LineMatcher(compile_regex(pair[0]))
+@settings(max_examples=60)
+@given(
+    pair=patterns,
+    lines=st.lists(st.text(alphabet="abc.1 é", max_size=12), min_size=1, max_size=20),
+    prefilter=st.sampled_from([None, True, False]),
+)
+def test_the_numpy_line_matcher_agrees_with_python_re(pair: Pair, lines: list[str], prefilter: bool | None) -> None:
+    matcher = LineMatcher(compile_regex(pair[0]), prefilter=prefilter)
     reference = re.compile(pair[1], re.ASCII)
     expected = [reference.search(line) is not None for line in lines]
-    assert matcher.match_lines("\n".join(lines)).tolist() == expected
+    assert matcher.match_lines("\n".join(lines)).tolist() == expected, f"literal {matcher.literal!r}"
+
+
+@given(pair=patterns)
+def test_every_match_contains_the_required_literal(pair: Pair) -> None:
+    regex = compile_regex(pair[0])
+    literal = required_literal(regex.tree)
+    for text in ["", "a", "ab", "abc", "a.1", "c c", "aa\nb", "1.abc", "bca", "ccc"]:
+        if regex.fullmatch(text):
+            assert literal in text, f"{pair[0]!r} matches {text!r}, which lacks {literal!r}"
