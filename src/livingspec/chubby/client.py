@@ -30,6 +30,7 @@ class Call:
     args: dict[str, Any]
     deadline: float
     target: int = 0
+    invoked: float = 0.0
     done: bool = False
     ok: bool = False
     value: Any = None
@@ -78,6 +79,9 @@ class ChubbyClient:
         self.grace_end = 0.0
         self.target = 0
         self.cache: dict[str, bytes] = {}
+        # when each path's cache entry was last invalidated (key "" = whole cache): a read answered
+        # by the master before an invalidation may arrive after it, and must not refill the cache
+        self.invalidated_at: dict[str, float] = {}
         self.acks: set[str] = set()
         self.events: list[ClientEvent] = []
         self.locks: dict[str, Sequencer] = {}
@@ -91,6 +95,10 @@ class ChubbyClient:
     def lease_valid(self) -> bool:
         """The session is safe and the local lease has not run out."""
         return self.up and self.state == "safe" and self.sim.now() < self.lease_end
+
+    def _flush_cache(self) -> None:
+        self.cache.clear()
+        self.invalidated_at[""] = self.sim.now()
 
     def _event(self, kind: str, path: str = "") -> None:
         self.events.append(ClientEvent(self.sim.now(), kind, path))
@@ -107,7 +115,7 @@ class ChubbyClient:
     def call(self, op: str, **args: Any) -> Call:
         """Send a call to the master (retrying on other replicas); returns the pending Call."""
         self.next_rid += 1
-        call = Call(self.next_rid, op, args, self.sim.now() + self.config.call_timeout, self.target)
+        call = Call(self.next_rid, op, args, self.sim.now() + self.config.call_timeout, self.target, self.sim.now())
         if self.state == "expired" and op != "check_sequencer":
             self._finish(call, False, SessionExpiredError(f"session {self.session} of {self.name} has expired"))
             return call
@@ -151,8 +159,10 @@ class ChubbyClient:
         self.target = self.replicas.index(msg.master)
         if self.epoch == -1:
             self.epoch = msg.epoch  # the first master this client has talked to
-        if msg.ok and call.op == "get_contents" and msg.cacheable and self.lease_valid:
-            self.cache[call.args["path"]] = msg.value[0]
+        path = call.args.get("path", "")
+        fresh = call.invoked > max(self.invalidated_at.get(path, -1.0), self.invalidated_at.get("", -1.0))
+        if msg.ok and call.op == "get_contents" and msg.cacheable and self.lease_valid and fresh:
+            self.cache[path] = msg.value[0]
         if not msg.ok and isinstance(msg.value, SessionExpiredError):
             self._expire()
         self._finish(call, msg.ok, msg.value)
@@ -212,7 +222,7 @@ class ChubbyClient:
             return
         self.state = "jeopardy"  # the local lease ran out: the master may have failed
         self.grace_end = self.lease_end + self.config.grace_period
-        self.cache.clear()
+        self._flush_cache()
         self._event("jeopardy")
         self.sim.call_later(self.grace_end - self.sim.now(), self._grace_check, self.incarnation, self.grace_end)
         self._send_keepalive()
@@ -225,7 +235,7 @@ class ChubbyClient:
         if self.state == "expired":
             return
         self.state = "expired"
-        self.cache.clear()
+        self._flush_cache()
         for path in list(self.locks):
             self.monitor.lock_forgotten(path, self.name)
         self.locks.clear()
@@ -239,7 +249,7 @@ class ChubbyClient:
         self.lease_end = msg.lease_end
         if msg.epoch != self.epoch:
             if self.epoch != -1:
-                self.cache.clear()  # events may have been lost in the failover
+                self._flush_cache()  # events may have been lost in the failover
                 self._event("master failed over")
             self.epoch = msg.epoch
         if self.state == "jeopardy":
@@ -249,6 +259,7 @@ class ChubbyClient:
         for kind, path in msg.events:
             if kind == "invalidate":
                 self.cache.pop(path, None)
+                self.invalidated_at[path] = self.sim.now()
                 self.acks.add(path)
             else:
                 self._event(kind, path)

@@ -103,6 +103,10 @@ class Replica:
         self.session_events: dict[str, list[tuple[str, str]]] = {}
         self.cachers: dict[str, set[str]] = {}  # path -> sessions that may cache it
         self.invalidating: dict[str, tuple[set[str], list[Command]]] = {}  # path -> (waiting, writes)
+        # after a failover, writes wait until every session has seen the new epoch (and so flushed
+        # its cache) or its lease has run out (paper 2.9, step 6)
+        self.failover_pending: set[str] = set()
+        self.deferred: list[Command] = []
 
     def crash(self) -> None:
         """Stop at once: volatile state is lost, the disk is kept."""
@@ -167,6 +171,8 @@ class Replica:
             self.session_events.clear()
             self.cachers.clear()
             self.invalidating.clear()
+            self.failover_pending.clear()
+            self.deferred.clear()
 
     # ------------------------------------------------------------------ election (Paxos phase 1)
     def _start_election(self) -> None:
@@ -300,6 +306,18 @@ class Replica:
                 self._propose(Command("expire_session", at=now, args={"session": session}))
         for path in list(self.invalidating):
             self._check_invalidation(path)
+        self._check_failover_acks()
+
+    def _check_failover_acks(self) -> None:
+        now = self.sim.now()
+        self.failover_pending = {s for s in self.failover_pending if self.session_lease_end.get(s, 0.0) > now}
+        if not self.failover_pending and self.deferred:
+            deferred, self.deferred = self.deferred, []
+            for command in deferred:
+                if command.op == "set_contents":
+                    self._write_after_invalidation(command)
+                else:
+                    self._propose(command)
 
     def _send_heartbeats(self, now: float) -> None:
         self.last_heartbeat = now
@@ -348,6 +366,7 @@ class Replica:
         # fresh lease, so no client loses its session to the failover itself (paper 2.9)
         for session in self.store.sessions:
             self.session_lease_end[session] = now + self.config.session_lease
+        self.failover_pending = set(self.store.sessions)
 
     def _after_apply(self, slot: int, command: Command, outcome: tuple[bool, Any], events: list[Any]) -> None:
         if slot == self.epoch_slot and not self.ready and self.sim.now() < self.lease_end:
@@ -390,7 +409,9 @@ class Replica:
             return
         self.inflight[key] = source
         command = Command(msg.op, msg.client, msg.rid, msg.session, self.sim.now(), dict(msg.args))
-        if msg.op == "set_contents":
+        if msg.op in ("set_contents", "delete") and self.failover_pending:
+            self.deferred.append(command)
+        elif msg.op == "set_contents":
             self._write_after_invalidation(command)
         else:
             self._propose(command)
@@ -418,7 +439,7 @@ class Replica:
             self._propose(command)
             return
         self.invalidating[path] = (waiting, [command])
-        for session in waiting:
+        for session in sorted(waiting):  # sorted: set order varies between runs, message order must not
             self.session_events.setdefault(session, []).append(("invalidate", path))
             self._release_keepalive_early(session)
 
@@ -446,6 +467,9 @@ class Replica:
             if path in self.invalidating:
                 self.invalidating[path][0].discard(msg.session)
                 self._check_invalidation(path)
+        if msg.epoch == self.ballot and msg.session in self.failover_pending:
+            self.failover_pending.discard(msg.session)
+            self._check_failover_acks()
         now = self.sim.now()
         end = self.session_lease_end.setdefault(msg.session, now + self.config.session_lease)
         self.hold_token += 1
