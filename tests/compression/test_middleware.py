@@ -159,3 +159,33 @@ def test_round_trip_through_middleware_and_client_is_exact(body: bytes, accept: 
 def test_streamed_round_trip_is_exact(chunks: list[bytes], coding: str) -> None:
     exchange = fetch_in_process(streaming_app(chunks), "/", coding)
     assert exchange.decoded() == b"".join(chunks)
+
+
+def test_content_encoding_identity_is_replaced_not_duplicated() -> None:
+    exchange = fetch_in_process(app_sending(BIG, {"content-encoding": "identity"}), "/", "gzip")
+    assert exchange.content_encoding == "gzip"
+    assert exchange.decoded() == BIG
+
+
+def test_no_transform_is_respected() -> None:
+    exchange = fetch_in_process(app_sending(BIG, {"cache-control": "public, no-transform"}), "/", "gzip")
+    assert exchange.content_encoding == "identity"
+
+
+def test_repeated_accept_encoding_fields_are_combined() -> None:
+    async def run() -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        headers = [(b"accept-encoding", b"gzip;q=0.5"), (b"accept-encoding", b"zstd")]
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": headers, "query_string": b""}
+        await app_sending(BIG)(scope, receive, send)
+        return sent
+
+    start = asyncio.run(run())[0]
+    assert (b"content-encoding", b"zstd") in start["headers"]

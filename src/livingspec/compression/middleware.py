@@ -101,6 +101,12 @@ def header_value(headers: list[tuple[bytes, bytes]] | Any, name: bytes) -> str |
     return None
 
 
+def joined_values(headers: list[tuple[bytes, bytes]] | Any, name: bytes) -> str | None:
+    """Every value of a list-valued header, joined with commas (RFC 9110 5.3), or None when absent."""
+    values = [bytes(value).decode("latin-1") for key, value in headers if key.lower() == name]
+    return ", ".join(values) if values else None
+
+
 def _without(headers: list[tuple[bytes, bytes]], *names: bytes) -> list[tuple[bytes, bytes]]:
     return [(k, v) for k, v in headers if k.lower() not in names]
 
@@ -139,7 +145,7 @@ class CompressionMiddleware:
             await self.app(scope, receive, send)
             return
         headers = list(scope.get("headers", []))
-        if self.policy.decode_requests and parse_content_encoding(header_value(headers, b"content-encoding")):
+        if self.policy.decode_requests and parse_content_encoding(joined_values(headers, b"content-encoding")):
             try:
                 scope, receive = await self._decoded_request(scope, headers, receive)
             except UnsupportedEncodingError as error:
@@ -149,7 +155,7 @@ class CompressionMiddleware:
             except CompressionError as error:
                 await _plain(send, error.status, str(error))
                 return
-        choice = negotiate(header_value(headers, b"accept-encoding"), self.policy.preference)
+        choice = negotiate(joined_values(headers, b"accept-encoding"), self.policy.preference)
         if not choice.acceptable:  # RFC 9110 12.5.3: identity is excluded and we have nothing acceptable
             offered = ", ".join(self.policy.preference)
             await _plain(send, 406, f"{choice.reason}; this server offers {offered}", [(b"vary", b"Accept-Encoding")])
@@ -162,7 +168,7 @@ class CompressionMiddleware:
         self, scope: Scope, headers: list[tuple[bytes, bytes]], receive: Receive
     ) -> tuple[Scope, Receive]:
         """Read the encoded body (bounded), decode it under the limits, and hand the app the decoded bytes."""
-        content_encoding = header_value(headers, b"content-encoding")
+        content_encoding = joined_values(headers, b"content-encoding")
         for coding in parse_content_encoding(content_encoding):
             if coding not in CODINGS:
                 raise UnsupportedEncodingError(coding, CODINGS)
@@ -222,9 +228,11 @@ class _Responder:
         headers = list(message.get("headers", []))
         status = int(message["status"])
         content_type = header_value(headers, b"content-type") or ""
-        encoded = header_value(headers, b"content-encoding") not in (None, "", IDENTITY)
-        if encoded or status < 200 or status in (204, 206, 304):
-            # Already encoded (we never encode twice), no body, or a range of the identity bytes.
+        encoded = (header_value(headers, b"content-encoding") or IDENTITY).strip().lower() != IDENTITY
+        no_transform = "no-transform" in (joined_values(headers, b"cache-control") or "").lower()
+        if encoded or no_transform or status < 200 or status in (204, 206, 304):
+            # Already encoded (we never encode twice), Cache-Control: no-transform (RFC 9111 5.2.2.6),
+            # no body, or a range of the identity bytes.
             self.mode = "pass"
             await self._send(message)
             return
@@ -258,7 +266,7 @@ class _Responder:
             return
         level = self.policy.levels.get(self.coding)
         compressed_headers = _weak_etag(
-            _without(headers, b"content-length", b"accept-ranges", ORIGINAL_LENGTH.encode())
+            _without(headers, b"content-length", b"accept-ranges", b"content-encoding", ORIGINAL_LENGTH.encode())
         )
         compressed_headers.append((b"content-encoding", self.coding.encode()))
         if not more:  # the whole body is here: one stream, exact lengths
