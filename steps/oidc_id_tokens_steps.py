@@ -77,10 +77,7 @@ class OidcWorld:
     def deployed(self) -> Deployment:
         """Deploy on the selected target the first time something needs the running system."""
         if self.deployment is None:
-            client_settings = dataclasses.replace(
-                self.client_settings, token_endpoint_auth_method=self.client.token_endpoint_auth_method
-            )
-            cast = Cast(self.keys, self.client, client_settings, TEST_USER)
+            cast = Cast(self.keys, self.client, self.client_settings, TEST_USER)
             target = target_of(self.context)
             ports = (free_port(), free_port()) if target == "real" else None
             self.deployment = deploy(cast, self.clock, target=target, ports=ports, seed=3)

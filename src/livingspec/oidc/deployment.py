@@ -9,6 +9,7 @@ which: only the transports differ.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import re
 import threading
@@ -188,7 +189,8 @@ def deploy(
 ) -> Deployment:
     """Start provider and relying party: in process (``embedded``) or on loopback (``real``, needs ``ports``).
 
-    The issuer and the client's redirect URI are rebased onto the deployment's URLs.
+    The issuer and the client's redirect URI are rebased onto the deployment's URLs; the relying
+    party authenticates with the method the client is registered for.
     """
     if target == "real":
         if ports is None:
@@ -216,7 +218,11 @@ def deploy(
         back_channel.append(f"{request.method} {request.url.path}")
 
     hooks: dict[str, list[Any]] = {"request": [record]}
-    settings = ClientSettings(**{**cast.client_settings.__dict__, "redirect_uri": redirect_uri})
+    settings = dataclasses.replace(
+        cast.client_settings,
+        redirect_uri=redirect_uri,
+        token_endpoint_auth_method=cast.client.token_endpoint_auth_method,  # as registered
+    )
     if target == "real":
         rp_http = httpx.Client(event_hooks=hooks, timeout=10.0)
     else:
