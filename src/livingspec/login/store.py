@@ -46,9 +46,18 @@ CREATE TABLE IF NOT EXISTS sessions (
 
 
 def normalize_email(email: str) -> str:
-    """The key of an email: NFKC, every whitespace character removed, case folded. Never raises."""
-    folded = unicodedata.normalize("NFKC", email)
-    return "".join(folded.split()).casefold()
+    """The key of an email: NFKC, every whitespace character removed, case folded. Never raises.
+
+    Case folding can undo NFKC's composition (``E`` + diaeresis folds to ``e`` + diaeresis), so the
+    steps repeat until the key is stable (a fixed point; two rounds suffice in practice, four at most).
+    """
+    key = email
+    for _ in range(4):
+        step = unicodedata.normalize("NFKC", "".join(unicodedata.normalize("NFKC", key).split()).casefold())
+        if step == key:
+            break
+        key = step
+    return key
 
 
 def validate_email(email: str) -> str:
