@@ -161,6 +161,10 @@ class Transformer:
 
         Without a cache the tokens are a whole sequence from position 0 (the reference path).
         """
+        return (self.hidden(tokens, cache) @ self.head).astype(np.float32)  # type: ignore[no-any-return]
+
+    def hidden(self, tokens: Sequence[int] | Array, cache: KVCache | None = None) -> Array:
+        """The final normalised hidden states [T, E] that the output head turns into logits."""
         offset = 0 if cache is None else cache.length
         ids = self._check_tokens(tokens, offset)
         c, p = self.config, self.params
@@ -172,8 +176,7 @@ class Transformer:
             h = rms_norm(x, p[f"layers.{i}.ffn_norm.weight"], c.norm_eps)  # [T, E]
             f = f"layers.{i}.feed_forward."
             x = x + swiglu(h, p[f + "w1.weight"], p[f + "w3.weight"], p[f + "w2.weight"])  # [T, E]
-        x = rms_norm(x, p["norm.weight"], c.norm_eps)  # [T, E]
-        return (x @ self.head).astype(np.float32)  # type: ignore[no-any-return]
+        return rms_norm(x, p["norm.weight"], c.norm_eps)  # [T, E]
 
     def prefill(self, tokens: Sequence[int] | Array, cache: KVCache) -> Array:
         """Run the prompt through an empty cache; logits [T, V]."""
