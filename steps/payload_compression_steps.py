@@ -159,6 +159,13 @@ def step_server_is_starlette(context):
     context.compression_app_name = "starlette_app"
 
 
+@given("nginx with gzip on stands in front of the uncompressed application")
+def step_nginx_in_front_of_bare(context):
+    """Start nginx (gzip on) proxying to the sample application served with no compression of its own."""
+    context.compression_app_name = "bare_app"
+    step_nginx_in_front(context)
+
+
 @given("nginx with gzip on stands in front of the compression server")
 def step_nginx_in_front(context):
     """Start nginx (gzip on, gzip_proxied any) proxying to the compression server on loopback."""
@@ -287,6 +294,19 @@ def step_ours_answers(context, coding):
     rows = [["peer", peer.content_encoding, len(peer.raw)], ["ours", ours.content_encoding, len(ours.raw)]]
     evidence.attach_table("peer beside ours", ["server", "content coding", "bytes"], rows)
     assert ours.content_encoding == coding, f"expected our middleware to send {coding}, it sent {ours.content_encoding}"
+
+
+@then("our compression middleware sends a smaller body for the same request")
+def step_ours_smaller(context):
+    """Send the same request to our middleware (in process) and compare body sizes with the peer's."""
+    request = context.compression_request
+    ours = fetch_in_process(build_app(), request["path"], request["accept-encoding"])
+    peer = context.compression_exchange
+    rows = [["peer", peer.content_encoding, len(peer.raw)], ["ours", ours.content_encoding, len(ours.raw)]]
+    evidence.attach_table("peer beside ours", ["server", "content coding", "bytes"], rows)
+    assert len(ours.raw) < len(peer.raw), (
+        f"expected ours below the peer's {len(peer.raw)} bytes, ours is {len(ours.raw)}"
+    )
 
 
 @then("the compressed body is {size:d} bytes")
