@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import zlib
 
 import pytest
@@ -15,6 +16,7 @@ from livingspec.compression import (
     CorruptBodyError,
     DecodedSizeLimitError,
     DecodeLimits,
+    InvalidLevelError,
     TruncatedBodyError,
     UnsupportedEncodingError,
     compress,
@@ -102,7 +104,7 @@ def test_identity_is_bounded_too() -> None:
 
 
 def test_levels_out_of_range_are_refused() -> None:
-    with pytest.raises(ValueError, match="level 12"):
+    with pytest.raises(InvalidLevelError, match="level 12"):
         compress(b"x", "gzip", 12)
 
 
@@ -135,3 +137,9 @@ def test_damaged_streams_never_crash_decoding(coding: str, data: bytes, cut: int
 @given(data=st.binary(max_size=20000), level=st.integers(1, 9))
 def test_round_trip_of_arbitrary_payloads(coding: str, data: bytes, level: int) -> None:
     assert decode(compress(data, coding, level), coding, DecodeLimits(max_size=1 << 20, max_ratio=1e9)) == data
+
+
+@given(header=st.text(max_size=40), data=st.binary(max_size=500))
+def test_any_content_encoding_header_never_crashes_decoding(header: str, data: bytes) -> None:
+    with contextlib.suppress(CompressionError):
+        decode_all(data, header, SMALL)

@@ -22,6 +22,7 @@ from livingspec.compression.errors import (
     CompressionRatioLimitError,
     CorruptBodyError,
     DecodedSizeLimitError,
+    InvalidLevelError,
     TruncatedBodyError,
     UnsupportedEncodingError,
 )
@@ -49,7 +50,7 @@ def _level(coding: str, level: int | None) -> int:
     low, high = LEVEL_RANGES[coding]
     chosen = DEFAULT_LEVELS[coding] if level is None else level
     if not low <= chosen <= high:
-        raise ValueError(f"{coding} level {chosen} outside {low}..{high}")
+        raise InvalidLevelError(coding, chosen, low, high)
     return chosen
 
 

@@ -26,6 +26,14 @@ class UnsupportedEncodingError(CompressionError):
         super().__init__(f"unsupported content coding {coding!r}; supported: {', '.join(supported)}")
 
 
+class InvalidLevelError(CompressionError):
+    """A compression level outside the coding's range."""
+
+    def __init__(self, coding: str, level: int, low: int, high: int) -> None:
+        self.coding, self.level, self.low, self.high = coding, level, low, high
+        super().__init__(f"{coding} level {level} outside {low}..{high}")
+
+
 class NotAcceptableError(CompressionError):
     """No content coding the server offers is acceptable to the client, identity included (406)."""
 
