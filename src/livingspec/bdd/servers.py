@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from livingspec.bdd.targets import TargetUnavailableError
 
@@ -78,7 +79,7 @@ class ManagedProcess:
         self.log_path = self.workdir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> ManagedProcess:
+    def start(self) -> Self:
         """Start the process and wait (bounded) for its port."""
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self._log = log
@@ -127,7 +128,7 @@ class ManagedProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
-    def __enter__(self) -> ManagedProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

@@ -1,0 +1,302 @@
+"""Stage 4: the shop as five services, each with its own database, joined by HTTP and events.
+
+The order service calls the user and catalog services over HTTP, stores a pending order and,
+in the same transaction, an ``order.created`` event in its outbox. A relay publishes outbox
+events to the broker; consumers apply each event once (they record event ids) and acknowledge
+it afterwards, so a process that dies between writing and publishing, or between applying and
+acknowledging, loses nothing and applies nothing twice:
+
+    order.created      -> inventory: reserve stock   -> inventory.reserved | inventory.rejected
+    inventory.reserved -> payments: charge the card  -> payment.completed  | payment.declined
+    payment.declined   -> inventory: release stock
+    inventory.rejected, payment.*  -> orders: set the order's final status (and queue the e-mail)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from livingspec.scaling.broker import Broker
+from livingspec.scaling.db import Database, Transaction
+from livingspec.scaling.domain import Product, Shop, validate_items
+from livingspec.scaling.errors import (
+    InsufficientInventoryError,
+    InvalidOrderError,
+    OrderRefusedError,
+    PaymentDeclinedError,
+    ScalingError,
+    UnknownProductError,
+    UnknownUserError,
+)
+
+SERVICES = ("catalog", "users", "orders", "inventory", "payments")
+FINAL = {"confirmed", "rejected", "payment_declined"}
+
+
+class SimulatedCrashError(ScalingError):
+    """A process died at a chosen point (failure tests)."""
+
+
+class Caller(Protocol):
+    """How one service reaches another over HTTP: ``call("users", "GET", "/users/u1")``."""
+
+    def __call__(self, service: str, method: str, path: str, json: Any = None) -> Any: ...
+
+
+Handler = Callable[[Transaction, str, dict[str, Any]], None]
+
+
+@dataclass
+class ServiceNode:
+    """One service: its database, the events it consumes, its outbox relay."""
+
+    name: str
+    db: Database
+    shop: Shop = field(default_factory=Shop.create)
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def relay(self, broker: Broker, crash_after_publish: bool = False) -> int:
+        """Publish unpublished outbox events, then mark them (a crash in between re-publishes later)."""
+        with self.db.transaction() as tx:
+            events = self.shop.outbox.unpublished(tx)
+        for event_id, topic, payload in events:
+            broker.publish(topic, event_id, payload)
+            if crash_after_publish:
+                raise SimulatedCrashError(f"{self.name} died after publishing {topic} {event_id}")
+            with self.db.transaction() as tx:
+                self.shop.outbox.mark_published(tx, event_id)
+        return len(events)
+
+    def consume(self, broker: Broker, crash_before_ack: bool = False) -> int:
+        """Apply each delivered event once, then acknowledge it; return how many were delivered."""
+        delivered = 0
+        for topic, handler in self.handlers.items():
+            for message in broker.read(topic, self.name, f"{self.name}-1"):
+                delivered += 1
+                with self.db.transaction() as tx:
+                    if self.shop.outbox.first_time(tx, self.name, message.event_id):
+                        handler(tx, message.event_id, message.payload)
+                if crash_before_ack:
+                    raise SimulatedCrashError(f"{self.name} died before acknowledging {topic} {message.event_id}")
+                broker.ack(topic, self.name, message.message_id)
+        return delivered
+
+
+def build_nodes(databases: Mapping[str, Database]) -> dict[str, ServiceNode]:
+    """The five services with their event handlers wired."""
+    nodes = {name: ServiceNode(name, databases[name]) for name in SERVICES}
+    inventory, payments, orders = nodes["inventory"], nodes["payments"], nodes["orders"]
+
+    def reserve(tx: Transaction, event_id: str, event: dict[str, Any]) -> None:
+        try:
+            inventory.shop.inventory.reserve(tx, event["order_id"], event["items"])
+        except InsufficientInventoryError as error:
+            inventory.shop.outbox.emit(tx, "inventory.rejected", {"order_id": event["order_id"], "reason": str(error)})
+            return
+        inventory.shop.outbox.emit(tx, "inventory.reserved", event)
+
+    def release(tx: Transaction, event_id: str, event: dict[str, Any]) -> None:
+        inventory.shop.inventory.release(tx, event["order_id"])
+
+    def charge(tx: Transaction, event_id: str, event: dict[str, Any]) -> None:
+        try:
+            payments.shop.payments.charge(tx, event["order_id"], event["total_cents"], event["card"])
+        except PaymentDeclinedError as error:
+            payments.shop.outbox.emit(tx, "payment.declined", {"order_id": event["order_id"], "reason": str(error)})
+            return
+        payments.shop.outbox.emit(tx, "payment.completed", {"order_id": event["order_id"]})
+
+    def finish(status: str) -> Handler:
+        def handle(tx: Transaction, event_id: str, event: dict[str, Any]) -> None:
+            orders.shop.orders.set_status(tx, event["order_id"], status)
+            if status == "confirmed":
+                orders.shop.outbox.emit(tx, "order.email", {"order_id": event["order_id"]})
+
+        return handle
+
+    inventory.handlers = {"order.created": reserve, "payment.declined": release}
+    payments.handlers = {"inventory.reserved": charge}
+    orders.handlers = {
+        "inventory.rejected": finish("rejected"),
+        "payment.completed": finish("confirmed"),
+        "payment.declined": finish("payment_declined"),
+    }
+    return nodes
+
+
+def service_app(node: ServiceNode, call: Caller, lifespan: Any = None) -> Starlette:
+    """The HTTP API of one service (each process serves one)."""
+    shop, db = node.shop, node.db
+
+    async def products(request: Request) -> Response:
+        with db.transaction() as tx:
+            return JSONResponse({"products": [asdict(p) for p in shop.catalog.list(tx)]})
+
+    async def prices(request: Request) -> Response:
+        ids = [i for i in request.query_params.get("ids", "").split(",") if i]
+        with db.transaction() as tx:
+            return JSONResponse({"prices": shop.catalog.prices(tx, ids)})
+
+    async def user(request: Request) -> Response:
+        with db.transaction() as tx:
+            return JSONResponse(shop.users.get(tx, request.path_params["user_id"]))
+
+    async def orders(request: Request) -> Response:
+        if request.method == "GET":
+            with db.transaction() as tx:
+                history = shop.orders.history(tx, request.query_params.get("user_id", ""))
+            return JSONResponse({"orders": [{**asdict(o), "items": dict(o.items)} for o in history]})
+        body = await request.json()
+        items = validate_items(body.get("items", {}))
+        call("users", "GET", f"/users/{body.get('user_id', '')}")  # 404 -> UnknownUserError
+        priced = call("catalog", "GET", "/prices?ids=" + ",".join(sorted(items)))["prices"]
+        with db.transaction() as tx:
+            order = shop.orders.create(tx, shop.ids(), body["user_id"], items, priced, "pending")
+            shop.outbox.emit(
+                tx,
+                "order.created",
+                {"order_id": order.id, "items": items, "total_cents": order.total_cents, "card": body.get("card", "")},
+            )
+        return JSONResponse(
+            {"order_id": order.id, "status": order.status, "total_cents": order.total_cents}, status_code=202
+        )
+
+    async def order(request: Request) -> Response:
+        with db.transaction() as tx:
+            found = shop.orders.get(tx, request.path_params["order_id"])
+        if found is None:
+            return JSONResponse({"error": "no such order"}, status_code=404)
+        return JSONResponse({**asdict(found), "items": dict(found.items)})
+
+    async def stock(request: Request) -> Response:
+        with db.transaction() as tx:
+            return JSONResponse({"quantity": shop.inventory.available(tx, request.path_params["product_id"])})
+
+    async def counts(request: Request) -> Response:
+        with db.transaction() as tx:
+            return JSONResponse(
+                {
+                    "orders": shop.orders.count(tx),
+                    "confirmed": shop.orders.count(tx, "confirmed"),
+                    "payments": shop.payments.count(tx),
+                    "outbox": shop.outbox.outbox_topics(tx),
+                }
+            )
+
+    async def seed(request: Request) -> Response:
+        body = await request.json()
+        with db.transaction() as tx:
+            for p in body.get("products", []):
+                shop.catalog.add(tx, Product(**p))
+            for product_id, quantity in body.get("stock", {}).items():
+                shop.inventory.stock(tx, product_id, quantity)
+            for user_id, name, email in body.get("users", []):
+                shop.users.register(tx, user_id, name, email)
+        return JSONResponse({"seeded": node.name})
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"service": node.name})
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        status = 404 if isinstance(exc, UnknownUserError) else 409 if isinstance(exc, OrderRefusedError) else 400
+        return JSONResponse({"error": str(exc), "type": type(exc).__name__}, status_code=status)
+
+    return Starlette(
+        routes=[
+            Route("/products", products),
+            Route("/prices", prices),
+            Route("/users/{user_id}", user),
+            Route("/orders", orders, methods=["GET", "POST"]),
+            Route("/orders/{order_id}", order),
+            Route("/stock/{product_id}", stock),
+            Route("/counts", counts),
+            Route("/seed", seed, methods=["POST"]),
+            Route("/health", health),
+        ],
+        exception_handlers={ScalingError: refused},
+        lifespan=lifespan,
+    )
+
+
+def raise_for(reply: Any) -> Any:
+    """Map a service's error reply back to the domain error it stands for."""
+    if reply.status_code < 400:
+        return reply.json()
+    body = reply.json()
+    message, kind = str(body.get("error", reply.text)), body.get("type", "")
+    if kind == "UnknownUserError":
+        raise UnknownUserError(message)
+    if kind == "UnknownProductError":
+        raise UnknownProductError(message)
+    if kind == "InvalidOrderError":
+        raise InvalidOrderError(message)
+    raise ScalingError(f"{reply.status_code}: {message}")
+
+
+def run_event_loop(node: ServiceNode, broker: Broker, stop: threading.Event, period_s: float = 0.02) -> None:
+    """A service process's background work: relay its outbox and consume its events until stopped."""
+    while not stop.is_set():
+        try:
+            busy = node.relay(broker) + node.consume(broker)
+        except Exception as error:
+            print(f"{node.name}: event loop error: {error!r}", file=sys.stderr, flush=True)
+            busy = 0
+        if not busy:
+            stop.wait(period_s)
+
+
+def create_service() -> Starlette:
+    """uvicorn --factory entry point for one service process (PostgreSQL database, Redis Streams)."""
+    import json
+
+    import httpx
+
+    from livingspec.scaling.broker import RedisStreamsBroker
+    from livingspec.scaling.db import PostgresDatabase
+
+    name = os.environ["SHOP_SERVICE"]
+    peers: dict[str, str] = json.loads(os.environ["SHOP_PEERS"])
+    database = PostgresDatabase(os.environ["SHOP_DATABASE"], max_size=4)
+    node = build_nodes(dict.fromkeys(SERVICES, database))[name]  # only this service's node is used
+    client = httpx.Client(timeout=10)
+
+    def call(service: str, method: str, path: str, json: Any = None) -> Any:
+        return raise_for(client.request(method, peers[service] + path, json=json))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """Relay and consume in a background thread for as long as the process serves."""
+        stop = threading.Event()
+        worker = None
+        if node.handlers or name == "orders":
+            broker = RedisStreamsBroker(os.environ["SHOP_REDIS"])
+            worker = threading.Thread(target=run_event_loop, args=(node, broker, stop), daemon=True)
+            worker.start()
+        yield
+        stop.set()
+        if worker:
+            worker.join(timeout=5)
+
+    return service_app(node, call, lifespan)
+
+
+def wait_until_final(fetch: Callable[[], dict[str, Any]], timeout_s: float = 20.0) -> dict[str, Any]:
+    """Poll an order until its status is final (real processes), at most ``timeout_s`` seconds."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        order = fetch()
+        if order.get("status") in FINAL or time.monotonic() > deadline:
+            return order
+        time.sleep(0.05)
