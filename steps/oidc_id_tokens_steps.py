@@ -114,6 +114,22 @@ def _attach_token(name: str, token: str) -> None:
     )
 
 
+def _show_flow(world: OidcWorld) -> None:
+    """Evidence of a flow: the browser's steps, the back channel, and the ID token decoded (if any)."""
+    deployment = world.deployed()
+    trace = deployment.browser.trace
+    rows = [[s.number, s.description, s.request, s.status] for s in trace]
+    evidence.attach_table("login flow (browser)", ["step", "what", "request", "status"], rows)
+    evidence.attach_text("back channel (relying party to provider)", "\n".join(deployment.back_channel) or "(none)")
+    if deployment.rp_app.sign_ins:
+        _attach_token("ID token received (decoded)", deployment.rp_app.sign_ins[-1].id_token)
+    else:
+        errors = deployment.rp_app.errors
+        evidence.attach_text(
+            "no ID token accepted", f"relying party's error: {errors[-1]}" if errors else "no callback"
+        )
+
+
 def _last_sign_in(world: OidcWorld) -> Any:
     sign_ins = world.deployed().rp_app.sign_ins
     errors = world.deployed().rp_app.errors
@@ -174,6 +190,7 @@ def step_sign_in(context, username, password):
     world = _world(context)
     deployment = world.deployed()
     world.response = deployment.browser.sign_in(deployment.app_url, username, password)
+    _show_flow(world)
 
 
 @when("the user signs in through the relying party's app but denies consent at the OpenID provider")
@@ -182,6 +199,7 @@ def step_deny(context):
     world = _world(context)
     deployment = world.deployed()
     world.response = deployment.browser.sign_in(deployment.app_url, "alice", "wonderland", allow=False)
+    _show_flow(world)
 
 
 @when("the user signs in at the OpenID provider but the redirect back is delayed by {seconds:d} seconds")
@@ -192,6 +210,7 @@ def step_delayed(context, seconds):
     deployment.browser.start(deployment.app_url, "alice", "wonderland")
     world.clock.advance(seconds)
     world.response = deployment.browser.finish()
+    _show_flow(world)
 
 
 @when("the user signs in at the OpenID provider but the redirect back carries another state")
@@ -203,6 +222,7 @@ def step_other_state(context):
     url = urlsplit(deployment.browser.callback_url or "")
     query = dict(parse_qsl(url.query)) | {"state": "attacker-state"}
     world.response = deployment.browser.finish(url._replace(query=urlencode(query)).geturl())
+    _show_flow(world)
 
 
 @when("an attacker redeems the intercepted authorization code at the OpenID provider without the PKCE verifier")
@@ -225,6 +245,7 @@ def step_finish(context):
     """Follow the provider's redirect back to the app, which exchanges the code."""
     world = _world(context)
     world.response = world.deployed().browser.finish()
+    _show_flow(world)
 
 
 @when("the authorization code is presented to the OpenID token endpoint a second time")

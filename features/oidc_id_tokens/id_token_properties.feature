@@ -7,6 +7,12 @@ Feature: What an ID token is: a signed, short-lived statement of identity for on
   typ at+jwt), RFC 8725 section 3.11 (explicit typing keeps one kind of token from passing as
   another).
 
+  Two precisions on the seed's wording. "Base64-encoded" is base64url without padding (RFC 7515
+  section 2), and it is an encoding, not encryption: anyone holding the token reads its claims,
+  which is why it is sent only to the client. "Contains user attributes (name, email)": Core
+  5.4 returns them from UserInfo in the code flow; this provider also puts the claims that the
+  granted scopes release into the ID token, as large providers do.
+
   Background:
     Given an OpenID provider and a relying party registered with it
 

@@ -10,8 +10,14 @@ Feature: Signing in with OpenID Connect: the authorization code flow
 
   Here the provider and the client are real web applications (Starlette): in process through
   httpx's ASGI transport on the embedded target, and served by uvicorn on loopback ports with
-  real HTTP on the real target (`behave -D target=real`). Each signed-in scenario shows the ID
-  token decoded: its header, its claims and its signature as sent.
+  real HTTP on the real target (`behave -D target=real`). Each flow scenario shows the browser's
+  steps, the app's back-channel requests and the ID token decoded: its header, its claims and
+  its signature as sent (never a private key).
+
+  Names in parentheses are the OpenID Foundation's relying-party certification tests a scenario
+  reproduces. The seed's flow is rp-response_type-code; its UserInfo call, with the access token
+  in the Authorization header, is rp-userinfo-bearer-header, and the profile and email claims it
+  returns are rp-scope-userinfo-claims.
 
   Background:
     Given an OpenID provider and a relying party registered with it
@@ -19,7 +25,7 @@ Feature: Signing in with OpenID Connect: the authorization code flow
   Rule: Identity proof: the ID token tells the app who authenticated at the provider
 
     @seed-example
-    Scenario: The seed's login flow: the user signs in and the app learns who they are
+    Scenario: The seed's login flow: the user signs in and the app learns who they are (rp-response_type-code)
       The seed's five steps ("User logs into a web app using Google OAuth"), with our provider
       in Google's place. Step 3 includes the consent screen; step 5 happens inside the app's
       callback, over its back channel (discovery, token, JWKS, UserInfo).
@@ -45,11 +51,11 @@ Feature: Signing in with OpenID Connect: the authorization code flow
       And the relying party's app greets the user as "Alice Liddell"
 
       Examples:
-        | alg   | method              | kid        |
-        | RS256 | client_secret_basic | rs-2026-01 |
-        | ES256 | client_secret_post  | es-2026-01 |
-        | RS256 | client_secret_post  | rs-2026-01 |
-        | ES256 | client_secret_basic | es-2026-01 |
+        | alg   | method              | kid        | certification test                                          |
+        | RS256 | client_secret_basic | rs-2026-01 | rp-id_token-sig-rs256, rp-token_endpoint-client_secret_basic |
+        | ES256 | client_secret_post  | es-2026-01 | rp-id_token-sig-es256, rp-token_endpoint-client_secret_post  |
+        | RS256 | client_secret_post  | rs-2026-01 |                                                             |
+        | ES256 | client_secret_basic | es-2026-01 |                                                             |
 
     Scenario: Wrong credentials: the provider asks again and the app receives nothing
       When the user signs in through the relying party's app as "alice" with password "looking-glass"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import random
 import re
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,8 +34,34 @@ from livingspec.oidc.rp import ClientSettings, RelyingParty, RelyingPartyApp
 _HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
 
 
+class _EventLoopThread:
+    """One event loop in a daemon thread, shared by every in-process transport.
+
+    A fresh loop per request (asyncio.run) would also start fresh worker threads for Starlette's
+    synchronous endpoints each time; one long-lived loop keeps them. Requests are submitted from
+    other threads and waited for (bounded).
+    """
+
+    _lock = threading.Lock()
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+
+    @classmethod
+    def run(cls, coroutine: Any, timeout: float = 30.0) -> Any:
+        with cls._lock:
+            if cls._loop is None:
+                loop = asyncio.new_event_loop()
+                cls._thread = threading.Thread(target=loop.run_forever, name="oidc-asgi-loop", daemon=True)
+                cls._thread.start()
+                cls._loop = loop
+        if threading.current_thread() is cls._thread:
+            coroutine.close()
+            raise OIDCError("a synchronous HTTP call from inside the ASGI loop would deadlock; use a sync endpoint")
+        return asyncio.run_coroutine_threadsafe(coroutine, cls._loop).result(timeout)
+
+
 class SyncASGITransport(httpx.BaseTransport):
-    """httpx's ASGITransport for a synchronous client: each request runs in its own event loop."""
+    """httpx's ASGITransport for a synchronous client: requests run on a shared background event loop."""
 
     def __init__(self, app: ASGIApp) -> None:
         self._inner = httpx.ASGITransport(app=app)
@@ -44,7 +72,21 @@ class SyncASGITransport(httpx.BaseTransport):
             content = await response.aread()
             return httpx.Response(response.status_code, headers=response.headers, content=content)
 
-        return asyncio.run(call())
+        response: httpx.Response = _EventLoopThread.run(call())
+        return response
+
+
+class _NoRoute(httpx.BaseTransport):
+    """The in-process network's default route: a host that is not mounted does not exist."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"no in-process server for {request.url.host}", request=request)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle costs ~0.1 s; httpx would do it for every client otherwise.
+    return ssl.create_default_context()
 
 
 class LoopbackServer:
@@ -224,15 +266,16 @@ def deploy(
         token_endpoint_auth_method=cast.client.token_endpoint_auth_method,  # as registered
     )
     if target == "real":
-        rp_http = httpx.Client(event_hooks=hooks, timeout=10.0)
+        rp_http = httpx.Client(event_hooks=hooks, timeout=10.0, verify=_tls_context())
     else:
         rp_http = httpx.Client(transport=SyncASGITransport(op), event_hooks=hooks)
     rp = RelyingParty(op_url, settings, rp_http, clock, rng=rng)
     rp_app = RelyingPartyApp(rp)
     if target == "real":
-        browser_http = httpx.Client(timeout=10.0)
+        browser_http = httpx.Client(timeout=10.0, verify=_tls_context())
     else:
-        browser_http = httpx.Client(mounts={op_url: SyncASGITransport(op), app_url: SyncASGITransport(rp_app.app)})
+        mounts: dict[str, httpx.BaseTransport] = {op_url: SyncASGITransport(op), app_url: SyncASGITransport(rp_app.app)}
+        browser_http = httpx.Client(transport=_NoRoute(), mounts=mounts)
     deployment = Deployment(target, provider, rp, rp_app, Browser(browser_http), app_url, back_channel=back_channel)
     deployment.clients += [rp_http, browser_http]
     if target == "real":

@@ -141,12 +141,6 @@ class UserinfoSubjectMismatchError(TokenValidationError):
     rule = "Core 5.3.2: userinfo sub"
 
 
-class RevokedTokenError(TokenValidationError):
-    """The access token was revoked (its authorization code was replayed)."""
-
-    rule = "RFC 6749 4.1.2: codes are single-use"
-
-
 # --- Flow errors at the relying party --------------------------------------------------------
 
 
