@@ -131,7 +131,7 @@ def _driver(context):
 
 def _show(context, what):
     """Attach what the Then step looked at: a screenshot in the browser, the page text in process."""
-    driver = context.login_driver
+    driver = _driver(context)
     png = driver.screenshot()
     if png is not None:
         evidence.attach_png(f"{what}: screenshot of {driver.path}", png)
@@ -272,7 +272,7 @@ def step_open_page(context, path):
 @then("I should be redirected to my dashboard")
 def step_on_dashboard(context):
     """The login redirected to the dashboard."""
-    driver = context.login_driver
+    driver = _driver(context)
     _show(context, "dashboard")
     assert driver.redirected and driver.page_name() == "dashboard", (
         f"expected a redirect to the dashboard, saw {driver.path} (redirected: {driver.redirected}); "
@@ -283,7 +283,7 @@ def step_on_dashboard(context):
 @then("I should be redirected to the login page")
 def step_sent_to_login(context):
     """The page was refused and the visitor sent to the login page."""
-    driver = context.login_driver
+    driver = _driver(context)
     _show(context, "login page")
     assert driver.redirected and driver.path == "/login", (
         f"expected a redirect to /login, saw {driver.path} (redirected: {driver.redirected})"
@@ -293,7 +293,7 @@ def step_sent_to_login(context):
 @then("I should remain on the login page")
 def step_remain(context):
     """The login page is shown again, with no redirect."""
-    driver = context.login_driver
+    driver = _driver(context)
     _show(context, "login page")
     assert not driver.redirected and driver.page_name() == "login" and driver.path == "/login", (
         f"expected to stay on /login, saw {driver.path} (page {driver.page_name()!r}, redirected: {driver.redirected})"
@@ -303,7 +303,7 @@ def step_remain(context):
 @then('I should see "{text}"')
 def step_see(context, text):
     """The text appears on the page."""
-    driver = context.login_driver
+    driver = _driver(context)
     _show(context, f"page showing {text!r}")
     assert text in driver.text(), f"expected {text!r} on {driver.path}, the page says: {driver.text()[:300]}"
 
@@ -311,7 +311,7 @@ def step_see(context, text):
 @then('I should see error message "{message}"')
 def step_see_error(context, message):
     """The page's alert says exactly this."""
-    driver = context.login_driver
+    driver = _driver(context)
     _show(context, "error message")
     assert message in driver.alerts(), f"expected the error {message!r}, the page's alerts are {driver.alerts()}"
 
@@ -319,7 +319,7 @@ def step_see_error(context, message):
 @then("the login form should be {disabled:LoginFormState}")
 def step_form_state(context, disabled):
     """Every control of the login form is disabled (or enabled)."""
-    driver = context.login_driver
+    driver = _driver(context)
     _show(context, "login form")
     seen = driver.form_disabled("login-form")
     want, got = ("disabled" if disabled else "enabled"), ("disabled" if seen else "enabled")
@@ -329,7 +329,7 @@ def step_form_state(context, disabled):
 @then("the order history of the shop lists the orders {numbers:Words}")
 def step_order_list(context, numbers):
     """The order-history page lists these orders, in this order."""
-    driver = context.login_driver
+    driver = _driver(context)
     _show(context, "order history")
     text = driver.text()
     positions = [text.find(number) for number in numbers]

@@ -170,3 +170,12 @@ def test_accounts_are_unique_by_normalised_email() -> None:
         store.add_account("Johnny", " JOHN@example.com", "h")
     with pytest.raises(InvalidEmailError, match="local part"):
         store.add_account("X", "no-at-sign", "h")
+
+
+def test_workspace_refuses_file_names_that_leave_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from livingspec.login import BddWorkspace, WorkspaceError
+
+    with BddWorkspace(tmp_path / "ws") as workspace:
+        with pytest.raises(WorkspaceError, match="letters, digits"):
+            workspace.write_steps("../evil", "x = 1")
+        assert workspace.write_feature("ok_name", "Feature: x\n").is_file()
