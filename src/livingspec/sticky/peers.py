@@ -40,7 +40,7 @@ def haproxy_config(
         "    timeout client 10s",
         "    timeout server 10s",
         "    option redispatch",
-        "    retries 1",
+        "    retries 3",
         "listen shop",
         f"    bind 127.0.0.1:{port}",
         "    balance roundrobin",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
@@ -127,7 +128,9 @@ class Balancer:
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
             limits = httpx.Limits(max_keepalive_connections=64, max_connections=256)
-            self._client = httpx.AsyncClient(transport=self.transport, timeout=self.timeout, limits=limits)
+            nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+            transport = self.transport or httpx.AsyncHTTPTransport(limits=limits, socket_options=nodelay)
+            self._client = httpx.AsyncClient(transport=transport, timeout=self.timeout)
             self._client_loop = loop
         return self._client
 
@@ -234,7 +237,7 @@ class Balancer:
         if scope.get("query_string"):
             target += "?" + scope["query_string"].decode("latin-1")
 
-        for _attempt in range(max(1, len(self.urls))):
+        for _attempt in range(len(self.urls) + 1):  # each refusal marks one server down
             try:
                 route = self.strategy.route(request, self.pool.view())
             except NoLiveServerError as error:

@@ -1,0 +1,176 @@
+"""Sticky sessions benchmark: routing speed, balance and movement per strategy; our proxy beside HAProxy.
+
+1. Routing decisions per second per strategy (pure core, 20 000 sessions over 10 servers), as a
+   ratio to round robin, the cheapest possible decision.
+2. Imbalance (max load / fair share, 1.0 is perfect) over 10 servers, and the share of sessions
+   moved when an 11th server joins, beside the ideal 1/(n+1) = 9.1 %.
+3. Over loopback: three cart app servers (uvicorn, each its own process), then 4 client threads x
+   N sticky requests (GET /cart with the cookies the balancer set) sent directly to one app server
+   (the floor), through our balancer (its own uvicorn process), and through HAProxy
+   (``cookie SRV insert indirect nocache``), in the same run: requests per second and p50/p99 latency.
+
+Run: .venv/bin/python benchmarks/sticky.py [requests-per-client]   (writes reports/benchmarks/sticky.{json,md})
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import httpx
+
+from _common import best_of, write_report
+from livingspec.bdd.servers import ManagedProcess, free_port
+from livingspec.bdd.targets import TargetUnavailableError
+from livingspec.sticky import STRATEGIES, HAProxy, Pool, RequestKey, imbalance, load, make_strategy, scale_out, sessions
+
+SERVERS = [f"s{i}" for i in range(10)]
+KEYS = sessions(20_000)
+CLIENTS = 4
+
+
+def routing_rows() -> list[list[object]]:
+    """Decisions per second, imbalance, sessions moved on scale-out, per strategy."""
+    rows: list[list[object]] = []
+    rates: dict[str, float] = {}
+    for name in STRATEGIES:
+        strategy, pool = make_strategy(name), Pool(SERVERS)
+        view = pool.view()
+        keys = [RequestKey(k.client_ip, k.session_id, None) for k in KEYS]
+        strategy.route(keys[0], view)  # build tables outside the timing
+
+        def route_all(strategy=strategy, view=view, keys=keys) -> None:
+            for key in keys:
+                strategy.route(key, view)
+
+        seconds, _ = best_of(route_all, repeat=3)
+        rates[name] = len(keys) / seconds
+        counts = load(make_strategy(name), Pool(SERVERS), KEYS)
+        moved = scale_out(make_strategy(name), Pool(SERVERS), KEYS, "s10")
+        rows.append(
+            [
+                name,
+                f"{rates[name]:,.0f}",
+                "",
+                f"{imbalance(counts):.3f}",
+                f"{moved.fraction:.1%}",
+                f"{moved.fraction / moved.ideal:.2f}",
+            ]
+        )
+    for row in rows:
+        row[2] = f"{rates[str(row[0])] / rates['round robin']:.2f}"
+    return rows
+
+
+def _load(url: str, requests_each: int) -> tuple[float, list[float], int]:
+    """CLIENTS threads, each a sticky shopper sending requests_each GETs; (seconds, latencies, errors)."""
+
+    def shopper(index: int) -> tuple[list[float], int]:
+        latencies, errors = [], 0
+        with httpx.Client(base_url=url, timeout=10) as client:
+            client.cookies.set("session_id", f"bench{index}")
+            client.get("/cart")  # first request: the balancer pins the shopper (cookie kept by the client)
+            for _ in range(requests_each):
+                start = time.perf_counter()
+                reply = client.get("/cart")
+                latencies.append(time.perf_counter() - start)
+                errors += reply.status_code != 200
+        return latencies, errors
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        results = list(pool.map(shopper, range(CLIENTS)))
+    seconds = time.perf_counter() - start
+    return seconds, [lat for lats, _ in results for lat in lats], sum(e for _, e in results)
+
+
+def _python_process(args: list[str], port: int, name: str) -> ManagedProcess:
+    return ManagedProcess([sys.executable, "-m", "livingspec.sticky", *args], name=name, ready_port=port).start()
+
+
+def proxy_rows(requests_each: int) -> tuple[list[list[object]], list[str]]:
+    """Requests per second and latency: direct, our balancer, HAProxy, over the same app servers."""
+    processes: list[ManagedProcess] = []
+    notes: list[str] = []
+    try:
+        urls = {}
+        for name in ("A", "B", "C"):
+            port = free_port()
+            processes.append(_python_process(["app", "--name", name, "--port", str(port)], port, f"app-{name}"))
+            urls[name] = f"http://127.0.0.1:{port}"
+        port = free_port()
+        backends = [f"{name}={url}" for name, url in urls.items()]
+        processes.append(_python_process(["balancer", "--port", str(port), *backends], port, "balancer"))
+        targets = {
+            "direct to app server A (floor)": urls["A"],
+            "our balancer (Python, uvicorn)": f"http://127.0.0.1:{port}",
+        }
+        haproxy = None
+        try:
+            haproxy = HAProxy(urls).start()
+            targets["HAProxy 2.6 (cookie insert)"] = haproxy.url
+        except TargetUnavailableError as error:
+            notes.append(f"HAProxy skipped: {error}")
+        measured = {}
+        for label, url in targets.items():
+            _load(url, max(10, requests_each // 10))  # warm up
+            measured[label] = _load(url, requests_each)
+        if haproxy is not None:
+            haproxy.stop()
+    finally:
+        for process in reversed(processes):
+            process.stop()
+    rows: list[list[object]] = []
+    ours = measured["our balancer (Python, uvicorn)"]
+    for label, (seconds, latencies, errors) in measured.items():
+        cuts = statistics.quantiles(latencies, n=100)
+        rate = len(latencies) / seconds
+        rows.append(
+            [
+                label,
+                f"{rate:,.0f}",
+                f"{1000 * cuts[49]:.2f}",
+                f"{1000 * cuts[98]:.2f}",
+                errors,
+                f"{rate / (len(ours[1]) / ours[0]):.2f}",
+            ]
+        )
+    return rows, notes
+
+
+def main() -> None:
+    requests_each = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    routing = routing_rows()
+    write_report(
+        "sticky_routing",
+        "Sticky sessions: routing per strategy (20 000 sessions, 10 servers, +1 on scale-out)",
+        ["strategy", "decisions/s", "vs round robin", "imbalance (max/fair)", "moved on 10->11", "moved / ideal 9.1%"],
+        routing,
+        notes=["Pure core, one thread; cookie insert moves nothing because the client carries its pin."],
+    )
+    proxy, notes = proxy_rows(requests_each)
+    headings = ["path", "requests/s", "p50 ms", "p99 ms", "errors", "throughput vs our balancer"]
+    notes = [
+        *notes,
+        f"{CLIENTS} client threads x {requests_each} sticky GET /cart each, loopback, after a warm-up.",
+        "The client is Python (httpx) in this process: for HAProxy and the floor it is often the bottleneck,",
+        "so their ratios understate how much faster they are. App servers and our balancer: one uvicorn process each.",
+        "2-core machine shared with other work: compare ratios within one run, not across runs.",
+    ]
+    routing_md = "\n".join(["| " + " | ".join(map(str, r)) + " |" for r in routing])
+    write_report(
+        "sticky",
+        "Sticky sessions: our balancer beside HAProxy over loopback, and the strategies",
+        headings,
+        proxy,
+        notes=[*notes, "Routing per strategy (see sticky_routing.md):", routing_md],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Real target: app servers under uvicorn and a balancer on loopback, a server killed under load.
+
+Bounded in count (144 requests) and time (every wait has a deadline); loopback only. HAProxy runs
+the same load where its Debian binary is installed, else the test is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from livingspec.bdd.targets import TargetUnavailableError
+from livingspec.sticky import CartCluster, haproxy_config
+from livingspec.sticky.peers import SBIN
+
+SHOPPERS, REQUESTS_EACH, KILL_AFTER, WORKERS, DEADLINE = 12, 12, 48, 4, 60.0
+
+
+def _cluster(peer: str) -> CartCluster:
+    try:
+        return CartCluster(["A", "B", "C"], target="real", peer=peer).start()
+    except TargetUnavailableError as error:
+        pytest.skip(str(error))
+
+
+@pytest.mark.parametrize("peer", ["ours", "haproxy"])
+def test_a_server_killed_under_load_every_request_is_answered_and_none_reaches_it_after_detection(peer):
+    shop = _cluster(peer)
+    try:
+        replies: list[tuple[bool, int, str | None]] = []  # (sent after the kill, status, server)
+        lock, killed = threading.Lock(), threading.Event()
+        start = time.monotonic()
+
+        def shop_for(index: int) -> None:
+            shopper = shop.shopper(f"load{index}", client_ip=f"10.1.0.{index + 1}")
+            for n in range(REQUESTS_EACH):
+                assert time.monotonic() - start < DEADLINE, "load test ran past its deadline"
+                sent_after_kill = killed.is_set()
+                reply = shopper.add(f"item{n}")
+                with lock:
+                    replies.append((sent_after_kill, reply.status, reply.server))
+                    if len(replies) == KILL_AFTER and not killed.is_set():
+                        killed.set()
+                        shop.fail("B")
+
+        with ThreadPoolExecutor(WORKERS) as pool:
+            futures = [pool.submit(shop_for, i) for i in range(SHOPPERS)]
+            noticed_at: int | None = None
+            if peer == "ours":
+                assert shop.balancer is not None
+                deadline = time.monotonic() + 10
+                killed.wait(DEADLINE)
+                while shop.balancer.pool.get("B").keeps_sessions and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                with lock:
+                    noticed_at, redispatched = len(replies), shop.balancer.redispatched
+                    served_b = shop.balancer.served["B"]
+            for future in futures:
+                future.result(timeout=DEADLINE)
+
+        assert len(replies) == SHOPPERS * REQUESTS_EACH, "every request must get an answer"
+        failed = [r for r in replies if r[1] != 200]
+        assert len(failed) <= WORKERS, f"only requests in flight at the kill may fail, got {failed}"
+        after_kill = [r for r in replies if r[0]]
+        assert len(after_kill) >= SHOPPERS * REQUESTS_EACH - KILL_AFTER - WORKERS
+        assert all(server != "B" for _, _, server in after_kill), "a request reached B after it died"
+        unserved = [r for r in after_kill if r[1] != 200]
+        assert not unserved, f"requests sent after the kill were not served: {unserved}"
+        if peer == "ours":
+            assert shop.balancer is not None and noticed_at is not None
+            assert not shop.balancer.pool.get("B").keeps_sessions, "the health check never noticed B's death"
+            assert shop.balancer.redispatched == redispatched, "a request was routed to B after detection"
+            assert shop.balancer.served["B"] == served_b
+    finally:
+        shop.close()
+
+
+def test_haproxy_accepts_the_configuration_we_write(tmp_path):
+    try:
+        from livingspec.bdd.servers import require_binary
+
+        binary = require_binary("haproxy", SBIN)
+    except TargetUnavailableError as error:
+        pytest.skip(str(error))
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(haproxy_config(8080, {"A": "http://127.0.0.1:9001", "B": "http://127.0.0.1:9002"}))
+    check = subprocess.run([binary, "-c", "-f", str(config)], check=False, capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "cookie SRV insert indirect nocache httponly" in config.read_text()
