@@ -12,13 +12,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from livingspec.chubby import ChubbyCell, ChubbyConfig, LockMode, NetworkConfig
+from livingspec.chubby import ChubbyCell, ChubbyConfig, LockMode, Monitor, NetworkConfig, SafetyViolationError
 from livingspec.chubby.faults import replay_command, run_schedule
 
 LOCK = "/ls/local/leader"
 SEEDS = 1000 if os.environ.get("CI") else 150
-# seeds that still fail (see the closing note): a stale read in one, no master within the bound in others
-KNOWN_FAILING = {89, 161, 174, 217, 459, 460, 462, 551, 573, 638, 646, 656, 701, 723, 752, 801, 830, 860, 871, 933, 937}
 
 
 class CellUnderFaults(RuleBasedStateMachine):
@@ -81,8 +79,6 @@ def test_fault_schedules_over_many_seeds(block):
     """Every seed: no invariant breaks, acknowledged writes survive, history linearizable, master back."""
     failures = []
     for seed in range(block, SEEDS, 10):
-        if seed in KNOWN_FAILING:
-            continue
         try:
             run_schedule(seed)
         except Exception as error:
@@ -92,7 +88,45 @@ def test_fault_schedules_over_many_seeds(block):
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.xfail(strict=False, reason="known failing seeds, listed in KNOWN_FAILING")
-@pytest.mark.parametrize("seed", sorted(KNOWN_FAILING))
-def test_known_failing_seeds(seed):
-    run_schedule(seed)
+def test_a_seed_replays_exactly():
+    first, second = run_schedule(42), run_schedule(42)
+    assert (first.faults, first.history, first.events) == (second.faults, second.history, second.events)
+
+
+def test_the_monitor_catches_two_masters_in_one_epoch():
+    monitor = Monitor()
+    monitor.master_started("Replica1", 101, 1.0, 7.0)
+    with pytest.raises(SafetyViolationError, match="two masters"):
+        monitor.master_started("Replica2", 101, 8.0, 14.0)
+
+
+def test_the_monitor_catches_overlapping_masters():
+    monitor = Monitor()
+    monitor.master_started("Replica1", 101, 1.0, 7.0)
+    with pytest.raises(SafetyViolationError, match="lease"):
+        monitor.master_started("Replica2", 202, 5.0, 11.0)
+
+
+def test_the_monitor_catches_two_exclusive_holders():
+    monitor = Monitor()
+    monitor.lock_believed("/ls/local/l", "A", 1.0, True, {"A", "B"})
+    with pytest.raises(SafetyViolationError, match="exclusive lock"):
+        monitor.lock_believed("/ls/local/l", "B", 2.0, True, {"A", "B"})
+
+
+def test_a_failing_seed_names_the_replay_command(monkeypatch):
+    from livingspec.chubby import faults
+
+    def broken(seed, steps):
+        raise SafetyViolationError("boom")
+
+    monkeypatch.setattr(faults, "_run", broken)
+    with pytest.raises(SafetyViolationError, match=r"replay: .*-m livingspec.chubby.faults --seed 3"):
+        faults.run_schedule(3)
+
+
+def test_replay_command_line_runs_one_seed(capsys):
+    from livingspec.chubby.faults import main
+
+    assert main(["--seed", "5"]) == 0
+    assert "seed 5" in capsys.readouterr().out

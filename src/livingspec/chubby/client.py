@@ -88,6 +88,7 @@ class ChubbyClient:
         self.calls: dict[int, Call] = {}
         self.next_rid = 0
         self.keepalive_rid = -1
+        self.has_lease = False  # False until the first KeepAlive answer: that one the master sends at once
         net.attach(self)
 
     # ------------------------------------------------------------------ state
@@ -163,6 +164,9 @@ class ChubbyClient:
         fresh = call.invoked > max(self.invalidated_at.get(path, -1.0), self.invalidated_at.get("", -1.0))
         if msg.ok and call.op == "get_contents" and msg.cacheable and self.lease_valid and fresh:
             self.cache[path] = msg.value[0]
+        if call.op in ("set_contents", "delete"):
+            self.cache.pop(path, None)  # a read answered before this write must not refill the cache
+            self.invalidated_at[path] = self.sim.now()
         if not msg.ok and isinstance(msg.value, SessionExpiredError):
             self._expire()
         self._finish(call, msg.ok, msg.value)
@@ -204,7 +208,9 @@ class ChubbyClient:
         self.keepalive_rid = self.next_rid
         acks = tuple(sorted(self.acks))
         self.net.send(
-            self.name, self.replicas[self.target], KeepAlive(self.name, self.next_rid, self.session, self.epoch, acks)
+            self.name,
+            self.replicas[self.target],
+            KeepAlive(self.name, self.next_rid, self.session, self.epoch if self.has_lease else -1, acks),
         )
         wait = self.lease_end - self.sim.now() if self.state == "safe" else self.config.rpc_retry
         self.sim.call_later(max(wait, self.config.rpc_retry), self._keepalive_timeout, self.next_rid, self.incarnation)
@@ -247,6 +253,7 @@ class ChubbyClient:
             return
         self.target = self.replicas.index(msg.master)
         self.lease_end = msg.lease_end
+        self.has_lease = True
         if msg.epoch != self.epoch:
             if self.epoch != -1:
                 self._flush_cache()  # events may have been lost in the failover

@@ -149,7 +149,9 @@ class Replica:
         elif self.role == "candidate":
             if now - self.round_started > self.config.round_timeout:
                 self._become_follower(backoff=True)
-        elif now >= max(self.promise_until, self.quiet_until, self.stand_after):
+        elif now >= max(self.quiet_until, self.stand_after) and (
+            now >= self.promise_until or self.promise_holder == self.name
+        ):  # no lease promised to another replica can still be running
             if self.election_at is None:
                 self.election_at = now + self.sim.rng.uniform(0, self.config.election_jitter)
             elif now >= self.election_at:
@@ -266,8 +268,15 @@ class Replica:
 
     def _on_nack(self, source: str, msg: Nack) -> None:
         self.disk.round = max(self.disk.round, msg.promised // BALLOT_SPACE)
-        if self.role in ("candidate", "master") and msg.ballot == self.ballot and msg.promised > self.ballot:
-            self._become_follower(backoff=True, reason="a higher ballot was seen")
+        if msg.ballot != self.ballot or msg.promised <= self.ballot:
+            return
+        if self.role == "master":
+            # an acceptor promised a higher ballot (a candidate that could not see our lease). We still
+            # hold our lease promises, so run phase 1 again above it rather than leave the cell leaderless.
+            self._become_follower(reason="a higher ballot was seen")
+            self._start_election()
+        elif self.role == "candidate":
+            self._become_follower(backoff=True)
 
     def _decide(self, slot: int, command: Command) -> None:
         if slot in self.disk.decided:
@@ -421,7 +430,10 @@ class Replica:
         try:
             value = self.store.read(msg.op, msg.session, msg.args)
             ok = True
-            if msg.op == "get_contents" and msg.args.get("cache") and msg.args["path"] not in self.invalidating:
+            pending_write = msg.args.get("path") in self.invalidating or any(
+                c.args.get("path") == msg.args.get("path") for c in self.deferred
+            )
+            if msg.op == "get_contents" and msg.args.get("cache") and not pending_write:
                 self.cachers.setdefault(msg.args["path"], set()).add(msg.session)
                 cacheable = True
         except Exception as error:  # the store raises only ChubbyError subclasses
@@ -434,7 +446,8 @@ class Replica:
         if path in self.invalidating:
             self.invalidating[path][1].append(command)
             return
-        waiting = {s for s in self.cachers.pop(path, set()) if s != command.session and s in self.session_lease_end}
+        # the writer's own session too: it may have cached the old contents while its write waited
+        waiting = {s for s in self.cachers.pop(path, set()) if s in self.session_lease_end}
         if not waiting:
             self._propose(command)
             return
