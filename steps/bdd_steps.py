@@ -137,6 +137,21 @@ def _show(context, what):
         evidence.attach_png(f"{what}: screenshot of {driver.path}", png)
     else:
         evidence.attach_text(f"{what}: text of {driver.path}", driver.text())
+    site = _site(context)
+    if site.auth.history:
+        start = site.auth.history[0].at
+        rows = [
+            (
+                f"{(a.at - start) / 60:g}",
+                a.email_key,
+                a.outcome.value,
+                a.failures,
+                "" if a.locked_until is None else f"{(a.locked_until - start) / 60:g}",
+            )
+            for a in site.auth.history
+        ]
+        headings = ["minute", "email", "outcome", "consecutive failures", "locked until minute"]
+        evidence.attach_table("login attempts so far", headings, rows)
 
 
 def _sign_in(context, email, password):

@@ -162,3 +162,17 @@ class LockoutMachine(RuleBasedStateMachine):
 
 TestLockoutMachine = LockoutMachine.TestCase
 TestLockoutMachine.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+
+
+def test_attempts_are_kept_as_an_audit_trail_without_passwords() -> None:
+    auth, clock = make_auth()
+    auth.attempt(" John@Example.com", "bad")
+    clock.advance(60)
+    auth.attempt("john@example.com", "mypassword123")
+    trail = list(auth.history)
+    assert [(a.email_key, a.outcome, a.failures) for a in trail] == [
+        ("john@example.com", Outcome.INVALID, 1),
+        ("john@example.com", Outcome.SUCCESS, 0),
+    ]
+    assert trail[1].at - trail[0].at == 60
+    assert "mypassword123" not in repr(trail)

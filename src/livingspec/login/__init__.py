@@ -39,6 +39,7 @@ from livingspec.login.passwords import INSECURE_FOR_TESTS, OWASP, Argon2Paramete
 from livingspec.login.server import LoopbackServer
 from livingspec.login.service import (
     INVALID_MESSAGE,
+    AttemptRecord,
     Authenticator,
     LockoutPolicy,
     LoginResult,
@@ -60,6 +61,7 @@ __all__ = [
     "SIGNED_OUT_NOTICE",
     "Account",
     "Argon2Parameters",
+    "AttemptRecord",
     "Authenticator",
     "BddWorkspace",
     "BehaveRun",

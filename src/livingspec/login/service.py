@@ -14,6 +14,7 @@ The rules, from the seed's "Feature: User Login" (day 8):
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
@@ -70,6 +71,17 @@ class LoginResult:
         return self.outcome is Outcome.SUCCESS
 
 
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One login attempt as the audit trail keeps it (never the password)."""
+
+    at: float  # clock seconds
+    email_key: str
+    outcome: Outcome
+    failures: int  # consecutive failures after the attempt
+    locked_until: float | None
+
+
 class Authenticator:
     """Checks email and password against the store, counting failures and locking accounts."""
 
@@ -85,6 +97,8 @@ class Authenticator:
         self.verifier = verifier
         self.policy = policy or LockoutPolicy()
         self.clock = clock
+        #: The latest attempts, oldest first (bounded: an audit trail, not a store).
+        self.history: deque[AttemptRecord] = deque(maxlen=1000)
 
     def register(self, name: str, email: str, password: str) -> Account:
         """Create an account with an argon2id hash of ``password``."""
@@ -99,6 +113,12 @@ class Authenticator:
 
     def attempt(self, email: str, password: str) -> LoginResult:
         """One login attempt. Never raises on any input."""
+        result = self._attempt(email, password)
+        key = normalize_email(email)
+        self.history.append(AttemptRecord(self.clock(), key, result.outcome, result.failures, result.locked_until))
+        return result
+
+    def _attempt(self, email: str, password: str) -> LoginResult:
         key = normalize_email(email)
         now = self.clock()
         state = self.store.failures(key)
