@@ -40,6 +40,7 @@ Feature: The relying party validates every rule of OpenID Connect Core 3.1.3.7
         | RS256 | an unknown kid                      | UnknownKeyError          |                                    |
         | RS256 | no kid                              | AmbiguousKeyError        | rp-id_token-kid-absent-multiple-jwks |
         | RS256 | typ at+jwt                          | WrongTokenTypeError      |                                    |
+        | ES256 | a crit header extension             | CriticalHeaderError      |                                    |
 
       Examples: Claims
         | alg   | tampering                           | error                    | certification test                 |

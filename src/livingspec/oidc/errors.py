@@ -51,6 +51,12 @@ class TokenJSONError(MalformedTokenError):
     rule = "JWT format: JSON object"
 
 
+class CriticalHeaderError(MalformedTokenError):
+    """The header lists ``crit`` extensions, which this implementation does not understand (RFC 7515 4.1.11)."""
+
+    rule = "JWS crit header (RFC 7515 section 4.1.11)"
+
+
 class WrongTokenTypeError(TokenValidationError):
     """The token's ``typ`` says it is another kind of token (an access token used as an ID token, or back)."""
 

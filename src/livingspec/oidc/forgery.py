@@ -105,6 +105,7 @@ TAMPERINGS: dict[str, Callable[[Forgery], str]] = {
     "an unknown kid": lambda f: f.sign(header={**f.header, "kid": "never-published"}),
     "no kid": lambda f: f.sign(header={k: v for k, v in f.header.items() if k != "kid"}),
     "typ at+jwt": lambda f: f.sign(header={**f.header, "typ": "at+jwt"}),
+    "a crit header extension": lambda f: f.sign(header={**f.header, "crit": ["exp"], "exp": 1}),
     "another issuer": lambda f: f.with_claims(iss="https://evil.example.test"),
     "the issuer with a trailing slash": lambda f: f.with_claims(iss=f.claims["iss"] + "/"),
     "no iss": lambda f: f.with_claims(iss=None),

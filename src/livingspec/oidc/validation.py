@@ -24,6 +24,7 @@ from livingspec.oidc.errors import (
     AudienceMismatchError,
     AuthorizedPartyError,
     AuthTimeError,
+    CriticalHeaderError,
     DisallowedAlgorithmError,
     ExpiredTokenError,
     InvalidSignatureError,
@@ -142,12 +143,14 @@ class _JwsVerifier:
             raise ValueError(f"refusing to allow {', '.join(bad)} for tokens signed by a provider's public keys")
 
     def verify(self, parsed: ParsedToken) -> None:
+        if "crit" in parsed.header:  # we understand no JWS extension, so we must refuse any
+            raise CriticalHeaderError(f"crit {str(parsed.header['crit'])[:60]!r} names extensions not understood")
         alg = parsed.alg
         if alg not in self.allowed_algs:
             why = {"none": "unsigned tokens are never accepted"}.get(str(alg).lower(), "not in the allowlist")
             if isinstance(alg, str) and alg.startswith("HS"):
                 why = "an HMAC alg would make the public key a shared secret"
-            raise DisallowedAlgorithmError(f"alg {alg!r}: {why} ({', '.join(self.allowed_algs)})")
+            raise DisallowedAlgorithmError(f"alg {str(alg)[:40]!r}: {why} ({', '.join(self.allowed_algs)})")
         key = self.jwks.key_for(parsed.header.get("kid"), alg)
         if key.alg != alg:
             raise DisallowedAlgorithmError(f"alg {alg!r} does not match the key's alg {key.alg!r}")
