@@ -5,10 +5,11 @@ computed independently from the recorded edges."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from livingspec.temporal import READ, WRITE, RandomWalk, Recorder, Timeline, explore, find_races, replay, run
@@ -171,8 +172,10 @@ def _outcomes(spec, reduction):
     return seen, found.runs
 
 
-@settings(max_examples=40)
+@settings(max_examples=int(os.environ.get("TEMPORAL_DPOR_EXAMPLES", "40")))
 @given(programs)
+@example([[("read", "x"), ("get", "q")], [("put", "q"), ("get", "q"), ("put", "q")]])  # a blocked get is an access
+@example([[("locked write", "x")], [("locked write", "x"), ("locked read", "y")], [("put", "q")]])
 def test_partial_order_reduction_reaches_every_outcome_of_the_full_search(spec):
     full, full_runs = _outcomes(spec, "none")
     reduced, reduced_runs = _outcomes(spec, "dpor")

@@ -33,6 +33,10 @@ T = TypeVar("T")
 # Frames from these folders are machinery, not the program: stacks stop at asyncio or threading.
 _HERE = os.path.abspath(__file__)
 _STOP = (os.path.dirname(asyncio.__file__), os.path.abspath(threading.__file__))
+_running_loop = asyncio._get_running_loop
+# The running task per loop: asyncio's own table where it has one (CPython 3.11-3.13), read
+# directly because this lookup is on every event's path; asyncio.current_task elsewhere.
+_CURRENT_TASKS: dict[Any, asyncio.Task[Any]] | None = getattr(asyncio.tasks, "_current_tasks", None)
 
 
 @dataclass(slots=True)
@@ -70,9 +74,12 @@ class Recorder:
         self._guard = threading.Lock()
 
     # ---- identity ------------------------------------------------------------------------------
-    def _key(self) -> object:
-        loop = asyncio._get_running_loop()
-        task = asyncio.current_task(loop) if loop is not None else None
+    @staticmethod
+    def _key() -> object:
+        loop = _running_loop()
+        if loop is None:
+            return threading.get_ident()
+        task = _CURRENT_TASKS.get(loop) if _CURRENT_TASKS is not None else asyncio.current_task(loop)
         return task if task is not None else threading.get_ident()
 
     def _unique(self, name: str) -> str:
@@ -127,7 +134,9 @@ class Recorder:
     ) -> Event:
         stack = self._stack() if self.capture_stacks else ()
         with self._guard:
-            state = self._state(self._key() if key is None else key)
+            if key is None:
+                key = self._key()
+            state = self._states.get(key) or self._state(key)
             if receive:
                 base = dict(state.base)
                 for edge_kind, source in receive:
@@ -284,7 +293,10 @@ class TracedLock:
         self._released: Event | None = None
 
     async def acquire(self) -> None:
-        """Wait for the lock, then record the acquire."""
+        """Wait for the lock, then record the acquire (a ``wait`` event first if it is held)."""
+        if self._lock.locked():
+            # The blocked attempt touches the lock too: explorers must see it to reorder it.
+            self.recorder._emit("wait", self.name, SYNC, {})
         await self._lock.acquire()
         receive = [("lock", self._released)] if self._released is not None else []
         self.recorder._emit("acquire", self.name, SYNC, {}, receive)
@@ -318,7 +330,9 @@ class TracedQueue(Generic[T]):
         self.put_nowait(item)
 
     async def get(self) -> T:
-        """Wait for an item and record the get, which learns everything up to its put."""
+        """Wait for an item and record the get, which learns everything up to its put (``wait`` first if empty)."""
+        if self._queue.empty():
+            self.recorder._emit("wait", self.name, SYNC, {})
         item, put = await self._queue.get()
         self.recorder._emit("get", self.name, SYNC, {"item": repr(item)}, [("queue", put)])
         return item
