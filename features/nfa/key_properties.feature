@@ -5,7 +5,9 @@ Feature: The key properties of nondeterministic finite automata
   word ends in an accept state (seed, day 7). Simulating it means carrying that set forward one
   symbol at a time: move every current state on the symbol, then follow ε-moves (the ε-closure).
 
-  Nondeterminism adds convenience, not power: the subset construction (Rabin and Scott, 1959)
+  The seed lists "more expressive" among the properties; strictly, nondeterminism adds
+  convenience and succinctness, not power: NFAs and DFAs recognise exactly the same languages
+  (the regular ones). The subset construction (Rabin and Scott, 1959)
   turns every NFA into a DFA whose states are the sets of NFA states the simulation can be in,
   and Hopcroft's algorithm (1971) shrinks that DFA to the smallest one for the same language.
   The price can be exponential: the NFA for "the third symbol from the end is a" has four
@@ -21,6 +23,7 @@ Feature: The key properties of nondeterministic finite automata
         | q    | a  | r    |
         | q    | b  | r    |
       Then the NFA can move on a from p to the states p, q
+      And the state diagram of the NFA is attached
       And the NFA accepts "bab"
       And the NFA rejects "abb"
 
@@ -34,6 +37,7 @@ Feature: The key properties of nondeterministic finite automata
         | y    | a  | f  |
         | s    | b  | f  |
       Then the epsilon closure of s in the NFA is s, x, y
+      And the state diagram of the NFA is attached
       And the epsilon closure of y in the NFA is y
       And the NFA accepts "a"
       And the NFA accepts "b"
@@ -45,7 +49,8 @@ Feature: The key properties of nondeterministic finite automata
         | s    | a  | m  |
         | s    | ε  | m  |
         | m    | b  | f  |
-      Then the NFA accepts "ab"
+      Then the state diagram of the NFA is attached
+      And the NFA accepts "ab"
       And the NFA accepts "b"
       And the NFA rejects "a"
 

@@ -30,9 +30,14 @@ from livingspec.nfa.thompson import Regex
 Array = np.ndarray[Any, Any]
 
 
+def required_literals(node: Node) -> list[str]:
+    """Strings every match of ``node`` contains, longest first (empty if none is known)."""
+    return sorted({literal for literal in _literals(node)[1] if literal}, key=lambda text: (-len(text), text))
+
+
 def required_literal(node: Node) -> str:
     """The longest string that every match of ``node`` contains ('' if none is known)."""
-    return max(_literals(node)[1], key=len, default="")
+    return next(iter(required_literals(node)), "")
 
 
 def _literals(node: Node) -> tuple[str | None, list[str]]:  # noqa: PLR0911 (one case per node kind)
@@ -118,7 +123,9 @@ class LineMatcher:
         self.ascii_class: Array = self.bmp_class[:128].astype(dtype)
         self._translate = (bytes(self.ascii_class.tolist()) + bytes(128)) if dtype is np.uint8 else None
         self._starts, self._class_of_interval = starts, class_of_interval
-        self.literal = required_literal(regex.tree) if prefilter is not False else ""
+        #: strings every match contains; the prefilter looks for the rarest of them in a sample of the text
+        self.literals = required_literals(regex.tree) if prefilter is not False else []
+        self.literal = next(iter(self.literals), "")
         self.prefilter = prefilter
 
     def classes(self, text: str) -> Array:
@@ -134,28 +141,32 @@ class LineMatcher:
             result[high] = self._class_of_interval[np.searchsorted(self._starts, codes[high], side="right") - 1]
         return result
 
-    def _selective(self, text: str) -> bool:
-        """Whether the literal prefilter pays: the literal is in under a quarter of the first lines."""
-        if not self.literal or self.prefilter is not None:
-            return bool(self.literal) and bool(self.prefilter)
+    def _choose_literal(self, text: str) -> str:
+        """The literal for the prefilter ('' for none): the rarest in the first lines, if in under a quarter."""
+        if not self.literals or self.prefilter is False:
+            return ""
+        if self.prefilter is True:
+            return self.literal
         sample = text[:65_536].split("\n")
-        return sum(self.literal in line for line in sample) * 4 < len(sample)
+        hits, literal = min((sum(literal in line for line in sample), literal) for literal in self.literals[:8])
+        return literal if hits * 4 < len(sample) else ""
 
     def match_lines(self, text: str) -> Array:
         """A boolean per line of ``text`` (split at '\\n', as str.split): does the pattern occur in it."""
-        if "\n" in self.literal:  # a line holds no newline, so none can match
+        if any("\n" in literal for literal in self.literals):  # a line holds no newline, so none can match
             return np.zeros(text.count("\n") + 1, dtype=bool)
-        if self._selective(text):
+        literal = self._choose_literal(text)
+        if literal:
             verdicts = np.zeros(text.count("\n") + 1, dtype=bool)
-            numbers, lines = self._candidates(text)
+            numbers, lines = self._candidates(text, literal)
             if numbers:
                 verdicts[numbers] = self._match_all("\n".join(lines))
             return verdicts
         return self._match_all(text)
 
-    def _candidates(self, text: str) -> tuple[list[int], list[str]]:
-        """The lines holding the required literal: their numbers and their text (found with str.find)."""
-        literal, find, count = self.literal, text.find, text.count
+    def _candidates(self, text: str, literal: str) -> tuple[list[int], list[str]]:
+        """The lines holding ``literal``: their numbers and their text (found with str.find)."""
+        find, count = text.find, text.count
         numbers: list[int] = []
         lines: list[str] = []
         line_number, previous = 0, 0
