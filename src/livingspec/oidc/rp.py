@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import html
 import random
 import secrets
 from collections.abc import Callable, Mapping
@@ -249,8 +250,8 @@ class RelyingPartyApp:
         sign_in = self.sessions.get(request.cookies.get(self.COOKIE, ""))
         if sign_in is None:
             return HTMLResponse('<!doctype html><a href="/login">Login with the provider</a>')
-        name = sign_in.userinfo.get("name", sign_in.claims["sub"])
-        return HTMLResponse(f"<!doctype html><p>Signed in as {name} (sub {sign_in.claims['sub']})</p>")
+        name = html.escape(str(sign_in.userinfo.get("name", sign_in.claims["sub"])))
+        return HTMLResponse(f"<!doctype html><p>Signed in as {name} (sub {html.escape(sign_in.claims['sub'])})</p>")
 
     def _login(self, request: Request) -> Response:
         authorization = self.rp.begin()
