@@ -25,6 +25,7 @@ from livingspec.sticky import (
     CartCluster,
     Pool,
     RequestKey,
+    SessionTable,
     imbalance,
     load,
     make_strategy,
@@ -186,6 +187,12 @@ def step_drain(context, server):
     context.shop.drain(server)
 
 
+@when("the shop's server {server:StickyName} is retired from the balancer's pool")
+def step_retire(context, server):
+    """The server leaves the pool for good (and stops); its cookies now name nobody."""
+    context.shop.retire(server)
+
+
 @when("the balancer's health check runs")
 def step_health(context):
     """The balancer probes every server's /health once (real target: waits for its periodic round)."""
@@ -207,7 +214,11 @@ def step_pinned(context, shopper, server):
     client = _shopper(context, shopper)
     reply = client.replies[-1]
     pinned = context.shop.pinned_server(client)
-    evidence.attach_json("the balancer's memory is the shopper's cookie", client.cookies)
+    strategy = getattr(context.shop.balancer, "strategy", None)
+    if isinstance(strategy, SessionTable):
+        evidence.attach_json("the balancer's session table", strategy.entries())
+    else:
+        evidence.attach_json("the balancer's memory is the shopper's cookie", client.cookies)
     assert reply.server == server, f"expected server {server} to answer, {reply.server} did"
     assert pinned == server, f"expected the affinity cookie to name {server}, it names {pinned}"
 

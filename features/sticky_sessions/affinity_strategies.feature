@@ -3,6 +3,9 @@ Feature: Affinity strategies decide which server a session sticks to
 
   * cookie insert: the balancer picks (weighted round robin) and the client carries the pin in a
     cookie. Nothing moves when servers are added; the only strategy that can drain a server.
+  * session table: the balancer itself remembers session id -> server, the "sticky session map"
+    the seed draws (HAProxy's stick-table). Nothing moves on scale-out and draining works, but
+    the memory is the balancer's: bounded, and lost when it restarts.
   * source-IP hash: hash of the client address modulo the servers (HAProxy `balance source`).
     No state and no cookie, but adding one server to n remaps about n/(n+1) of all clients,
     and every client behind one NAT lands on one server.
@@ -27,6 +30,7 @@ Feature: Affinity strategies decide which server a session sticks to
       Examples:
         | strategy             | percent |
         | cookie insert        | 100     |
+        | session table        | 100     |
         | source-IP hash       | 100     |
         | consistent hash ring | 100     |
         | Maglev               | 100     |
@@ -44,6 +48,7 @@ Feature: Affinity strategies decide which server a session sticks to
         | round robin          | 1, 1, 1 | 0         |
         | cookie insert        | 1, 1, 1 | 0         |
         | cookie insert        | 1, 1, 2 | 0         |
+        | session table        | 1, 1, 2 | 0         |
         | source-IP hash       | 1, 1, 1 | 8         |
         | source-IP hash       | 1, 1, 2 | 8         |
         | consistent hash ring | 1, 1, 1 | 10        |
@@ -66,6 +71,7 @@ Feature: Affinity strategies decide which server a session sticks to
       Examples:
         | strategy             | about | low | high |
         | cookie insert        | none  | 0   | 0    |
+        | session table        | none  | 0   | 0    |
         | consistent hash ring | 25%   | 18  | 32   |
         | Maglev               | 27%   | 20  | 35   |
         | source-IP hash       | 75%   | 65  | 85   |

@@ -12,6 +12,8 @@ Feature: Sticky sessions keep a shopper's cart on one server
   so it can restart or run twice without forgetting anyone; the cookie is removed before the
   request reaches the app (indirect), and the answer that sets it is kept out of shared caches
   (nocache). Our balancer also signs the cookie (HMAC-SHA256), so a client cannot choose its server.
+  The seed's own design, a map kept in the balancer, is the "session table" strategy: it works the
+  same for one balancer, and forgets everyone when that balancer restarts.
 
   The trade-off the seed names: when a server dies, the carts in its memory die with it. The
   shopper is re-pinned to a live server and starts over. Keeping sessions in a store the servers
@@ -41,6 +43,14 @@ Feature: Sticky sessions keep a shopper's cart on one server
         | our balancer |
         | HAProxy      |
 
+    Scenario: The balancer keeps the seed's sticky session map itself
+      Given a shop of servers A, B, C behind our balancer using session table
+      When shopper abc123 makes a first request
+      Then the balancer pins shopper abc123 to the shop's server A
+      When shopper abc123 adds iPhone to the cart
+      And shopper abc123 adds iPad to the cart
+      Then the shop's server A answered shopper abc123 with the cart iPhone, iPad
+
     Scenario Outline: A cart survives many requests under <strategy>
       Given a shop of servers A, B, C behind our balancer using <strategy>
       And shopper abc123 has put iPhone, iPad, AirPods, Pencil in the cart
@@ -50,6 +60,7 @@ Feature: Sticky sessions keep a shopper's cart on one server
       Examples:
         | strategy             |
         | cookie insert        |
+        | session table        |
         | source-IP hash       |
         | consistent hash ring |
         | Maglev               |
@@ -108,6 +119,14 @@ Feature: Sticky sessions keep a shopper's cart on one server
       Given a shop of servers A, B, C behind HAProxy
       When shopper abc123 makes a first request
       Then the affinity cookie set for shopper abc123 carries the flags Path=/, HttpOnly, SameSite=Lax
+
+    Scenario: A cookie naming a server retired from the pool reaches nobody
+      Given a shop of servers A, B, C behind our balancer
+      And shopper abc123 has put iPhone in the cart
+      When the shop's server A is retired from the balancer's pool
+      And shopper abc123 views the cart
+      Then shopper abc123 is re-pinned to a live server other than A
+      And shopper abc123 sees the cart empty
 
     Scenario Outline: An affinity cookie that is <kind> is ignored and the shopper balanced normally
       Given a shop of servers A, B, C behind our balancer

@@ -16,7 +16,6 @@ from livingspec.sticky import (
     STRATEGIES,
     AffinityCookie,
     ConsistentHashRing,
-    CookieInsert,
     InvalidServerError,
     InvalidStrategyError,
     Maglev,
@@ -25,6 +24,7 @@ from livingspec.sticky import (
     RequestKey,
     RoundRobin,
     ServerState,
+    SessionTable,
     UnknownServerError,
     UnknownStrategyError,
     maglev_table,
@@ -39,7 +39,7 @@ from livingspec.sticky import (
 from livingspec.sticky.errors import StickyError
 
 STICKY = [name for name, factory in STRATEGIES.items() if factory().sticky]
-HASHED = [name for name in STICKY if name != "cookie insert"]
+HASHED = [name for name in STICKY if name not in ("cookie insert", "session table")]
 names_st = st.lists(st.sampled_from("ABCDEFGH"), min_size=1, max_size=8, unique=True)
 session_ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)
 
@@ -239,7 +239,11 @@ def test_with_no_failures_a_session_always_reaches_the_same_server(strategy_name
 
 
 @settings(max_examples=20)
-@given(st.sampled_from(["cookie insert", "consistent hash ring"]), names_st.filter(lambda n: len(n) >= 2), st.data())
+@given(
+    st.sampled_from(["cookie insert", "session table", "consistent hash ring"]),
+    names_st.filter(lambda n: len(n) >= 2),
+    st.data(),
+)
 def test_after_a_server_fails_only_its_sessions_move(strategy_name, names, data):
     strategy, pool = make_strategy(strategy_name), Pool(names)
     returning = [_follow(strategy, pool, key) for key in sessions(200)]
@@ -276,14 +280,40 @@ def test_scale_out_on_a_ring_moves_sessions_only_to_the_new_server():
     assert {after[s] for s in before if after[s] != before[s]} == {"D"}
 
 
-def test_scale_out_under_cookie_insertion_moves_no_session():
-    assert scale_out(CookieInsert(), Pool("ABC"), sessions(500), "D").moved == 0
+@pytest.mark.parametrize("name", ["cookie insert", "session table"])
+def test_scale_out_under_remembered_affinity_moves_no_session(name):
+    assert scale_out(make_strategy(name), Pool("ABC"), sessions(500), "D").moved == 0
 
 
-def test_a_draining_server_keeps_cookie_sessions_and_gets_no_new_ones():
-    strategy, pool = CookieInsert(), Pool("AB")
+@pytest.mark.parametrize("name", ["cookie insert", "session table"])
+def test_a_draining_server_keeps_its_sessions_and_gets_no_new_ones(name):
+    strategy, pool = make_strategy(name), Pool("AB")
     key, server = _follow(strategy, pool, RequestKey("10.0.0.1", "abc123"))
     pool.drain(server)
     assert _follow(strategy, pool, key)[1] == server
     fresh = {_follow(strategy, pool, k)[1] for k in sessions(10)}
     assert server not in fresh
+
+
+def test_the_session_table_forgets_least_recently_used_entries_beyond_capacity():
+    table, pool = SessionTable(capacity=2, ttl=None), Pool("ABC")
+    for session in ("u1", "u2", "u3"):
+        route_in(table, pool, RequestKey(session_id=session))
+    assert len(table) == 2
+    assert table.lookup("u1") is None and table.lookup("u3") is not None
+
+
+def test_the_session_table_forgets_an_idle_session_after_its_ttl():
+    clock = [0.0]
+    table, pool = SessionTable(ttl=60, now=lambda: clock[0]), Pool("ABC")
+    first = route_in(table, pool, RequestKey(session_id="abc123")).server
+    clock[0] = 59
+    assert table.lookup("abc123") == first
+    clock[0] = 120
+    assert table.lookup("abc123") is None
+
+
+@pytest.mark.parametrize(("capacity", "ttl"), [(0, 10.0), (10, 0.0)])
+def test_the_session_table_needs_positive_bounds(capacity, ttl):
+    with pytest.raises(InvalidStrategyError, match="session table"):
+        SessionTable(capacity, ttl)

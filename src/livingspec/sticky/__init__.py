@@ -12,7 +12,7 @@ Public API, smallest first:
 - ``Balancer(backends, strategy="cookie insert")``: the reverse proxy (an ASGI app); ``serve()``
   runs it on a loopback port; ``add_backend``/``drain``/``remove_backend``/``set_weight``;
   ``check_health()``.
-- Strategies (``route(RequestKey, PoolView) -> Route``): ``CookieInsert``, ``SourceIPHash``,
+- Strategies (``route(RequestKey, PoolView) -> Route``): ``CookieInsert``, ``SessionTable``, ``SourceIPHash``,
   ``ConsistentHashRing``, ``Maglev``, ``RoundRobin``; ``make_strategy(name)``.
 - ``cart_app`` (the Starlette app server), ``MemoryCartStore``, ``RedisCartStore``;
   ``CartCluster`` (servers + balancer + shoppers on a target), ``HAProxy``, ``RedisServer``.
@@ -44,6 +44,7 @@ from livingspec.sticky.strategies import (
     RequestKey,
     RoundRobin,
     Route,
+    SessionTable,
     SourceIPHash,
     Strategy,
     maglev_table,
@@ -80,6 +81,7 @@ __all__ = [
     "Route",
     "Server",
     "ServerState",
+    "SessionTable",
     "Shopper",
     "SourceIPHash",
     "StickyError",

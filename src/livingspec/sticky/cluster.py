@@ -29,7 +29,7 @@ from livingspec.sticky.loopback import LoopbackServer
 from livingspec.sticky.network import InProcessNetwork
 from livingspec.sticky.peers import HAProxy, RedisServer
 from livingspec.sticky.proxy import Balancer
-from livingspec.sticky.strategies import CookieInsert, Strategy
+from livingspec.sticky.strategies import CookieInsert, SessionTable, Strategy
 
 TARGETS = ("embedded", "real")
 PEERS = ("ours", "haproxy")
@@ -283,6 +283,17 @@ class CartCluster:
             assert self.balancer is not None
             self.balancer.drain(name)
 
+    def retire(self, name: str) -> None:
+        """Take server ``name`` out of the balancer's pool, then stop it (our balancer only)."""
+        self._check(name)
+        if self.balancer is None:
+            raise InvalidServerError("retiring servers at run time is shown on our balancer only")
+        self.balancer.remove_backend(name)
+        if self._network is not None:
+            self._network.crash(self.urls[name])
+        else:
+            self._servers[name].stop()
+
     def add_server(self, name: str, weight: int = 1) -> None:
         """Scale out: start app server ``name`` and add it to the balancer."""
         if self.balancer is None:
@@ -310,6 +321,8 @@ class CartCluster:
         if self.peer == "haproxy":
             return shopper.affinity
         strategy = self.balancer.strategy if self.balancer is not None else None
+        if isinstance(strategy, SessionTable):
+            return strategy.lookup(shopper.session_id or "")
         return strategy.cookie.decode(shopper.affinity) if isinstance(strategy, CookieInsert) else None
 
     def memory_of(self, name: str) -> dict[str, list[str]]:

@@ -10,6 +10,10 @@ draining or down. Strategies are the pure core: no HTTP, no clock.
   inserts a cookie naming it; later requests follow the cookie (HAProxy ``cookie SRV insert``).
   The only strategy that survives scale-out with no session moved, and the only one that can
   drain: the client carries the pin, so a draining server is still found by its sessions.
+- ``SessionTable``: the seed's "sticky session map": the balancer itself remembers session id ->
+  server (HAProxy's ``stick-table`` / ``stick on req.cook(session_id)``), bounded in size and
+  age. Drains like cookie insertion, but the memory is the balancer's: a restarted or second
+  balancer has forgotten everyone, which is why HAProxy replicates stick tables between peers.
 - ``SourceIPHash``: hash of the client address over the servers, each repeated by its weight
   (HAProxy ``balance source``, map-based). Sticky with no state, but adding a server remaps
   about n/(n+1) of all clients, and clients behind one NAT share a server.
@@ -28,6 +32,8 @@ servers must be retired gracefully.
 from __future__ import annotations
 
 import bisect
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -133,6 +139,53 @@ class CookieInsert:
         # No cookie, a malformed or forged one, or one naming a server gone or down: a new session.
         chosen = self._turns.pick(pool.for_new_sessions, pool)
         return Route(chosen, set_cookie=self.cookie.encode(chosen))
+
+
+class SessionTable:
+    """The balancer remembers each session's server: least recently used entries beyond ``capacity``, and
+    entries idle longer than ``ttl`` seconds (by the injected clock ``now``), are forgotten."""
+
+    name = "session table"
+    sticky = True
+
+    def __init__(
+        self, capacity: int = 100_000, ttl: float | None = 1800.0, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        if capacity < 1 or (ttl is not None and ttl <= 0):
+            raise InvalidStrategyError(f"session table capacity {capacity} and ttl {ttl} must be positive")
+        self.capacity, self.ttl, self.now = capacity, ttl, now
+        self._turns = _Weighted()
+        # Invariant: ordered from least to most recently used; values are (server, last use).
+        self._entries: OrderedDict[str, tuple[str, float]] = OrderedDict()
+
+    def lookup(self, key: str) -> str | None:
+        """The server remembered for a session id (or client address), if the entry is still fresh."""
+        entry = self._entries.get(key)
+        if entry is None or (self.ttl is not None and self.now() - entry[1] > self.ttl):
+            return None
+        return entry[0]
+
+    def route(self, request: RequestKey, pool: PoolView) -> Route:
+        """The remembered server while it keeps sessions; otherwise a new pick, remembered."""
+        key = request.hash_key
+        remembered = self.lookup(key)
+        server = pool.get(remembered) if remembered is not None else None
+        if server is not None and server.keeps_sessions:
+            chosen, followed = server.name, True
+        else:
+            chosen, followed = self._turns.pick(pool.for_new_sessions, pool), False
+        self._entries[key] = (chosen, self.now())
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
+        return Route(chosen, followed_affinity=followed)
+
+    def entries(self) -> dict[str, str]:
+        """Session id (or client address) -> server, least recently used first."""
+        return {key: server for key, (server, _) in self._entries.items()}
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class _TableStrategy:
@@ -278,6 +331,7 @@ def maglev_table(servers: Sequence[tuple[str, int]], size: int) -> list[str]:
 STRATEGIES: dict[str, Callable[[], Strategy]] = {
     "round robin": RoundRobin,
     "cookie insert": CookieInsert,
+    "session table": SessionTable,
     "source-IP hash": SourceIPHash,
     "consistent hash ring": ConsistentHashRing,
     "Maglev": Maglev,
