@@ -1,14 +1,16 @@
 """Steps of payload compression: a client, the compression server, its codings and its limits.
 
 Phrases: the compression server prefers <codings>; the compression server runs Starlette's
-GZipMiddleware instead; nginx with gzip on stands in front of the compression server; a client asks
+GZipMiddleware instead; nginx with gzip on stands in front of the compression server | the
+uncompressed application; a client asks
 the compression server for "<path>" with Accept-Encoding "<header>" | (missing); a client posts the
 <kind> sample of <n> bytes to the compression server encoded as <coding> [but <damage>]; a client
 posts <n> MiB of zeros to the compression server encoded as <coding>; a client posts a body to the
 compression server with Content-Encoding "<coding>"; the <kind> sample of <n> bytes is compressed
 with every compression coding | at every level of every compression coding; the application
 streams <n> chunks of <n> bytes through the compression middleware with Accept-Encoding <header>;
-then checks of status, content coding, sizes, headers, decoding and the refusal's message.
+then checks of status, content coding, sizes, headers, decoding, the refusal's message, and our
+compression middleware beside a peer (same coding / a smaller body).
 
 The embedded target serves the sample app in process (httpx ASGITransport); the real target runs
 it under uvicorn on loopback (one server per policy, started on first use, stopped at exit).
