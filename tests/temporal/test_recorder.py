@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import xml.etree.ElementTree as ET
 
@@ -158,3 +159,26 @@ def test_chrome_trace_and_pictures():
     ET.fromstring(series_svg(timeline.series("cart"), "cart size", "items"))
     spans = to_otel_spans(timeline)["resourceSpans"][0]["scopeSpans"][0]["spans"]
     assert {s["name"] for s in spans} == set(timeline.tasks)
+
+
+def test_stack_modes():
+    async def program(recorder):
+        recorder.log("PLAIN")
+        recorder.write("x", "WRITE")
+
+    for mode, plain, write in [("all", True, True), ("accesses", False, True), ("none", False, False)]:
+        timeline = run(program, stacks=mode).timeline
+        assert bool(timeline.first("PLAIN").stack) is plain
+        assert bool(timeline.first("WRITE").stack) is write
+    with pytest.raises(TemporalError, match="sometimes"):
+        Recorder(stacks="sometimes")
+
+
+def test_stacks_name_the_line_of_the_call():
+    async def program(recorder):
+        recorder.write("x", "HERE")
+        return inspect.currentframe().f_lineno - 1
+
+    outcome = run(program)
+    frame = outcome.timeline.first("HERE").stack[0]
+    assert (frame.function, frame.line) == ("program", outcome.result)

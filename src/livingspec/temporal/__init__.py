@@ -42,7 +42,7 @@ from livingspec.temporal.programs import (
     threaded_counter,
 )
 from livingspec.temporal.races import Race, find_races
-from livingspec.temporal.recorder import Recorder, TracedLock, TracedQueue, TracedThread, TracedThreadLock
+from livingspec.temporal.recorder import STACK_MODES, Recorder, TracedLock, TracedQueue, TracedThread, TracedThreadLock
 from livingspec.temporal.scheduler import (
     PCT,
     ControlledLoop,
@@ -64,6 +64,7 @@ __all__ = [
     "PCT",
     "READ",
     "SEED_DELAYS",
+    "STACK_MODES",
     "SYNC",
     "WRITE",
     "Cart",

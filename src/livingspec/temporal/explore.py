@@ -184,7 +184,7 @@ def sample_pct(
     """PCT runs (run i seeded with ``seed + i``); the step count k is measured on one default run."""
     if depth < 1:
         raise ExplorationError(f"PCT depth must be at least 1, got {depth}")
-    k = max(1, len(run(program, FirstReady(), delays=delays, capture_stacks=False).steps))
+    k = max(1, len(run(program, FirstReady(), delays=delays, stacks="none").steps))
     return _sample(program, f"PCT depth {depth}", lambda i: PCT(seed + i, depth, k), runs, check, delays, stop_at_first)
 
 

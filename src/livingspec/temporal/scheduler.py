@@ -322,14 +322,14 @@ def run(
     delays: str = "respect",
     start: float = 0.0,
     max_steps: int = 10_000,
-    capture_stacks: bool = True,
+    stacks: str = "accesses",
 ) -> Run:
     """Run ``program(recorder)`` once under the controlled loop and return its schedule and timeline.
 
     Exceptions of the program, deadlocks and step-limit overruns are the run's ``error``; a replay
     that diverges raises ScheduleDivergedError (the schedule does not belong to this program).
     """
-    recorder = Recorder(capture_stacks=capture_stacks)
+    recorder = Recorder(stacks=stacks)
     loop = ControlledLoop(strategy or FirstReady(), recorder, delays=delays, start=start, max_steps=max_steps)
     result: Any = None
     error: BaseException | None = None
@@ -365,6 +365,6 @@ def _cancel_leftovers(loop: ControlledLoop) -> None:
         task._log_destroy_pending = False  # type: ignore[attr-defined]
 
 
-def replay(program: Program, schedule: Schedule, *, start: float = 0.0, capture_stacks: bool = True) -> Run:
+def replay(program: Program, schedule: Schedule, *, start: float = 0.0, stacks: str = "accesses") -> Run:
     """Run ``program`` again following ``schedule`` exactly."""
-    return run(program, Replay(schedule.steps), delays=schedule.delays, start=start, capture_stacks=capture_stacks)
+    return run(program, Replay(schedule.steps), delays=schedule.delays, start=start, stacks=stacks)
