@@ -29,7 +29,7 @@ class UnknownProductError(OrderRefusedError):
     """An order names a product the catalog does not have."""
 
 
-class UnknownUserError(ScalingError):
+class UnknownUserError(OrderRefusedError):
     """A request names a user who is not registered."""
 
 

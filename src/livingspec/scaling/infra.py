@@ -6,6 +6,7 @@ PostgreSQL refuses to run as root, so under root it runs as ``nobody`` in a fold
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import shutil
@@ -71,11 +72,14 @@ class PostgresServer:
         return f"postgresql://postgres@{LOOPBACK}:{self.port}/{database}"
 
     def create_database(self, name: str) -> str:
+        """A new, empty database (a numbered name if ``name`` is taken)."""
         import psycopg
 
+        self._databases = getattr(self, "_databases", 0) + 1
+        unique = f"{name}_{self._databases}"
         with psycopg.connect(self.dsn(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return self.dsn(name)
+            conn.execute(f'CREATE DATABASE "{unique}"')
+        return self.dsn(unique)
 
     def stop(self) -> None:
         if self.process:
@@ -101,9 +105,40 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://{LOOPBACK}:{self.port}/0"
 
+    def flush(self) -> None:
+        """Drop every key (sessions, streams) left by an earlier deployment."""
+        import redis
+
+        redis.Redis.from_url(self.url, socket_timeout=5).flushall()
+
     def stop(self) -> None:
         if self.process:
             self.process.stop()
+
+
+_shared: dict[str, Any] = {}
+
+
+def shared_postgres() -> PostgresServer:
+    """One PostgreSQL server per test process, started on first use and stopped at exit.
+
+    initdb takes seconds; scenarios take fresh databases on the same server instead.
+    """
+    if "postgres" not in _shared:
+        _shared["postgres"] = PostgresServer().start()
+        atexit.register(_shared["postgres"].stop)
+    server: PostgresServer = _shared["postgres"]
+    return server
+
+
+def shared_redis() -> RedisServer:
+    """One Redis server per test process; each deployment empties it when it starts."""
+    if "redis" not in _shared:
+        _shared["redis"] = RedisServer().start()
+        atexit.register(_shared["redis"].stop)
+    server: RedisServer = _shared["redis"]
+    server.flush()
+    return server
 
 
 class AppProcess(ManagedProcess):

@@ -25,7 +25,7 @@ import httpx
 from livingspec.scaling.broker import InProcessBroker
 from livingspec.scaling.db import SQLiteDatabase
 from livingspec.scaling.domain import Product
-from livingspec.scaling.errors import OrderRefusedError, ScalingError, StageUnavailableError
+from livingspec.scaling.errors import OrderRefusedError, ScalingError, StageUnavailableError, UnknownUserError
 from livingspec.scaling.microservices import (
     SERVICES,
     ServiceNode,
@@ -153,13 +153,10 @@ class LoadBalancedStage:
             self.detail = f"{instances} in-process instances, one SQLite file, shared session store"
 
     def _start_real(self, instances: int) -> None:
-        from livingspec.scaling.infra import PostgresServer, RedisServer, app_process
+        from livingspec.scaling.infra import app_process, shared_postgres, shared_redis
         from livingspec.sticky import Balancer
 
-        self.postgres = PostgresServer().start()
-        self._servers.append(self.postgres)
-        self.redis = RedisServer().start()
-        self._servers.append(self.redis)
+        self.postgres, self.redis = shared_postgres(), shared_redis()
         dsn = self.postgres.create_database("shop")
         self.service = ShopService(PostgresDatabase_(dsn))
         self.processes: dict[str, Any] = {}
@@ -184,6 +181,8 @@ class LoadBalancedStage:
     def _session(self, user_id: str) -> dict[str, str]:
         if user_id not in self.sessions:
             reply = self._request("POST", "/login", json={"user_id": user_id})
+            if reply.status_code == 401:
+                raise UnknownUserError(reply.json()["error"])
             if reply.status_code != 200:
                 raise ScalingError(f"login of {user_id} failed: {reply.text}")
             self.sessions[user_id] = dict(reply.cookies)
@@ -196,7 +195,10 @@ class LoadBalancedStage:
         return [Product(**p) for p in self._request("GET", "/products").json()["products"]]
 
     def place_order(self, user_id: str, items: Mapping[str, int], card: str) -> OrderOutcome:
-        reply = self._request("POST", "/orders", user_id, json={"items": dict(items), "card": card})
+        try:
+            reply = self._request("POST", "/orders", user_id, json={"items": dict(items), "card": card})
+        except UnknownUserError as error:
+            return refused(error)
         body = reply.json()
         if "status" not in body:
             return OrderOutcome("refused", reason=body.get("error", reply.text), error=body.get("type", ""))
@@ -229,6 +231,7 @@ class LoadBalancedStage:
     def close(self) -> None:
         for server in reversed(self._servers):
             server.stop()
+        self.service.db.close()
 
 
 def PostgresDatabase_(dsn: str) -> Any:
@@ -266,12 +269,9 @@ class MicroservicesStage:
     def _start_real(self) -> None:
         import json
 
-        from livingspec.scaling.infra import PostgresServer, RedisServer, app_process
+        from livingspec.scaling.infra import app_process, shared_postgres, shared_redis
 
-        self.postgres = PostgresServer().start()
-        self._servers.append(self.postgres)
-        self.redis = RedisServer().start()
-        self._servers.append(self.redis)
+        self.postgres, self.redis = shared_postgres(), shared_redis()
         processes = {s: app_process("livingspec.scaling.microservices:create_service", s, {}) for s in SERVICES}
         peers = {s: p.url for s, p in processes.items()}
         for service, process in processes.items():

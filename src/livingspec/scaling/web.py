@@ -83,3 +83,12 @@ def create_monolith_instance() -> Starlette:
 
     service = ShopService(PostgresDatabase(os.environ["SHOP_DATABASE"]))
     return monolith_app(service, RedisSessions(os.environ["SHOP_REDIS"]), os.environ.get("SHOP_INSTANCE", "instance"))
+
+
+def create_single_instance() -> Starlette:
+    """uvicorn --factory entry point for stages 1 and 3 served alone: SQLite, sessions in memory."""
+    from livingspec.scaling.db import SQLiteDatabase
+    from livingspec.scaling.sessions import MemorySessions
+
+    service = ShopService(SQLiteDatabase(os.environ["SHOP_SQLITE"]), modular=os.environ.get("SHOP_MODULAR") == "1")
+    return monolith_app(service, MemorySessions(), os.environ.get("SHOP_INSTANCE", "single"))
