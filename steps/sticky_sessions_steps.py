@@ -28,6 +28,7 @@ from livingspec.sticky import (
     SessionTable,
     imbalance,
     load,
+    load_histogram_svg,
     make_strategy,
     route_in,
     scale_out,
@@ -422,18 +423,7 @@ def step_histogram(context):
     """Attach sessions per server for every strategy as grouped bars, with each one's imbalance."""
     loads = context.sticky_loads
     servers = list(next(iter(loads.values())))
-    figure = evidence.new_figure(7, 3.2)
-    axes = figure.add_subplot()
-    width = 0.8 / len(loads)
-    for index, (name, counts) in enumerate(loads.items()):
-        xs = [i + index * width for i in range(len(servers))]
-        axes.bar(xs, [counts[s] for s in servers], width, label=f"{name} ({imbalance(counts):.3f})")
-    axes.axhline(sum(next(iter(loads.values())).values()) / len(servers), color="black", linewidth=0.8)
-    axes.set_xticks([i + 0.4 - width / 2 for i in range(len(servers))], servers)
-    axes.set_ylabel("sessions")
-    axes.set_title("sessions per server (imbalance = max / fair share); line: fair share")
-    axes.legend(fontsize=7, loc="lower right")
-    evidence.attach_figure("sessions per server, every strategy", figure)
+    evidence.attach_svg("sessions per server, every strategy", load_histogram_svg(loads))
     rows = [(name, *(counts[s] for s in servers), f"{imbalance(counts):.3f}") for name, counts in loads.items()]
     evidence.attach_table("sessions per server", ["strategy", *servers, "imbalance"], rows)
 

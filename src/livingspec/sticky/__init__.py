@@ -18,7 +18,7 @@ Public API, smallest first:
   ``CartCluster`` (servers + balancer + shoppers on a target), ``HAProxy``, ``RedisServer``.
 """
 
-from livingspec.sticky.analysis import Movement, imbalance, load, movement, scale_out, sessions
+from livingspec.sticky.analysis import Movement, imbalance, load, load_histogram_svg, movement, scale_out, sessions
 from livingspec.sticky.app import SESSION_COOKIE, CartStore, MemoryCartStore, RedisCartStore, cart_app
 from livingspec.sticky.cluster import CartCluster, Reply, Shopper
 from livingspec.sticky.cookies import DEFAULT_COOKIE_NAME, AffinityCookie, parse_cookie_header, strip_cookie
@@ -92,6 +92,7 @@ __all__ = [
     "haproxy_config",
     "imbalance",
     "load",
+    "load_histogram_svg",
     "maglev_table",
     "make_strategy",
     "movement",
