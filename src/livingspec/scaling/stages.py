@@ -140,7 +140,11 @@ class LoadBalancedStage:
         self.sessions: dict[str, dict[str, str]] = {}
         self._servers: list[Any] = []
         if real:
-            self._start_real(instances)
+            try:
+                self._start_real(instances)
+            except BaseException:
+                self._stop_servers()  # nothing started may outlive a failed start
+                raise
         else:
             path = _tmp_sqlite("stage2")
             self.service = ShopService(SQLiteDatabase(path))
@@ -228,9 +232,12 @@ class LoadBalancedStage:
     def counts(self) -> dict[str, int]:
         return self.service.counts()
 
+    def _stop_servers(self) -> None:
+        while self._servers:
+            self._servers.pop().stop()
+
     def close(self) -> None:
-        for server in reversed(self._servers):
-            server.stop()
+        self._stop_servers()
         self.service.db.close()
 
 
@@ -249,7 +256,11 @@ class MicroservicesStage:
         self.real = real
         self._servers: list[Any] = []
         if real:
-            self._start_real()
+            try:
+                self._start_real()
+            except BaseException:
+                self._stop_servers()
+                raise
             return
         self.broker = InProcessBroker()
         self.nodes = build_nodes({s: SQLiteDatabase(f"file:{s}-{id(self)}?mode=memory&cache=shared") for s in SERVICES})
@@ -358,9 +369,14 @@ class MicroservicesStage:
         payments = self.call("payments", "GET", "/counts")
         return {"orders": int(orders["confirmed"]), "payments": int(payments["payments"])}
 
+    def _stop_servers(self) -> None:
+        while self._servers:
+            self._servers.pop().stop()
+
     def close(self) -> None:
-        for server in reversed(self._servers):
-            server.stop()
+        self._stop_servers()
+        for node in getattr(self, "nodes", {}).values():
+            node.db.close()
 
 
 def make_stage(number: int, real: bool = False) -> Stage:
