@@ -32,6 +32,7 @@ from livingspec.temporal import (
     Timeline,
     cart_program,
     counter_program,
+    degradation_program,
     early_publish_program,
     explore,
     find_races,
@@ -42,6 +43,7 @@ from livingspec.temporal import (
     run,
     sample_pct,
     seed_ops,
+    series_svg,
     step_program,
     threaded_counter,
     timeline_svg,
@@ -75,7 +77,9 @@ def parse_items(text: str) -> list[str]:
     return [] if text == "nothing" else [part.strip() for part in text.split(",")]
 
 
-@parse.with_pattern(r"counter program|cache program|subscription program|stored cart program|stored cart|task program")
+@parse.with_pattern(
+    r"counter program|cache program|subscription program|service program|stored cart program|stored cart|task program"
+)
 def parse_program(text: str) -> str:
     """One of the example programs set up by a Given step."""
     return text
@@ -93,7 +97,14 @@ def parse_objects(text: str) -> bool:
     return text == "one shared object"
 
 
+@parse.with_pattern(r"grows without bound|keeps the last \d+ entries")
+def parse_history(text: str) -> int | None:
+    """``grows without bound`` -> None, ``keeps the last 5 entries`` -> 5."""
+    return None if text == "grows without bound" else int(text.split()[3])
+
+
 register(
+    TemporalHistory=parse_history,
     TemporalVariant=parse_variant,
     TemporalLocking=parse_locking,
     TemporalRelation=parse_relation,
@@ -555,6 +566,24 @@ def step_explore_program_dpor(context: Any, program: str) -> None:
     _explore(context, "dpor")
 
 
+@given("a service handling {requests:d} requests in turn, each scanning a history that {keep:TemporalHistory}")
+def step_service_program(context: Any, requests: int, keep: int | None) -> None:
+    """Requests whose latency depends on the size of a history."""
+    context.temporal_program = degradation_program(requests, keep)
+
+
+@then("the request latency rises from {first:d} ms to {last:d} ms over the timeline")
+def step_latency(context: Any, first: int, last: int) -> None:
+    """Check the first and last request latencies and show them over time."""
+    _show(context)
+    timeline: Timeline = context.temporal_timeline
+    done = timeline.where(kind="REQUEST_DONE")
+    points = [(e.time, float(e.data["latency_ms"])) for e in done]
+    evidence.attach_svg("latency over time", series_svg(points, "request latency", "ms"))
+    got = (round(points[0][1]), round(points[-1][1]))
+    assert got == (first, last), f"expected latency from {first} ms to {last} ms, saw {got[0]} ms to {got[1]} ms"
+
+
 @then("the counter program returns {total:d}")
 def step_counter_total(context: Any, total: int) -> None:
     """Check the counter program's result."""
@@ -576,8 +605,6 @@ def step_growth(context: Any, rate: int) -> None:
     """Check the trend of the number of listeners over simulated time."""
     _show(context)
     timeline: Timeline = context.temporal_timeline
-    from livingspec.temporal import series_svg
-
     evidence.attach_svg(
         "listeners over time", series_svg(timeline.series("listeners"), "listeners over time", "listeners")
     )

@@ -49,6 +49,19 @@ Feature: Common temporal issues, seen on a recorded timeline
         | 20       | that unsubscribes         | 0    | 0    |
         | 50       | that never unsubscribes   | 10   | 50   |
 
+  Rule: Performance degradation shows as latency rising along the timeline
+
+    Scenario Outline: Requests scanning a history that <history>
+      Given a service handling <requests> requests in turn, each scanning a history that <history>
+      When the service program runs in simulated time
+      Then the request latency rises from <first> ms to <last> ms over the timeline
+
+      Examples:
+        | requests | history                   | first | last |
+        | 20       | grows without bound       | 10    | 29   |
+        | 20       | keeps the last 5 entries  | 10    | 15   |
+        | 40       | keeps the last 10 entries | 10    | 20   |
+
   Rule: State corruption in async code: a read-modify-write across an await loses updates
 
     Scenario Outline: Writers that load, extend and save the stored cart, <locking>

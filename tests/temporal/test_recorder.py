@@ -25,6 +25,7 @@ from livingspec.temporal import (
     UnknownObjectError,
     VectorClock,
     cart_program,
+    degradation_program,
     find_races,
     leak_program,
     replay,
@@ -182,3 +183,10 @@ def test_stacks_name_the_line_of_the_call():
     outcome = run(program)
     frame = outcome.timeline.first("HERE").stack[0]
     assert (frame.function, frame.line) == ("program", outcome.result)
+
+
+def test_degradation_shows_as_rising_latency():
+    grows = run(degradation_program(10)).result
+    bounded = run(degradation_program(10, keep=3)).result
+    assert [round(x * 1000) for x in grows] == list(range(10, 20))
+    assert [round(x * 1000) for x in bounded] == [10, 11, 12, 13, 13, 13, 13, 13, 13, 13]

@@ -231,6 +231,31 @@ def leak_program(requests: int = 20, interval: float = 0.1, unsubscribe: bool = 
     return program
 
 
+def degradation_program(
+    requests: int = 20, keep: int | None = None, base: float = 0.010, per_entry: float = 0.001
+) -> Program:
+    """Performance degradation: each request scans a history that grows (or keeps the last ``keep`` entries)."""
+
+    async def program(recorder: Recorder) -> list[float]:
+        history: list[int] = []
+        recorder.track("history", history)
+        latencies: list[float] = []
+        loop = asyncio.get_running_loop()
+        for i in range(requests):
+            started = loop.time()
+            await asyncio.sleep(base + per_entry * len(history))  # the scan costs time per entry
+            history.append(i)
+            if keep is not None:
+                del history[:-keep]
+            recorder.write(
+                "history", "REQUEST_DONE", request=i + 1, latency_ms=round((loop.time() - started) * 1000, 3)
+            )
+            latencies.append(loop.time() - started)
+        return latencies
+
+    return program
+
+
 def counter_program(tasks: int, increments: int, locked: bool = False) -> Program:
     """Tasks that each increment a shared counter a few times, yielding between increments."""
 
