@@ -501,3 +501,28 @@ def step_pathological_lazy(context, count):
     stats = regex.lazy.stats
     evidence.attach_json("lazy DFA cache", stats.__dict__)
     assert stats.states == count, f"expected {count} lazy DFA states, got {stats.states}"
+
+
+@then('the regular expression finds "{match:NfaText}" at {start:d} in "{text:NfaText}"')
+def step_find(context, match, start, text):
+    """Search with a position: the leftmost-longest match (POSIX), and what Python's re finds there."""
+    found = context.regex.find(text)
+    theirs = re.search(context.regex.pattern, text, re.ASCII)
+    evidence.attach_table(
+        f"matches in {text!r}",
+        ["engine", "rule", "start", "match"],
+        [
+            ("ours", "leftmost-longest", found[0] if found else "-", text[found[0] : found[1]] if found else "-"),
+            ("Python re", "leftmost-first", theirs.start() if theirs else "-", theirs.group() if theirs else "-"),
+        ],
+    )
+    assert found is not None, f"expected {match!r} at {start} in {text!r}, found nothing"
+    seen = (text[found[0] : found[1]], found[0])
+    assert seen == (match, start), f"expected {match!r} at {start}, found {seen[0]!r} at {seen[1]}"
+
+
+@then('the regular expression finds nothing in "{text:NfaText}"')
+def step_find_nothing(context, text):
+    """Search with a position finds no match at all."""
+    found = context.regex.find(text)
+    assert found is None, f"expected no match in {text!r}, found {text[found[0] : found[1]]!r} at {found[0]}"

@@ -59,6 +59,29 @@ Feature: Regular expressions compiled to automata and matched in linear time
         | ^$                    |                  | matches          | is found        |
         | a\|^b                 | cb               | does not match   | is not found    |
 
+  Rule: Search reports the leftmost-longest match
+
+    Where several matches start at the leftmost possible position, an automaton naturally
+    reports the longest (the POSIX rule); Python's re, a backtracker, reports the one its first
+    alternative gives (leftmost-first). Both always agree on where the match starts.
+
+    Scenario Outline: Where the match is
+      Given the regular expression "<expression>"
+      Then the regular expression finds "<match>" at <start> in "<text>"
+
+      Examples:
+        | expression         | text                  | match        | start |
+        | [a-z]+@[a-z]+\.com | mail bob@mail.com now | bob@mail.com | 5     |
+        | a\|ab              | xab                   | ab           | 1     |
+        | a*                 | baaa                  |              | 0     |
+        | b+                 | abbbc                 | bbb          | 1     |
+        | (ab\|a)(bc)?       | abc                   | abc          | 0     |
+        | c$                 | cbc                   | c            | 2     |
+
+    Scenario: No match anywhere
+      Given the regular expression "x+y"
+      Then the regular expression finds nothing in "xxxx"
+
   Rule: A malformed expression is refused with the position of the fault
 
     Scenario Outline: Syntax errors say where and why

@@ -134,3 +134,23 @@ def test_every_match_contains_the_required_literal(pair: Pair) -> None:
     for text in ["", "a", "ab", "abc", "a.1", "c c", "aa\nb", "1.abc", "bca", "ccc"]:
         if regex.fullmatch(text):
             assert literal in text, f"{pair[0]!r} matches {text!r}, which lacks {literal!r}"
+
+
+@settings(max_examples=150)
+@given(pair=patterns, text_list=st.lists(texts, min_size=1, max_size=6))
+def test_find_starts_where_python_re_starts_and_is_longest(pair: Pair, text_list: list[str]) -> None:
+    regex = compile_regex(pair[0])
+    reference = re.compile(pair[1], re.ASCII)
+    for text in text_list:
+        theirs = reference.search(text)
+        ours = regex.find(text)
+        assert (ours is None) == (theirs is None), f"{pair[0]!r} on {text!r}: ours {ours}, re {theirs}"
+        if ours is None or theirs is None:
+            continue
+        start, end = ours
+        assert start == theirs.start(), f"{pair[0]!r} on {text!r}: ours starts at {start}, re at {theirs.start()}"
+        assert end >= theirs.end(), f"{pair[0]!r} on {text!r}: leftmost-longest ends at {end}, re at {theirs.end()}"
+        if "\\Z" in pair[1]:
+            continue  # re's endpos would make \Z match early: no longer-match check then
+        longer = [e for e in range(end + 1, len(text) + 1) if reference.fullmatch(text, start, e)]
+        assert not longer, f"{pair[0]!r} on {text!r}: a longer match from {start} ends at {longer}"

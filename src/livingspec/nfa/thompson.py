@@ -268,6 +268,44 @@ class Regex:
         """Whether the pattern matches somewhere in the text (lazy DFA over ``.*(pattern).*``)."""
         return self.lazy_search.accepts(text)
 
+    def find(self, text: str) -> tuple[int, int] | None:
+        """The leftmost-longest match as (start, end), or None: POSIX's rule, by one pass of the NFA.
+
+        Every current state remembers the earliest start of a path reaching it (a Pike VM keeping
+        only the leftmost thread per state). A new path starts at each position until a match is
+        found; then only paths from that match's start go on, to make it as long as possible.
+        Python's re picks the leftmost match too but the *first* alternative's end, so on ``a|ab``
+        against ``ab`` re finds ``a`` and this finds ``ab``; the start is always the same.
+        """
+        nfa, symbols = self.nfa, self.partition.symbols(text)
+        size = len(symbols)
+        current: dict[State, int] = {}
+        best: tuple[int, int] | None = None
+        for position in range(size + 1):
+            at_end = position == size
+            if best is None:  # a path may start here (states already reached keep their earlier start)
+                for state in nfa.epsilon_closure([nfa.start], at_start=position == 0, at_end=at_end):
+                    current.setdefault(state, position)
+            if nfa.accepting & current.keys():
+                start = min(current[state] for state in nfa.accepting & current.keys())
+                if best is None or start < best[0] or (start == best[0] and position > best[1]):
+                    best = (start, position)
+            if best is not None:
+                current = {state: start for state, start in current.items() if start <= best[0]}
+            if at_end or not current:
+                if best is not None or at_end:
+                    break
+                continue
+            moved: dict[State, int] = {}
+            for state, start in sorted(current.items(), key=lambda item: item[1]):
+                for target in nfa.move([state], symbols[position]):
+                    moved.setdefault(target, start)
+            current = {}
+            for state, start in sorted(moved.items(), key=lambda item: item[1]):
+                for reached in nfa.epsilon_closure([state], at_end=position + 1 == size):
+                    current.setdefault(reached, start)
+        return best
+
     def nfa_fullmatch(self, text: str) -> bool:
         """Full match by simulating the NFA over sets of states."""
         return self.nfa.accepts(self.partition.symbols(text))
