@@ -208,3 +208,11 @@ def test_names_are_escaped_in_pages(site: LoginSite) -> None:
     assert "<script>alert(1)</script>" not in driver.html()
     assert "Welcome back, <script>alert(1)</script>!" in driver.text()
     driver.close()
+
+
+def test_oversized_login_form_is_refused_unread(driver: InProcessDriver, site: LoginSite) -> None:
+    driver.open("/login")
+    data = {"email": "john@example.com", "password": "x" * 20000, "csrf_token": csrf_of(driver)}
+    response = driver.request("POST", "/login", data=data, follow_redirects=False)
+    assert response.status_code == 413
+    assert site.auth.state("john@example.com").consecutive == 0

@@ -157,6 +157,17 @@ class LoginSite:
         self.clock.advance(seconds)
 
 
+MAX_FORM_BYTES = 16 * 1024  # a login form is a few hundred bytes; refuse bodies that could only be an attack
+
+
+def _small_form(request: Request) -> bool:
+    """Whether the declared body size is small enough to read (a missing or bad length counts as too big)."""
+    try:
+        return 0 <= int(request.headers.get("content-length", "-1")) <= MAX_FORM_BYTES
+    except ValueError:
+        return False
+
+
 def build_app(auth: Authenticator, sessions: SessionManager) -> Starlette:
     """The Starlette application over an authenticator and a session manager."""
     policy = sessions.policy
@@ -204,6 +215,8 @@ def build_app(auth: Authenticator, sessions: SessionManager) -> Starlette:
 
     async def submit_login(request: Request) -> Response:
         record, new = sessions.load_or_new(request.cookies.get(COOKIE_NAME))
+        if not _small_form(request):
+            return respond(login_page(record.csrf, error="The form is too large"), 413, record if new else None)
         async with request.form(max_files=0, max_fields=8, max_part_size=8192) as form:
             fields = {name: value for name, value in form.items() if isinstance(value, str)}
         try:
