@@ -74,6 +74,9 @@ def test_recording_on_an_ordinary_asyncio_loop():
     assert find_races(timeline) == []
     kinds = {edge.kind for edge in timeline.edges}
     assert {"spawn", "queue", "join"} <= kinds
+    assert {"producer", "consumer"} <= set(timeline.tasks)
+    assert {e.data["child"] for e in timeline.where(kind="spawn")} >= {"producer", "consumer"}
+    assert timeline.tasks["producer"].parent == timeline.tasks["consumer"].parent
 
 
 def test_threads_are_recorded_with_spawn_and_join_edges():

@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from types import CodeType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from livingspec.temporal.errors import TemporalError
 from livingspec.temporal.timeline import READ, SYNC, WRITE, Edge, Event, TaskInfo, Timeline
@@ -79,6 +79,7 @@ class Recorder:
         self.edges: list[Edge] = []
         self.tasks: dict[str, TaskInfo] = {}
         self._states: dict[object, _TaskState] = {}
+        self._unnamed: dict[object, Event | None] = {}  # tasks created by install()'s factory, named later
         self._objects: dict[str, tuple[Any, Callable[[Any], Any]]] = {}
         self._snapshots: dict[str, list[tuple[int, Any]]] = {}
         self._guard = threading.Lock()
@@ -103,6 +104,8 @@ class Recorder:
     def _state(self, key: object) -> _TaskState:
         state = self._states.get(key)
         if state is None:
+            if key in self._unnamed:
+                return self._register(key, cast("asyncio.Task[Any]", key).get_name(), self._unnamed.pop(key))
             if isinstance(key, asyncio.Task):
                 name = key.get_name()
             else:
@@ -199,22 +202,36 @@ class Recorder:
         return self._emit("track", name, WRITE, {})
 
     # ---- asyncio tasks -------------------------------------------------------------------------
-    def spawned(self, task: asyncio.Task[Any], name: str) -> None:
-        """Register a new task, created by the running task: a spawn event and a spawn edge into the child."""
+    def spawned(self, task: asyncio.Task[Any], name: str | None = None) -> None:
+        """Register a new task, created by the running task: a spawn event and a spawn edge into the child.
+
+        Without a name (an ordinary loop's task factory runs before asyncio names the task) the
+        task is named at its first event, and the spawn event's ``child`` is filled in then.
+        """
         parent_key = self._key()
         parent: Event | None = None
-        if parent_key is not None and not (isinstance(parent_key, int) and parent_key not in self._states):
-            parent = self._emit("spawn", f"task:{name}", SYNC, {"child": name}, key=parent_key)
+        if isinstance(parent_key, asyncio.Task) or parent_key in self._states:
+            label = name or "?"
+            parent = self._emit("spawn", f"task:{label}", SYNC, {"child": label}, key=parent_key)
+        if name is None:
+            with self._guard:
+                self._unnamed[task] = parent
+            return
         with self._guard:
-            info = TaskInfo(self._unique(name))
-            self.tasks[info.name] = info
-            state = _TaskState(info)
-            if parent is not None:
-                info.parent, info.spawn_event = parent.task, parent.index
-                state.base = dict(parent.vclock)
-                state.lamport = parent.lamport
-                state.pending.append(("spawn", parent.index))
-            self._states[task] = state
+            self._register(task, name, parent)
+
+    def _register(self, task: object, name: str, parent: Event | None) -> _TaskState:
+        info = TaskInfo(self._unique(name))
+        self.tasks[info.name] = info
+        state = _TaskState(info)
+        if parent is not None:
+            info.parent, info.spawn_event = parent.task, parent.index
+            state.base = dict(parent.vclock)
+            state.lamport = parent.lamport
+            state.pending.append(("spawn", parent.index))
+            parent.data["child"], parent.obj = info.name, f"task:{info.name}"
+        self._states[task] = state
+        return state
 
     def ended(self, task: asyncio.Task[Any]) -> Event:
         """Record the end of a task (called from inside it as its coroutine finishes)."""
@@ -260,7 +277,7 @@ class Recorder:
 
         def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
             task: asyncio.Task[Any] = asyncio.Task(recorder.wrap(coro), loop=loop, **kwargs)
-            recorder.spawned(task, task.get_name())
+            recorder.spawned(task)
             return task
 
         loop.set_task_factory(factory)  # type: ignore[arg-type]
