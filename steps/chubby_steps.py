@@ -394,6 +394,17 @@ def step_lock_delay_bound(context, name, delay):
     raise AssertionError(f"expected a lock-delay of {delay} s to be refused")
 
 
+@then("the Chubby lock {path:ChubbyPath} is free within {seconds:d} seconds")
+def step_free_within(context, path, seconds):
+    """The lock's holder's session ends and the lock is released, within a bound."""
+    cell = context.chubby
+    start = cell.now()
+    freed = cell.run_until(lambda: cell.holders(path) == 0, seconds)
+    took = cell.now() - start
+    evidence.attach_text("release", f"the lock was free after {took:.3f} s" if freed else "still held")
+    assert freed, f"expected {path} free within {seconds} s, it is still held after {took:.3f} s"
+
+
 @then("the Chubby lock {path:ChubbyPath} has {count:d} holders")
 def step_holders(context, path, count):
     """Count the sessions holding the lock."""
@@ -525,6 +536,7 @@ def step_metadata(context, path):
 
 
 @given('the Chubby client {name:ChubbyName} subscribes to "{kinds:Words}" on {path:ChubbyPath}')
+@when('the Chubby client {name:ChubbyName} subscribes to "{kinds:Words}" on {path:ChubbyPath}')
 def step_subscribe(context, name, kinds, path):
     """Subscribe a client to events on a node."""
     cell = _embedded(context)

@@ -47,6 +47,24 @@ Feature: Electing an application leader with a Chubby lock
       And the Chubby clients WebServer2 retry the lock /ls/local/webservice/leader every 1 seconds until one holds it
       Then the Chubby client WebServer2 holds /ls/local/webservice/leader with a newer sequencer than WebServer1's
 
+  Rule: Lock holders and watchers are told of lock events
+
+    @target.embedded
+    Scenario: The leader hears of a conflicting request; a watcher hears the lock change hands
+      When the Chubby clients WebServer1 try to take the lock /ls/local/webservice/leader with a lock-delay of 0 seconds
+      And the Chubby client WebServer1 subscribes to "conflicting lock request" on /ls/local/webservice/leader
+      And the Chubby client WebServer3 subscribes to "lock acquired" on /ls/local/webservice/leader
+      And the Chubby clients WebServer2 try to take the lock /ls/local/webservice/leader with a lock-delay of 0 seconds
+      And the Chubby client WebServer1 releases the lock /ls/local/webservice/leader
+      And the Chubby clients WebServer2 retry the lock /ls/local/webservice/leader every 1 seconds until one holds it
+      And the Chubby cell runs for 1 seconds
+      Then the Chubby client WebServer1 received these events:
+        | event                    | path                        |
+        | conflicting lock request | /ls/local/webservice/leader |
+      And the Chubby client WebServer3 received these events:
+        | event         | path                        |
+        | lock acquired | /ls/local/webservice/leader |
+
   Rule: After a holder fails, its lock stays unavailable for the lock-delay it chose
 
     @target.embedded

@@ -15,6 +15,7 @@ import contextlib
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,16 @@ class EtcdCell:
         while time.monotonic() < deadline:
             self._keep_alive()
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+
+    def run_until(self, done: Callable[[], bool], within: float) -> bool:
+        """Poll ``done()`` (keeping live leases alive) until it holds or ``within`` seconds pass."""
+        deadline = time.monotonic() + within
+        while not done():
+            if time.monotonic() >= deadline:
+                return False
+            self._keep_alive()
+            time.sleep(0.2)
+        return True
 
     # ------------------------------------------------------------------ gateway calls
     def _post(self, path: str, body: dict[str, Any], members: list[Member] | None = None) -> dict[str, Any]:

@@ -20,7 +20,7 @@ def render_svg(cell: ChubbyCell, title: str) -> str:
     names = list(cell.replicas) + [name for name in cell.clients if name != "checker"]
     end = max(cell.now(), 1.0)
     left, width, row, top = 110, 640, 26, 40
-    height = top + row * len(names) + 40
+    height = top + row * len(names) + 66
 
     def x(t: float) -> float:
         return left + width * min(max(t, 0.0), end) / end
@@ -58,7 +58,7 @@ def render_svg(cell: ChubbyCell, title: str) -> str:
             elif incident.kind == "restart":
                 parts.append(f'<circle cx="{t:.1f}" cy="{y}" r="4" fill="#2a2"/>')
             else:
-                parts.append(f'<text x="{t - 4:.1f}" y="{y + 4}" fill="#a60">⌁</text>')
+                parts.append(f'<text x="{t - 5:.1f}" y="{y + 5}" fill="#a60" font-size="15">⌁</text>')
         else:
             parts.append(
                 f'<line x1="{t:.1f}" y1="{top - 4}" x2="{t:.1f}" y2="{height - 30}" stroke="#a60" '
@@ -73,8 +73,17 @@ def render_svg(cell: ChubbyCell, title: str) -> str:
                     f'<circle cx="{x(event.time):.1f}" cy="{y}" r="4" fill="{colour}">'
                     f"<title>{escape(event.kind)} at {event.time:.2f} s</title></circle>"
                 )
-    for tick in range(6):
-        t = end * tick / 5
-        parts.append(f'<text x="{x(t) - 8:.1f}" y="{height - 12}">{t:.0f} s</text>')
+    step = next(s for s in (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1e9) if end / s <= 8)
+    tick = 0.0
+    while tick <= end:
+        parts.append(f'<text x="{x(tick) - 8:.1f}" y="{height - 38}">{tick:g} s</text>')
+        tick += step
+    legend = [
+        "bar: master term (epoch) · pale: rest of its last lease · ✕ crash · green dot on a replica: restart",
+        "⌁ cut off · dashed line: partition or heal · "
+        "client dots: orange jeopardy, green safe, blue fail-over, red expired",
+    ]
+    for i, line in enumerate(legend):
+        parts.append(f'<text x="6" y="{height - 16 + 12 * i}" font-size="10" fill="#555">{escape(line)}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
