@@ -5,8 +5,8 @@
 2. Imbalance (max load / fair share, 1.0 is perfect) over 10 servers, and the share of sessions
    moved when an 11th server joins, beside the ideal 1/(n+1) = 9.1 %.
 3. Over loopback: three cart app servers (uvicorn, each its own process), then 4 client threads x
-   N sticky requests (GET /cart with the cookies the balancer set) sent directly to one app server
-   (the floor), through our balancer (its own uvicorn process), and through HAProxy
+   N sticky requests (GET /cart with the cookies the balancer set) sent directly to the app servers
+   (the floor: client i to server i mod 3), through our balancer (its own uvicorn process), and through HAProxy
    (``cookie SRV insert indirect nocache``), in the same run: requests per second and p50/p99 latency.
 
 Run: .venv/bin/python benchmarks/sticky.py [requests-per-client]   (writes reports/benchmarks/sticky.{json,md})
@@ -14,6 +14,7 @@ Run: .venv/bin/python benchmarks/sticky.py [requests-per-client]   (writes repor
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import time
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 
-from _common import best_of, write_report
+from _common import REPORT_DIR, best_of, markdown_table, write_report
 from livingspec.bdd.servers import ManagedProcess, free_port
 from livingspec.bdd.targets import TargetUnavailableError
 from livingspec.sticky import STRATEGIES, HAProxy, Pool, RequestKey, imbalance, load, make_strategy, scale_out, sessions
@@ -32,6 +33,14 @@ from livingspec.sticky import STRATEGIES, HAProxy, Pool, RequestKey, imbalance, 
 SERVERS = [f"s{i}" for i in range(10)]
 KEYS = sessions(20_000)
 CLIENTS = 4
+ROUTING_HEADINGS = [
+    "strategy",
+    "decisions/s",
+    "vs round robin",
+    "imbalance (max/fair)",
+    "moved on 10->11",
+    "moved / ideal 9.1%",
+]
 
 
 def routing_rows() -> list[list[object]]:
@@ -67,12 +76,12 @@ def routing_rows() -> list[list[object]]:
     return rows
 
 
-def _load(url: str, requests_each: int) -> tuple[float, list[float], int]:
-    """CLIENTS threads, each a sticky shopper sending requests_each GETs; (seconds, latencies, errors)."""
+def _load(urls: list[str], requests_each: int) -> tuple[float, list[float], int]:
+    """CLIENTS threads; shopper i sends requests_each GETs to urls[i % n]. Returns (seconds, latencies, errors)."""
 
     def shopper(index: int) -> tuple[list[float], int]:
         latencies, errors = [], 0
-        with httpx.Client(base_url=url, timeout=10) as client:
+        with httpx.Client(base_url=urls[index % len(urls)], timeout=10) as client:
             client.cookies.set("session_id", f"bench{index}")
             client.get("/cart")  # first request: the balancer pins the shopper (cookie kept by the client)
             for _ in range(requests_each):
@@ -107,13 +116,13 @@ def proxy_rows(requests_each: int) -> tuple[list[list[object]], list[str]]:
         backends = [f"{name}={url}" for name, url in urls.items()]
         processes.append(_python_process(["balancer", "--port", str(port), *backends], port, "balancer"))
         targets = {
-            "direct to app server A (floor)": urls["A"],
-            "our balancer (Python, uvicorn)": f"http://127.0.0.1:{port}",
+            "no balancer: each client to its own app server (floor)": [urls[n] for n in ("A", "B", "C")],
+            "our balancer (Python, uvicorn)": [f"http://127.0.0.1:{port}"],
         }
         haproxy = None
         try:
             haproxy = HAProxy(urls).start()
-            targets["HAProxy 2.6 (cookie insert)"] = haproxy.url
+            targets["HAProxy 2.6 (cookie insert)"] = [haproxy.url]
         except TargetUnavailableError as error:
             notes.append(f"HAProxy skipped: {error}")
         measured = {}
@@ -149,7 +158,7 @@ def main() -> None:
     write_report(
         "sticky_routing",
         "Sticky sessions: routing per strategy (20 000 sessions, 10 servers, +1 on scale-out)",
-        ["strategy", "decisions/s", "vs round robin", "imbalance (max/fair)", "moved on 10->11", "moved / ideal 9.1%"],
+        ROUTING_HEADINGS,
         routing,
         notes=["Pure core, one thread; cookie insert moves nothing because the client carries its pin."],
     )
@@ -162,14 +171,14 @@ def main() -> None:
         "so their ratios understate how much faster they are. App servers and our balancer: one uvicorn process each.",
         "2-core machine shared with other work: compare ratios within one run, not across runs.",
     ]
-    routing_md = "\n".join(["| " + " | ".join(map(str, r)) + " |" for r in routing])
-    write_report(
-        "sticky",
-        "Sticky sessions: our balancer beside HAProxy over loopback, and the strategies",
-        headings,
-        proxy,
-        notes=[*notes, "Routing per strategy (see sticky_routing.md):", routing_md],
-    )
+    write_report("sticky", "Sticky sessions: our balancer beside HAProxy over loopback", headings, proxy, notes=notes)
+    # One page for the reader: the routing table joins the proxy table in sticky.md and sticky.json.
+    markdown = (REPORT_DIR / "sticky.md").read_text()
+    routing_md = markdown_table(ROUTING_HEADINGS, routing)
+    (REPORT_DIR / "sticky.md").write_text(f"{markdown}\n## Routing per strategy\n\n{routing_md}\n")
+    payload = json.loads((REPORT_DIR / "sticky.json").read_text())
+    payload["routing"] = {"columns": ROUTING_HEADINGS, "rows": routing}
+    (REPORT_DIR / "sticky.json").write_text(json.dumps(payload, indent=2, default=str))
 
 
 if __name__ == "__main__":

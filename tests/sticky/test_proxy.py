@@ -67,6 +67,14 @@ def test_the_answer_inserting_the_cookie_is_private_and_a_followed_one_sets_noth
     assert again.json()["server"] == "A"
 
 
+def test_by_default_the_balancer_signs_its_cookie_and_refuses_a_bare_name():
+    balancer, _ = _balancer()
+    pin = _get(balancer).headers["set-cookie"].split(";")[0]
+    assert pin.startswith("SRV=A.") and len(pin) == len("SRV=A.") + 16
+    assert "set-cookie" in _get(balancer, headers={"cookie": "SRV=B"}).headers  # bare name: a new pin
+    assert "set-cookie" not in _get(balancer, headers={"cookie": pin}).headers
+
+
 def test_query_string_and_body_reach_the_server_unchanged():
     balancer, _ = _balancer()
     seen = _get(balancer, "/cart?x=1&y=2", method="POST", content=b"payload").json()

@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     front = sub.add_parser("balancer", help="the sticky-session balancer")
     front.add_argument("--port", type=int, required=True)
     front.add_argument("--strategy", default="cookie insert", choices=list(STRATEGIES))
-    front.add_argument("--secret", help="sign affinity cookies with this key (default: unsigned, as HAProxy)")
+    front.add_argument("--secret", help="sign affinity cookies with this key (default: a random key per process)")
+    front.add_argument("--unsigned", action="store_true", help="bare server names in cookies, as HAProxy writes")
     front.add_argument("--health-interval", type=float, default=0.5)
     front.add_argument("backends", nargs="+", help="NAME=URL or URL")
     args = parser.parse_args(argv)
@@ -41,13 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         uvicorn.run(target, host="127.0.0.1", port=args.port, log_level="warning", lifespan="off", access_log=False)
         return 0
     named = [b.split("=", 1) if "=" in b else (f"s{i + 1}", b) for i, b in enumerate(args.backends)]
-    cookie = AffinityCookie(secret=args.secret.encode() if args.secret else None)
-    balancer = Balancer(
-        {name: url for name, url in named},
-        args.strategy,
-        cookie=cookie,
-        health_interval=args.health_interval,
+    cookie = (
+        None
+        if not (args.secret or args.unsigned)
+        else AffinityCookie(secret=None if args.unsigned else args.secret.encode())
     )
+    balancer = Balancer(dict(named), args.strategy, cookie=cookie, health_interval=args.health_interval)
     uvicorn.run(balancer, host="127.0.0.1", port=args.port, log_level="warning", lifespan="on", access_log=False)
     return 0
 

@@ -25,6 +25,7 @@ import contextlib
 import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from secrets import token_bytes
 from typing import Any
 
 import httpx
@@ -61,6 +62,9 @@ class Balancer:
     ``backends``: a list of URLs (servers named s1, s2, ...) or a mapping name -> URL.
     ``strategy``: a name from STRATEGIES ("cookie insert" by default) or a Strategy object.
     ``transport``: how to reach the backends (default: real HTTP; an InProcessNetwork in process).
+    ``cookie``: the affinity cookie's name, flags and signing key. By default cookies are signed with a
+    random key made here (a client cannot pick its server); give every balancer instance the same
+    ``AffinityCookie(secret=...)`` so pins survive restarts, or ``secret=None`` for HAProxy's bare names.
     """
 
     def __init__(
@@ -78,7 +82,9 @@ class Balancer:
         timeout: float = 5.0,
         max_body: int = 1 << 20,
     ) -> None:
-        self.strategy = make_strategy(strategy, cookie)
+        self.strategy = make_strategy(
+            strategy, cookie if cookie is not None else AffinityCookie(secret=token_bytes(32))
+        )
         self.pool = Pool()
         self.urls: dict[str, str] = {}
         named = (
