@@ -11,6 +11,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 from livingspec.bdd.targets import TargetUnavailableError
@@ -91,3 +92,19 @@ def test_haproxy_accepts_the_configuration_we_write(tmp_path):
     check = subprocess.run([binary, "-c", "-f", str(config)], check=False, capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "cookie SRV insert indirect nocache httponly" in config.read_text()
+
+
+def test_a_balancer_started_in_front_of_a_list_of_urls_pins_a_shopper_over_loopback():
+    from livingspec.sticky import Balancer, LoopbackServer, cart_app
+
+    apps = [LoopbackServer(cart_app(name), lifespan="off").start() for name in ("A", "B")]
+    try:
+        with Balancer([app.url for app in apps]).serve() as front, httpx.Client(base_url=front.url) as client:
+            client.cookies.set("session_id", "abc123")
+            first = client.post("/cart", json={"item": "iPhone"})
+            assert first.status_code == 200 and "SRV=s1." in first.headers["set-cookie"]
+            second = client.post("/cart", json={"item": "iPad"})  # httpx keeps the SRV cookie
+            assert second.json() == {"server": "A", "session": "abc123", "cart": ["iPhone", "iPad"]}
+    finally:
+        for app in apps:
+            app.stop()
