@@ -421,6 +421,27 @@ def step_session_state(context, name, state):
     assert client.state == state, f"expected {name}'s session {state}, it is {client.state}"
 
 
+@then(
+    "the Chubby master answered {name:ChubbyName}'s KeepAlives about every {period:d} seconds,"
+    " {early:d} second before each lease ended"
+)
+def step_keepalive_cadence(context, name, period, early):
+    """KeepAlives are held by the master and answered shortly before the lease runs out."""
+    renewals = _embedded(context).client(name).renewals
+    rows = [
+        {"answered at (s)": round(t, 3), "lease until (s)": round(end, 3), "answered before lease end (s)": ""}
+        for t, end in renewals
+    ]
+    for row, (previous, current) in zip(rows[1:], itertools.pairwise(renewals), strict=True):
+        row["answered before lease end (s)"] = round(previous[1] - current[0], 3)
+    evidence.attach_records("KeepAlive answers", rows)
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(renewals[1:])]
+    assert gaps, f"expected several KeepAlive answers, got {len(renewals)}"
+    assert all(abs(gap - period) < 0.1 for gap in gaps), f"expected answers every {period} s, gaps were {gaps}"
+    margins = [a[1] - b[0] for a, b in itertools.pairwise(renewals[1:])]
+    assert all(abs(m - early) < 0.1 for m in margins), f"expected answers {early} s before the lease end: {margins}"
+
+
 @then("the Chubby client {name:ChubbyName} saw no jeopardy")
 def step_no_jeopardy(context, name):
     """The client never lost its lease."""

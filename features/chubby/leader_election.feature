@@ -11,6 +11,7 @@ Feature: Electing an application leader with a Chubby lock
   late messages from the old leader drain before a new leader starts. A clean release has no delay.
   On the real target (etcd) the lock is etcd's lock held under a lease, and the sequencer is the
   lock key's revision; etcd has no lock-delay, so those scenarios run only on the simulated cell.
+  etcd does not let us choose its first leader: there the master is whichever member Raft elects.
 
   Background:
     Given a Chubby cell of 5 replicas with Replica2 as master

@@ -23,6 +23,7 @@ Feature: Chubby client sessions, KeepAlives, jeopardy and the grace period
       When the Chubby cell runs for 120 seconds
       Then the Chubby client App's session is safe
       And the Chubby client App saw no jeopardy
+      And the Chubby master answered App's KeepAlives about every 11 seconds, 1 second before each lease ended
 
   Rule: A session survives a failover found within the grace period
 

@@ -89,6 +89,7 @@ class ChubbyClient:
         self.next_rid = 0
         self.keepalive_rid = -1
         self.has_lease = False  # False until the first KeepAlive answer: that one the master sends at once
+        self.renewals: list[tuple[float, float]] = []  # (when a KeepAlive answer arrived, new lease end)
         net.attach(self)
 
     # ------------------------------------------------------------------ state
@@ -254,6 +255,7 @@ class ChubbyClient:
         self.target = self.replicas.index(msg.master)
         self.lease_end = msg.lease_end
         self.has_lease = True
+        self.renewals.append((self.sim.now(), msg.lease_end))
         if msg.epoch != self.epoch:
             if self.epoch != -1:
                 self._flush_cache()  # events may have been lost in the failover
