@@ -1,13 +1,18 @@
 """Steps of the NFA features: automata given as 5-tuples or regular expressions, and what they accept.
 
-Phrases: the NFA transitions are: (table from/on/to); the NFA declares the states <words>; the NFA
-alphabet is <symbols>; the NFA starts in <q0> and accepts in <F>; an NFA over the alphabet <symbols>
-starting in <q0> and accepting in <F>: (table); the regular expression "<r>"; the regular expression
-"<r>" with a lazy DFA cache of <n> states; the NFA is built; the NFA reads "<w>"; the regular
-expression "<r>" is compiled; the NFA is determinised; the regular expression is turned into a DFA;
-the lazy DFA matches "<w>"; and the checks that follow (the NFA accepts|rejects "<w>", the NFA is
-rejected because..., after <n> symbols the NFA is in the states..., the epsilon closure of..., the
-DFA has <n> states..., the regular expression matches|does not match the whole of "<w>", ...).
+Phrases. Given: the NFA transitions are: (table from/on/to); the NFA declares the states <Q>; the
+NFA alphabet is <Sigma>; the NFA starts in <q0> and accepts in <F>; an NFA over the alphabet
+<Sigma> starting in <q0> and accepting in <F>: (table); the regular expression "<r>" [with a lazy
+DFA cache of <n> states]. When: the NFA is built; the NFA reads "<w>"; the regular expression "<r>"
+is compiled; the NFA is determinised; the regular expression is turned into a DFA; the lazy DFA
+matches "<w>". Then: the NFA is valid | is rejected because...; the NFA accepts|rejects "<w>" | the
+input; after <n> symbols the NFA is in the states <S> | in no state at all; the epsilon closure of
+<q> in the NFA is <S>; the NFA can move on <a> from <q> to the states <S>; the NFA has <n> paths
+over "<w>", <k> of them accepting; the regular expression accepts|rejects "<w>" | matches|does not
+match the whole of "<w>" | is found|is not found in "<w>" | finds "<m>" at <i> in "<w>" | finds
+nothing in "<w>" | is refused at position <i> because "<reason>"; Python's re agrees...; the DFA has
+<n> states and the minimal DFA <m>; the regular expressions "<r>" and "<s>" are [not] equivalent;
+the lazy DFA ...; the NFA of the pathological expression ...; state diagrams and traces attached.
 
 Symbols in tables and lists: a single character, a range ``a-z``, or ``ε`` for an epsilon move.
 """
