@@ -104,8 +104,9 @@ def pathological(max_n: int) -> tuple[list[list[Any]], dict[str, list[float]]]:
             start = time.perf_counter()
             assert backtracker.fullmatch(text) is not None
             t_re = time.perf_counter() - start
-            if t_re < 0.05:
-                t_re, _ = best_of(lambda b=backtracker, text=text: b.fullmatch(text), repeat=3)
+            # best of 3 for fast runs, of 2 for slow ones (the machine is shared; one run is noisy)
+            t_again, _ = best_of(lambda b=backtracker, text=text: b.fullmatch(text), repeat=3 if t_re < 0.05 else 1)
+            t_re = min(t_re, t_again)
             re_points.append((n, t_re))
             re_shown = f"{t_re * 1e3:.3f}"
             re_measured = t_re < RE_BUDGET_S
