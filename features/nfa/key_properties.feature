@@ -119,7 +119,7 @@ Feature: The key properties of nondeterministic finite automata
       Then the DFA has <dfa> states and the minimal DFA <minimal>
       And the DFA and the minimal DFA accept what the NFA accepts
 
-      Examples: The k-th symbol from the end is an a: 2^(k) states at least
+      Examples: The a is the k-th symbol from the end, k = 2 to 5: the minimal DFA has 2^k states
         | expression       | dfa | minimal |
         | (a\|b)*a(a\|b)   | 5   | 4       |
         | (a\|b)*a(a\|b){2} | 9   | 8       |

@@ -2,8 +2,9 @@ Feature: Pathological expressions take linear time
   A backtracking matcher (Perl, Python's re, Java) tries the choices of an expression one path
   at a time. For (a?){n}a{n} against the text a{n} (the first example of Russ Cox, "Regular
   Expression Matching Can Be Simple And Fast", 2007) each a? may or may not take an a, and only
-  the path where none does succeeds: the backtracker explores about 2^n paths; at n = 30, Python's
-  re takes minutes.
+  the path where none does succeeds: the backtracker explores about 2^n paths, and each extra a
+  about doubles Python's re's time (around a second at n = 25 on a quiet machine, over half a
+  minute by n = 30; see benchmarks/nfa.py).
 
   The NFA simulation explores them all at once: it reads each of the n symbols exactly once and
   carries a set of current states that is never larger than the NFA, whose size is linear in n

@@ -5,6 +5,8 @@ from __future__ import annotations
 import string
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from livingspec.nfa import (
     DFA,
@@ -164,3 +166,31 @@ def test_dot_and_svg_name_every_state() -> None:
 def test_subset_construction_on_a_hand_built_nfa() -> None:
     dfa = subset_construction(email_nfa())
     assert dfa.accepts("ab@cd.com") and not dfa.accepts("ab@cd.org")
+
+
+random_nfas = st.builds(
+    lambda edges, accepting: NFA(
+        range(5),
+        {"a", "b"},
+        {(source, symbol): {t for s, sym, t in edges if (s, sym) == (source, symbol)} for source, symbol, _ in edges},
+        0,
+        accepting,
+    ),
+    st.lists(st.tuples(st.integers(0, 4), st.sampled_from(["a", "b", EPSILON]), st.integers(0, 4)), max_size=12),
+    st.sets(st.integers(0, 4), max_size=3),
+)
+
+
+@settings(max_examples=80)
+@given(nfa=random_nfas, words=st.lists(st.text(alphabet="ab", max_size=6), min_size=1, max_size=8))
+def test_random_nfas_set_simulation_paths_dfa_and_minimal_dfa_agree(nfa: NFA, words: list[str]) -> None:
+    dfa = subset_construction(nfa)
+    smallest = minimize(dfa)
+    for word in words:
+        by_paths = any(path.accepting for path in nfa.paths(word, limit=100_000))
+        assert nfa.accepts(word) == by_paths, f"set simulation and path enumeration differ on {word!r}"
+        assert dfa.accepts(word) == by_paths, f"the DFA differs on {word!r}"
+        assert smallest.accepts(word) == by_paths, f"the minimal DFA differs on {word!r}"
+    assert equivalent(nfa, smallest).equivalent
+    assert len(smallest.states) <= len(dfa.states)
+    assert len(minimize(smallest).states) == len(smallest.states)  # minimal: nothing left to merge
