@@ -194,3 +194,36 @@ def test_random_nfas_set_simulation_paths_dfa_and_minimal_dfa_agree(nfa: NFA, wo
     assert equivalent(nfa, smallest).equivalent
     assert len(smallest.states) <= len(dfa.states)
     assert len(minimize(smallest).states) == len(smallest.states)  # minimal: nothing left to merge
+
+
+def _moore_count(dfa: DFA) -> int:
+    """Minimal state count by Moore's refinement (a reference independent of Hopcroft's)."""
+    dead = -1
+    states = [*dfa.states, dead]
+    step = {(s, c): dfa.transitions.get((s, c), dead) for s in states for c in sorted(dfa.alphabet)}
+    block = {s: s in dfa.accepting for s in states}
+    while True:
+        signature = {s: (block[s], *(block[step[(s, c)]] for c in sorted(dfa.alphabet))) for s in states}
+        names = {sig: i for i, sig in enumerate(sorted(set(signature.values()), key=repr))}
+        refined = {s: names[signature[s]] for s in states}
+        if len(set(refined.values())) == len(set(block.values())):
+            break
+        block = refined  # type: ignore[assignment]
+    reachable = {dfa.start}
+    frontier = [dfa.start]
+    while frontier:
+        s = frontier.pop()
+        for c in dfa.alphabet:
+            t = step[(s, c)]
+            if t not in reachable:
+                reachable.add(t)
+                frontier.append(t)
+    live = {refined[s] for s in reachable} - {refined[dead]}
+    return len(live) if live else 1
+
+
+@settings(max_examples=60)
+@given(nfa=random_nfas)
+def test_hopcroft_agrees_with_moore_on_the_minimal_size(nfa: NFA) -> None:
+    dfa = subset_construction(nfa)
+    assert len(minimize(dfa).states) == _moore_count(dfa)
