@@ -17,7 +17,8 @@ Feature: Regular expressions compiled to automata and matched in linear time
   `[^...]`, concatenation, `|`, `*`, `+`, `?`, `{m}`, `{m,}`, `{m,n}`, groups `(...)` and `(?:...)`,
   anchors `^` and `$`. As in RE2, `$` matches only at the very end of the text (Python's `$` also
   matches before a final newline; Python's `\Z` is ours). A malformed expression is refused with
-  the position of the fault, the same position Python's re reports.
+  the position of the fault (for the faults Python's re also detects, the same position it
+  reports); constructs outside the subset, such as lookahead, are refused the same way.
 
   The alphabet of a compiled expression is a set of character classes, not characters: for
   `[a-z]+@[a-z]+\.com` they are `c`, `m`, `o`, `@`, `.`, the other lower-case letters, and
