@@ -103,7 +103,14 @@ def parse_history(text: str) -> int | None:
     return None if text == "grows without bound" else int(text.split()[3])
 
 
+@parse.with_pattern(r"interleavings?")
+def parse_interleavings(text: str) -> str:
+    """``interleaving`` or ``interleavings`` (so that counts of one read well)."""
+    return text
+
+
 register(
+    TemporalInterleavings=parse_interleavings,
     TemporalHistory=parse_history,
     TemporalVariant=parse_variant,
     TemporalLocking=parse_locking,
@@ -417,8 +424,8 @@ def step_refused(context: Any, step: int, task: str) -> None:
 
 
 # ---- exploration ---------------------------------------------------------------------------------
-@then("the explorer explored {count:d} interleavings")
-def step_explored(context: Any, count: int) -> None:
+@then("the explorer explored {count:d} {noun:TemporalInterleavings}")
+def step_explored(context: Any, count: int, noun: str) -> None:
     """Check how many runs the exploration took (it must also have finished)."""
     _show(context)
     found = _explored(context)
@@ -428,8 +435,8 @@ def step_explored(context: Any, count: int) -> None:
     assert found.runs == count, f"expected {count} interleavings explored ({found.method}), explored {found.runs}"
 
 
-@then("the explorer found {count:d} interleavings that {symptom}")
-def step_found(context: Any, count: int, symptom: str) -> None:
+@then("the explorer found {count:d} {noun:TemporalInterleavings} that {symptom}")
+def step_found(context: Any, count: int, noun: str, symptom: str) -> None:
     """Check how many explored interleavings showed the program's symptom."""
     _show(context)
     assert symptom == context.temporal_symptom, (

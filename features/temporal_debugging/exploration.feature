@@ -2,8 +2,9 @@ Feature: Exploring interleavings, sampling schedules and exporting timelines
   A controlled asyncio loop decides which ready task runs next, so a run is determined by its
   schedule. The explorer runs a program once per interleaving, depth first (stateless model
   checking, Godefroid 1997). Tasks of k1, k2, ... steps have (k1 + k2 + ...)! / (k1! k2! ...)
-  interleavings; dynamic partial-order reduction (Flanagan and Godefroid 2005) skips those that
-  differ only in the order of independent steps (steps on different objects).
+  interleavings; dynamic partial-order reduction (Flanagan and Godefroid 2005; with source sets and sleep
+  sets, Abdulla, Aronis, Jonsson and Sagonas 2014) skips those that differ only in the order of
+  independent steps (steps on different objects).
 
   Programs too large to enumerate are sampled. PCT (Burckhardt, Kothari, Musuvathi and
   Nagarakatte, "A Randomized Scheduler with Probabilistic Guarantees of Finding Bugs", ASPLOS

@@ -14,7 +14,8 @@ Feature: The shopping cart that loses items, found by systematic exploration
   explorer instead treats every delay as unknown and runs the program once per interleaving of its
   tasks (stateless model checking); a schedule is the list of tasks chosen at each step, and
   replaying it repeats the run exactly. With dynamic partial-order reduction (Flanagan and
-  Godefroid, POPL 2005) only interleavings that differ in the order of conflicting steps are run.
+  Godefroid, POPL 2005; source sets and sleep sets, Abdulla et al., POPL 2014) only interleavings
+  that differ in the order of conflicting steps are run.
 
   Where the seed is wrong, and what we show instead: its removeFromCart logs
   REMOVE_FROM_CART_COMPLETE only when it found the product, so in the very run it prints (removal

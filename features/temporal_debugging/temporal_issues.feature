@@ -31,6 +31,9 @@ Feature: Common temporal issues, seen on a recorded timeline
       When the explorer runs every interleaving of the cache program
       Then the explorer explored 6 interleavings
       And the explorer found 2 interleavings that show the cache ready but empty
+      When the explorer runs the cache program with partial-order reduction
+      Then the explorer explored 3 interleavings
+      And the explorer found 1 interleaving that show the cache ready but empty
       When the first failing interleaving is replayed
       Then the cache reader sees ready but empty
       And the race detector names MARK_READY by warmer and READ by reader
@@ -69,12 +72,15 @@ Feature: Common temporal issues, seen on a recorded timeline
       When the explorer runs every interleaving of the stored cart
       Then the explorer explored <interleavings> interleavings
       And the explorer found <lost> interleavings that lose an item of the stored cart
+      When the explorer runs the stored cart with partial-order reduction
+      Then the explorer explored <traces> interleavings
+      And the explorer found <lost traces> interleavings that lose an item of the stored cart
 
       Examples:
-        | writers | locking        | interleavings | lost |
-        | 2       | without a lock | 6             | 4    |
-        | 2       | under a lock   | 4             | 0    |
-        | 3       | without a lock | 90            | 84   |
+        | writers | locking        | interleavings | lost | traces | lost traces |
+        | 2       | without a lock | 6             | 4    | 4      | 2           |
+        | 2       | under a lock   | 4             | 0    | 4      | 0           |
+        | 3       | without a lock | 90            | 84   | 36     | 30          |
 
     Scenario: The race detector names the load and the save that collide
       Given a stored cart that 2 writers each load, extend and save without a lock

@@ -10,6 +10,7 @@ from livingspec.temporal import (
     ExplorationError,
     cart_program,
     counter_program,
+    early_publish_program,
     explore,
     lost_update,
     lost_update_program,
@@ -50,9 +51,9 @@ def test_the_seed_cart_counts():
     ops = seed_ops({"add product1": 0.01, "add product2": 0.02, "remove product1": 0.1})
     full = explore(cart_program("racy", ops), check=lost_update(ops), reduction="none")
     reduced = explore(cart_program("racy", ops), check=lost_update(ops), reduction="dpor")
-    # Three tasks of two steps each (sleep, then change the cart): 6! / (2! 2! 2!) = 90; the sleeps
-    # touch nothing, so only the 3! orders of the three changes differ; half put the removal first... or
-    # between? The removal is lost whenever it runs before add product1: 3 of the 6 orders.
+    # Three tasks of two steps each (sleep, then change the cart): 6! / (2! 2! 2!) = 90. The sleeps
+    # touch nothing, so only the 3! orders of the three changes differ; the removal is lost whenever
+    # it runs before add product1: 3 of the 6 orders.
     assert (full.runs, full.failed) == (90, 45)
     assert (reduced.runs, reduced.failed) == (6, 3)
 
@@ -66,6 +67,9 @@ def test_ordered_cart_has_one_history_and_loses_nothing():
 def test_lost_update_counts():
     lost = explore(lost_update_program(2), check=lambda r: None if len(r.result) == 2 else "lost", reduction="none")
     assert (lost.runs, lost.failed) == (6, 4)
+    # Two tasks each reading then writing one object: the reads commute, so 4 Mazurkiewicz traces.
+    reduced = explore(lost_update_program(2), check=lambda r: None if len(r.result) == 2 else "lost")
+    assert (reduced.runs, reduced.failed) == (4, 2)
     locked = explore(lost_update_program(2, locked=True), check=lambda r: None if len(r.result) == 2 else "lost")
     assert locked.failed == 0
 
@@ -86,6 +90,11 @@ def test_pct_and_random_walk_find_the_lost_removal():
     ):
         assert found.runs == 40
         assert 0 < found.failed < 40
+
+
+def test_early_publish_has_three_traces_one_failing():
+    found = explore(early_publish_program(), check=lambda r: "empty" if r.result == "ready but empty" else None)
+    assert (found.runs, found.failed) == (3, 1)
 
 
 def test_counter_without_lock_can_lose_increments():

@@ -331,6 +331,9 @@ def run(
     """
     recorder = Recorder(stacks=stacks)
     loop = ControlledLoop(strategy or FirstReady(), recorder, delays=delays, start=start, max_steps=max_steps)
+    bind = getattr(strategy, "bind", None)
+    if bind is not None:  # a strategy that looks at what earlier steps did (the explorer's)
+        bind(recorder)
     result: Any = None
     error: BaseException | None = None
     try:
