@@ -239,7 +239,7 @@ class Balancer:
         if forwarded_cookie:
             headers.append((b"cookie", forwarded_cookie.encode("latin-1")))
         headers.append((b"x-forwarded-for", client_ip.encode()))
-        target = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+        target = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         if scope.get("query_string"):
             target += "?" + scope["query_string"].decode("latin-1")
 
