@@ -7,6 +7,8 @@ import json
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -174,3 +176,12 @@ def test_adding_a_server_at_run_time_gives_it_new_sessions_and_moves_no_one():
         assert [shopper.view_cart().server for shopper in old] == pins
         fresh = {shop.shopper(f"n{i}", client_ip=f"10.0.1.{i + 1}").view_cart().server for i in range(3)}
         assert "C" in fresh
+
+
+@settings(max_examples=30)
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=120))
+def test_any_cookie_header_is_answered_by_a_live_server(header):
+    balancer, _ = _balancer("AB")
+    reply = _get(balancer, headers={"cookie": header})
+    assert reply.status_code == 200
+    assert reply.json()["server"] in ("A", "B")
