@@ -2,9 +2,10 @@
 
 Mapping from Chubby to etcd: the cell is an etcd cluster of 3 or 5 members started here in temporary
 folders on free 127.0.0.1 ports; the master is the Raft leader and the epoch its Raft term; a client
-session is an etcd lease (TTL), kept alive by lease KeepAlives; an exclusive lock is a key created
-under the session's lease by a compare-and-swap transaction (create_revision == 0); the sequencer
-is the key's create revision, which only grows (a fencing token). etcd has no lock-delay, no shared
+session is an etcd lease (TTL), kept alive by lease KeepAlives; an exclusive lock is taken through
+etcd's lock API (v3lock: a key under the lock name owned by the session's lease; the oldest key
+holds the lock); the sequencer is the holder key's create revision, which only grows (a fencing
+token). etcd has no lock-delay, no shared
 locks and no client cache: those scenarios run on the simulated cell only.
 """
 
@@ -35,6 +36,7 @@ from livingspec.chubby.store import LockMode, Sequencer
 
 MAX_MEMBERS = 5  # a 7-member cluster is beyond a small CI machine's budget
 SESSION_TTL = 3  # seconds: an etcd lease is the client's session
+LOCK_WAIT = 1.0  # seconds a lock attempt waits before it counts as refused
 
 
 def _b64(text: str) -> str:
@@ -95,6 +97,7 @@ class EtcdCell:
             self.members[name] = Member(name, client_port, peer_port, process)
         self.http = httpx.Client(timeout=2.0)
         self.sessions: dict[str, str] = {}  # client -> lease id
+        self.lock_keys: dict[tuple[str, str], str] = {}  # (client, lock name) -> its etcd lock key
         self.crashed_clients: set[str] = set()
         self.history: list[dict[str, Any]] = []
         self.started = time.monotonic()
@@ -245,37 +248,56 @@ class EtcdCell:
                     self._post("/v3/lease/keepalive", {"ID": lease})
 
     def try_acquire(self, client: str, path: str, mode: LockMode, lock_delay: float) -> Sequencer:
-        """Create the lock key under the client's lease if nobody holds it (compare-and-swap)."""
+        """Take the lock through etcd's lock API under the client's lease, waiting at most LOCK_WAIT seconds.
+
+        etcd's Lock call blocks while another session holds the lock; when our wait ends, etcd removes
+        our waiting key, so the attempt leaves nothing behind and reads as "held by another session".
+        """
         if mode is not LockMode.EXCLUSIVE:
             raise LockHeldError("etcd locks are exclusive only")
         self._keep_alive()
-        key = _b64(path)
-        txn = {
-            "compare": [{"key": key, "target": "CREATE", "result": "EQUAL", "create_revision": "0"}],
-            "success": [{"request_put": {"key": key, "value": _b64(client), "lease": self.sessions[client]}}],
-            "failure": [{"request_range": {"key": key}}],
-        }
-        answer = self._post("/v3/kv/txn", txn)
-        if not answer.get("succeeded"):
-            raise LockHeldError(f"{path} is held by another session")
-        return Sequencer(path, LockMode.EXCLUSIVE, int(answer["header"]["revision"]))
+        body = {"name": _b64(path), "lease": self.sessions[client]}
+        for member in [m for m in self.members.values() if m.up]:
+            try:
+                response = self.http.post(member.url + "/v3/lock/lock", json=body, timeout=LOCK_WAIT)
+            except httpx.TimeoutException:
+                if self.leader() is None:
+                    break
+                raise LockHeldError(f"{path} is held by another session (waited {LOCK_WAIT:g} s)") from None
+            except httpx.HTTPError:
+                continue
+            if response.status_code == 200:
+                key = str(response.json()["key"])
+                self.lock_keys[(client, path)] = key
+                kv = self._range(key)[0]
+                return Sequencer(path, LockMode.EXCLUSIVE, int(kv["create_revision"]))
+        raise NoMasterError(f"no master answered the lock call for {path}: the cluster has no Raft leader")
 
     def release(self, client: str, path: str) -> None:
-        """Delete the lock key if this client's lease owns it."""
-        key = _b64(path)
-        txn = {
-            "compare": [{"key": key, "target": "LEASE", "result": "EQUAL", "lease": self.sessions[client]}],
-            "success": [{"request_delete_range": {"key": key}}],
-        }
-        if not self._post("/v3/kv/txn", txn).get("succeeded"):
+        """Unlock through etcd's lock API (deletes this session's lock key)."""
+        key = self.lock_keys.pop((client, path), None)
+        if key is None:
             raise NotLockHolderError(f"{client} does not hold {path}")
+        self._post("/v3/lock/unlock", {"key": key})
+
+    def _range(self, key: str, prefix: bool = False) -> list[dict[str, Any]]:
+        body = {"key": key}
+        if prefix:  # every key under key/: the holder and any waiters, in creation order
+            raw = base64.b64decode(key)
+            body["range_end"] = base64.b64encode(raw[:-1] + bytes([raw[-1] + 1])).decode()
+        kvs = self._post("/v3/kv/range", body).get("kvs") or []
+        return sorted((dict(kv) for kv in kvs), key=lambda kv: int(kv.get("create_revision", 0)))
 
     def _get(self, path: str) -> dict[str, Any] | None:
-        kvs = self._post("/v3/kv/range", {"key": _b64(path)}).get("kvs") or []
-        return dict(kvs[0]) if kvs else None
+        kvs = self._range(_b64(path))
+        return kvs[0] if kvs else None
+
+    def _lock_holder(self, path: str) -> dict[str, Any] | None:
+        kvs = self._range(_b64(path + "/"), prefix=True)
+        return kvs[0] if kvs else None
 
     def holders(self, path: str) -> int:
-        return 0 if self._get(path) is None else 1
+        return 0 if self._lock_holder(path) is None else 1
 
     def exists(self, path: str, via: str | None = None) -> bool:
         return self._get(path) is not None
@@ -289,7 +311,7 @@ class EtcdCell:
 
     def check_sequencer(self, sequencer: Sequencer, via: str = "checker") -> bool:
         """A sequencer is current while the lock key still exists with that create revision."""
-        kv = self._get(sequencer.path)
+        kv = self._lock_holder(sequencer.path)
         if kv is None or int(kv.get("create_revision", 0)) != sequencer.generation:
             raise StaleSequencerError(f"sequencer {sequencer} is stale")
         return True
