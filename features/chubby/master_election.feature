@@ -10,6 +10,8 @@ Feature: Master election in a Chubby cell
     so a new master is elected only after the old master's lease can have run out;
   - a cell of 2f+1 replicas keeps working with f replicas failed, and stops (with a clear error to
     clients) when a majority is gone;
+  - a write is acknowledged only once a majority has accepted it, so it survives the loss of any
+    minority, and replicas keep their log on disk across a crash;
   - no split brain: a master cut off from the majority stops serving when its lease ends, before
     another master can be elected.
 
@@ -58,6 +60,26 @@ Feature: Master election in a Chubby cell
       When 3 Chubby replicas fail, the master among them
       And the failed Chubby replicas restart
       Then the Chubby cell elects a new master within 20 seconds
+      And the Chubby timeline is shown
+
+  Rule: A write acknowledged by a majority survives failures and restarts
+
+    @target.embedded
+    Scenario: A write survives the loss of the master and a minority
+      Given a Chubby cell of 5 replicas
+      And the Chubby client Writer has an open session
+      And the Chubby client Writer has written "replicas=3" to /ls/local/config/service
+      When 2 Chubby replicas fail, the master among them
+      Then the Chubby cell elects a new master within 12 seconds
+      And the Chubby client Writer reads "replicas=3" from /ls/local/config/service
+
+    @target.embedded
+    Scenario: A write survives every replica crashing and restarting from its disk
+      Given a Chubby cell of 5 replicas
+      And the Chubby client Writer has an open session
+      And the Chubby client Writer has written "replicas=3" to /ls/local/config/service
+      When every Chubby replica is down for 20 seconds
+      Then the Chubby client Writer reads "replicas=3" from /ls/local/config/service
       And the Chubby timeline is shown
 
   Rule: No split brain: a master cut off from the majority stops serving when its lease ends

@@ -16,6 +16,7 @@ from livingspec.chubby import ChubbyCell, ChubbyConfig, LockMode, Monitor, Netwo
 from livingspec.chubby.faults import replay_command, run_schedule
 
 LOCK = "/ls/local/leader"
+FILE = "/ls/local/config/value"
 SEEDS = 1000 if os.environ.get("CI") else 150
 
 
@@ -27,6 +28,9 @@ class CellUnderFaults(RuleBasedStateMachine):
         self.cell = ChubbyCell(ChubbyConfig(network=NetworkConfig(drop_rate=drop, duplicate_rate=dup)), seed=seed)
         self.clients = [self.cell.add_client(f"C{i}") for i in range(3)]
         self.cell.result(self.clients[0].create(LOCK))
+        self.cell.result(self.clients[0].create(FILE, b"0"))
+        self.acknowledged: set[tuple[str, int]] = set()  # the model: writes the cell has acknowledged
+        self.counter = 0
 
     @rule(index=st.integers(0, 4))
     def crash_replica(self, index):
@@ -55,6 +59,13 @@ class CellUnderFaults(RuleBasedStateMachine):
         if LOCK in self.clients[index].locks:
             self.clients[index].release(LOCK)
 
+    @rule(index=st.integers(0, 2))
+    def write(self, index):
+        client = self.clients[index]
+        self.counter += 1
+        call = client.set_contents(FILE, str(self.counter).encode())
+        call.on_done.append(lambda c: c.ok and self.acknowledged.add((client.name, c.rid)))
+
     @rule(seconds=st.floats(0.1, 8.0))
     def run(self, seconds):
         self.cell.run_for(seconds)
@@ -65,13 +76,20 @@ class CellUnderFaults(RuleBasedStateMachine):
         assert len(serving) <= 1, f"t={self.cell.now():.3f}: several masters serve: {serving}"
 
     @invariant()
+    def a_serving_master_has_every_acknowledged_write(self):
+        for replica in self.cell.replicas.values():
+            if replica.serving:
+                missing = [key for key in self.acknowledged if key not in replica.store.results]
+                assert not missing, f"t={self.cell.now():.3f}: master {replica.name} lacks acknowledged {missing}"
+
+    @invariant()
     def at_most_one_exclusive_holder(self):
         holders = [c.name for c in self.clients if LOCK in c.locks and c.lease_valid]
         assert len(holders) <= 1, f"t={self.cell.now():.3f}: {holders} all hold {LOCK} with valid sessions"
 
 
 TestCellUnderFaults = CellUnderFaults.TestCase
-TestCellUnderFaults.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+TestCellUnderFaults.settings = settings(max_examples=200, stateful_step_count=40, deadline=None)
 
 
 @pytest.mark.parametrize("block", range(10))
@@ -130,3 +148,20 @@ def test_replay_command_line_runs_one_seed(capsys):
 
     assert main(["--seed", "5"]) == 0
     assert "seed 5" in capsys.readouterr().out
+
+
+def test_the_schedules_catch_a_master_that_overstays_its_lease(monkeypatch):
+    """Mutation check: a master counting its lease from the acknowledgement, twice too long, is caught."""
+    from livingspec.chubby import replica
+    from livingspec.chubby.messages import HeartbeatAck
+
+    original = replica.Replica._on_heartbeat_ack
+
+    def overstay(self, source, msg):
+        original(self, source, msg)
+        if self.role == "master" and self.lease_end > 0:
+            self.lease_end = max(self.lease_end, self.sim.now() + 2 * self.config.master_lease)
+
+    monkeypatch.setitem(replica._HANDLERS, HeartbeatAck, overstay)
+    with pytest.raises(SafetyViolationError, match="still serves"):
+        run_schedule(8)

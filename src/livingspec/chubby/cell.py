@@ -34,6 +34,7 @@ class ChubbyCell:
             for i, name in enumerate(self.names)
         }
         self.clients: dict[str, ChubbyClient] = {}
+        self.monitor.serving_replicas = lambda: [r.name for r in self.replicas.values() if r.serving]
         if first_master is not None:  # let one replica stand first, as in the seed's picture
             if first_master not in self.replicas:
                 raise NoMasterError(f"no replica named {first_master!r}; the cell has {', '.join(self.names)}")

@@ -12,6 +12,7 @@ A violation raises SafetyViolationError at once, with the virtual time, so a see
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,8 @@ class Monitor:
     decided: dict[int, Any] = field(default_factory=dict)  # slot -> command (first decision seen)
     lock_beliefs: dict[str, dict[str, float]] = field(default_factory=dict)  # path -> client -> since
     elections_started: int = 0
+    # the replicas actually serving now, asked of the cell: the check must not trust self-reported leases
+    serving_replicas: Callable[[], list[str]] | None = None
 
     def serving(self) -> list[MasterTerm]:
         return [term for term in self.terms if term.end is None]
@@ -57,6 +60,11 @@ class Monitor:
         owner = self.master_of_epoch.setdefault(epoch, replica)
         if owner != replica:
             raise SafetyViolationError(f"t={now:.3f}: epoch {epoch} has two masters, {owner} and {replica}")
+        others = [name for name in (self.serving_replicas() if self.serving_replicas else []) if name != replica]
+        if others:
+            raise SafetyViolationError(
+                f"t={now:.3f}: {replica} became master (epoch {epoch}) while {', '.join(others)} still serves"
+            )
         for term in self.serving():
             if term.lease_ends and term.lease_ends[-1] > now:
                 raise SafetyViolationError(
