@@ -11,6 +11,12 @@ Run: .venv/bin/python benchmarks/gqa.py
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread: the 2 cores are shared with other work, and a second thread that waits for a busy
+# core makes every matmul erratic. Set before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import sys
 from pathlib import Path
 
