@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# Concepts that also run against real systems (etcd, HAProxy, Chromium, nginx, PostgreSQL, Redis).
-REAL_FEATURES := chubby sticky_sessions bdd payload_compression oidc_id_tokens progressive_scaling
+# Concepts that also run against real systems (etcd, HAProxy, nginx, PostgreSQL, Redis, Chromium).
+# bdd goes last: Playwright's sync API keeps an event loop running in the process once Chromium is up.
+REAL_FEATURES := chubby sticky_sessions payload_compression oidc_id_tokens progressive_scaling bdd
 
 .PHONY: spec test lint types pytest real bench system clean
 
