@@ -179,3 +179,12 @@ def test_gamma_zero_reproduces_target_only_sampling_with_the_same_seed(pair):
 
 def test_every_pair_of_tokens_is_reachable_in_the_enumeration():
     assert len(list(product(range(SMALL.vocab_size), repeat=2))) == SMALL.vocab_size**2
+
+
+def test_the_chi_square_test_catches_a_sampler_that_keeps_every_draft(monkeypatch):
+    """Power check: with acceptance forced to 1 (the draft's law, not the target's) the same test fails."""
+    from livingspec.speculative import decoding
+
+    monkeypatch.setattr(decoding, "acceptance_probability", lambda p, q, token: 1.0)
+    with pytest.raises(AssertionError, match="chi-square"):
+        test_first_tokens_follow_the_target_distribution_chi_square(Sampling(1.0), "small")
