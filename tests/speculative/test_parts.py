@@ -107,6 +107,9 @@ def test_drafts_and_generation_refuse_bad_requests():
     with pytest.raises(GenerationError, match=r"0\.\.63"):
         speculative_generate(pair.target, None, [64], 1, 0)
     assert issubclass(GenerationError, SpeculativeError)
+    other_vocabulary = Transformer.init(TINY_TARGET.replace(n_layer=1, vocab_size=32), seed=3)
+    with pytest.raises(DraftError, match="one vocabulary"):
+        speculative_generate(pair.target, ModelDraft(other_vocabulary), [1], 5, 2)
 
 
 def test_caches_are_reused_across_rounds_and_rolled_back():

@@ -158,6 +158,15 @@ def speculative_generate(
         k = min(gamma, max_new_tokens - len(out) - 1)  # k drafts + 1 target token never overshoot the limit
         proposal = draft.propose(context, k, sampling, rng) if (draft is not None and k > 0) else None
         drafted = proposal.tokens if proposal is not None else []
+        if (
+            draft is not None
+            and proposal is not None
+            and proposal.dists.shape != (len(drafted), target.config.vocab_size)
+        ):
+            raise DraftError(
+                f"the draft {draft.name!r} gave distributions of shape {proposal.dists.shape}; the target needs "
+                f"({len(drafted)}, {target.config.vocab_size}): draft and target must share one vocabulary"
+            )
         logits = runner.feed([*context, *drafted])[-(len(drafted) + 1) :]  # [k+1, V]: ONE target pass
         p = sampling.probs(logits)  # p_1 .. p_{k+1}
         kept, token, kind = 0, -1, "bonus"
