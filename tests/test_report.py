@@ -37,14 +37,23 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+EPIC_TAG = "allure.label.epic:"
+
+
 def expected_scenarios() -> Counter[str]:
-    """Scenarios per epic, from the feature files themselves (outline rows expanded, @wip left out)."""
+    """Scenarios per epic, from the feature files themselves (outline rows expanded, @wip left out).
+
+    The epic is the concept folder's title unless the feature names one with an
+    ``@allure.label.epic:<name>`` tag, as the formatter does.
+    """
     counts: Counter[str] = Counter()
     for path in sorted((ROOT / "features").rglob("*.feature")):
         feature = parse_file(str(path))
+        tagged = [t[len(EPIC_TAG) :] for t in feature.tags if t.startswith(EPIC_TAG)]
+        epic = tagged[0] if tagged else epic_for(path) or str(concept_folder(path))
         for scenario in feature.walk_scenarios():
             if "wip" not in scenario.effective_tags:
-                counts[epic_for(path) or str(concept_folder(path))] += 1
+                counts[epic] += 1
     return counts
 
 
