@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# make spec shows one line per feature (behave -f progress); BEHAVE_ARGS= gives every step.
+BEHAVE_ARGS ?= -f progress
 
 # Concepts that also run against real systems (etcd, HAProxy, nginx, PostgreSQL, Redis, Chromium).
 # bdd goes last: Playwright's sync API keeps an event loop running in the process once Chromium is up.
