@@ -10,6 +10,7 @@ description = the feature's description, then the rule's, then the scenario's.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import allure_commons
@@ -22,9 +23,20 @@ from allure_commons.utils import get_testplan
 
 from livingspec.bdd.concepts import epic_for
 
+_LIST_ITEM = re.compile(r"\s*(?:[-*]|\d+\.)\s")
+
 
 def _paragraphs(lines: list[str] | None) -> str:
-    return "\n".join(lines or []).strip()
+    """A Gherkin description as Markdown: behave drops its blank lines, so lists are set apart again."""
+    out: list[str] = []
+    in_list = False
+    for line in lines or []:
+        item = bool(_LIST_ITEM.match(line))
+        if out and item != in_list:
+            out.append("")  # a list starts or ends: Markdown needs a blank line there
+        out.append(line)
+        in_list = item
+    return "\n".join(out).strip()
 
 
 class LivingSpecListener(AllureListener):  # type: ignore[misc]
