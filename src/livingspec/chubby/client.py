@@ -85,6 +85,7 @@ class ChubbyClient:
         self.acks: set[str] = set()
         self.events: list[ClientEvent] = []
         self.locks: dict[str, Sequencer] = {}
+        self.lock_ops: dict[str, Call] = {}  # path -> the latest acquire/release: lock calls go in order
         self.calls: dict[int, Call] = {}
         self.next_rid = 0
         self.keepalive_rid = -1
@@ -114,16 +115,28 @@ class ChubbyClient:
         self.locks.clear()
 
     # ------------------------------------------------------------------ calls
-    def call(self, op: str, **args: Any) -> Call:
-        """Send a call to the master (retrying on other replicas); returns the pending Call."""
+    def call(self, op: str, after: Call | None = None, **args: Any) -> Call:
+        """Send a call to the master (retrying on other replicas); returns the pending Call.
+
+        With ``after``, the call is sent only once that call has finished: the network may reorder
+        messages, so a release and the next acquire of the same lock must not race each other.
+        """
         self.next_rid += 1
         call = Call(self.next_rid, op, args, self.sim.now() + self.config.call_timeout, self.target, self.sim.now())
-        if self.state == "expired" and op != "check_sequencer":
+        if after is not None and not after.done:
+            after.on_done.append(lambda _done: self._start(call))
+        else:
+            self._start(call)
+        return call
+
+    def _start(self, call: Call) -> None:
+        call.invoked = self.sim.now()
+        call.deadline = call.invoked + self.config.call_timeout
+        if self.state == "expired" and call.op != "check_sequencer":
             self._finish(call, False, SessionExpiredError(f"session {self.session} of {self.name} has expired"))
-            return call
+            return
         self.calls[call.rid] = call
         self._send(call)
-        return call
 
     def _send(self, call: Call) -> None:
         if not self.up:
@@ -334,12 +347,14 @@ class ChubbyClient:
         delay = self.config.default_lock_delay if lock_delay is None else lock_delay
         if not 0 <= delay <= MAX_LOCK_DELAY:
             raise ConfigError(f"lock-delay {delay} s is outside 0..{MAX_LOCK_DELAY:g} s (the paper's bound)")
-        call = self.call("acquire", path=path, mode=str(mode), lock_delay=delay)
+        call = self.call("acquire", self.lock_ops.get(path), path=path, mode=str(mode), lock_delay=delay)
+        self.lock_ops[path] = call
         call.on_done.append(self._acquired)
         return call
 
     def _acquired(self, call: Call) -> None:
-        if call.ok and isinstance(call.value, Sequencer):
+        latest = self.lock_ops.get(call.args["path"]) is call  # else a later release/acquire supersedes it
+        if call.ok and isinstance(call.value, Sequencer) and latest and self.state != "expired":
             sequencer: Sequencer = call.value
             self.locks[sequencer.path] = sequencer
             self.monitor.lock_believed(
@@ -350,7 +365,9 @@ class ChubbyClient:
         """Release a lock this session holds (no lock-delay follows a clean release)."""
         self.locks.pop(path, None)
         self.monitor.lock_forgotten(path, self.name)
-        return self.call("release", path=path)
+        call = self.call("release", self.lock_ops.get(path), path=path)
+        self.lock_ops[path] = call
+        return call
 
     def check_sequencer(self, sequencer: Sequencer) -> Call:
         """Ask the master whether a sequencer is still current (StaleSequencerError if not)."""
