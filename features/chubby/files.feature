@@ -1,4 +1,4 @@
-@allure.label.epic:Chubby @target.embedded
+@target.embedded
 Feature: Small files for configuration in a Chubby cell
   Chubby's namespace is a tree of files and directories named like /ls/<cell>/dir/file. Files are
   small (at most 256 KiB) and hold configuration, addresses, or the name of a leader. Each node

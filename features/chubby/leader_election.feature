@@ -1,4 +1,3 @@
-@allure.label.epic:Chubby
 Feature: Electing an application leader with a Chubby lock
   The seed's example (day 2): a web service runs on three servers and needs one leader for its
   background tasks. The Chubby cell has five replicas, Replica2 being the master. Each server tries

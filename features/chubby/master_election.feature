@@ -1,4 +1,3 @@
-@allure.label.epic:Chubby
 Feature: Master election in a Chubby cell
   Chubby (Burrows, "The Chubby lock service for loosely-coupled distributed systems", OSDI 2006)
   is a lock service and small-file store for coarse-grained coordination. A Chubby *cell* is a

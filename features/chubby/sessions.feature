@@ -1,4 +1,3 @@
-@allure.label.epic:Chubby
 Feature: Chubby client sessions, KeepAlives, jeopardy and the grace period
   A Chubby client holds a *session* with the cell, kept alive by *KeepAlives*: the master holds each
   KeepAlive until the session lease (12 s by default, as in the paper) is near its end, then answers
