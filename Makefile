@@ -41,7 +41,10 @@ real: $(STAMP)
 	if [ -n "$$folders" ]; then echo "== behave -D target=real: $$folders"; \
 	rm -rf reports/allure-results reports/allure-results-real; status=0; \
 	$(BIN)/behave -D target=real -f progress $$folders || status=$$?; \
-	mv reports/allure-results reports/allure-results-real 2>/dev/null; exit $$status; fi
+	mv reports/allure-results reports/allure-results-real 2>/dev/null; [ $$status = 0 ] || exit $$status; fi
+	@echo "== pytest --target=real: tests that need a real target"
+	@$(BIN)/pytest -q --target=real -p no:cacheprovider --alluredir=reports/allure-results-real-pytest \
+		tests/compression/test_real_target.py
 
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do case $$script in */_*) continue;; esac; \
