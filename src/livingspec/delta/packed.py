@@ -196,7 +196,7 @@ def pack(values: Any, block_size: int = BLOCK_SIZE, miniblocks: int = MINIBLOCKS
     adjusted = flat.view(np.uint64)
     adjusted[deltas:] = 0  # padding packs as zeros; unneeded miniblocks get width 0
     minis = adjusted.reshape(blocks * miniblocks, per_mini)
-    widths = bit_length(minis.max(axis=1))
+    widths = bit_length(np.bitwise_or.reduce(minis, axis=1))  # the OR has the max's bit length
     mini_bytes = widths * per_mini // 8
 
     min_bytes, min_lengths = _uleb128_array(zigzag(min_delta))
@@ -205,9 +205,12 @@ def pack(values: Any, block_size: int = BLOCK_SIZE, miniblocks: int = MINIBLOCKS
     out = np.empty(len(header) + int(block_sizes.sum()), dtype=np.uint8)
     out[: len(header)] = np.frombuffer(header, dtype=np.uint8)
 
-    min_start = np.concatenate(([0], np.cumsum(min_lengths)[:-1]))
-    within = np.arange(min_bytes.size) - np.repeat(min_start, min_lengths)
-    out[np.repeat(block_start, min_lengths) + within] = min_bytes
+    if (min_lengths == min_lengths[0]).all():  # the common case: every min delta as long
+        out[_ranges(block_start, int(min_lengths[0]))] = min_bytes
+    else:
+        min_start = np.concatenate(([0], np.cumsum(min_lengths)[:-1]))
+        within = np.arange(min_bytes.size) - np.repeat(min_start, min_lengths)
+        out[np.repeat(block_start, min_lengths) + within] = min_bytes
     width_start = block_start + min_lengths
     out[_ranges(width_start, miniblocks)] = widths.astype(np.uint8)
 
