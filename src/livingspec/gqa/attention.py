@@ -24,6 +24,9 @@ from livingspec.gqa.errors import CacheError, ShapeError
 Array = npt.NDArray[Any]
 
 
+KEY_BLOCK = 512  # keys per block: a [K, 512, D] block stays in cache while all G query heads use it
+
+
 def rope_tables(max_len: int, head_dim: int, base: float = 10000.0) -> tuple[Array, Array]:
     """cos and sin of the rotation angles, each [max_len, head_dim // 2], float32."""
     inv_freq = base ** (-np.arange(0, head_dim, 2, dtype=np.float64) / head_dim)  # [D/2]
@@ -71,15 +74,25 @@ def grouped_attention(q: Array, k: Array, v: Array, offset: int | None = None) -
     if offset < 0 or offset + n_q > n_keys:
         raise ShapeError(f"queries at positions {offset}..{offset + n_q - 1} need keys there, have {n_keys}")
     group = n_head // n_kv
-    # Stack each group's G query heads: query head h = kv * G + g becomes rows g*T .. g*T+T-1 of kv.
-    qg = q.reshape(n_kv, group * n_q, head_dim)  # [K, G*T, D] (a view: heads are consecutive)
+    rows = group * n_q
+    # Query head h = kv * G + g: each key/value head's G query heads become G*T columns.
+    q_cols = np.ascontiguousarray(q.reshape(n_kv, rows, head_dim).transpose(0, 2, 1))  # [K, D, G*T]
     scale = np.float32(1.0 / np.sqrt(head_dim))
-    scores = (qg @ k.transpose(0, 2, 1)).astype(np.float32, copy=False)  # [K, G*T, S]: each K head read once
+    # Scores key-major, one block of keys at a time: each block of a K head is read from memory
+    # once and multiplied by all G*T query columns while it is in cache.
+    scores_ks = np.empty((n_kv, n_keys, rows), dtype=np.float32)  # [K, S, G*T]
+    for start in range(0, n_keys, KEY_BLOCK):
+        block = slice(start, start + KEY_BLOCK)
+        scores_ks[:, block] = k[:, block] @ q_cols  # [K, B, G*T]
+    scores = np.ascontiguousarray(scores_ks.transpose(0, 2, 1))  # [K, G*T, S]: softmax runs along memory
     scores *= scale
     if offset + 1 < n_keys:  # some query would see a later key: mask it (not needed for one decode token)
-        scores = scores.reshape(n_kv, group, n_q, n_keys) + causal_mask(n_q, n_keys, offset)  # [K, G, T, S]
-    weights = _softmax(scores).reshape(n_kv, group * n_q, n_keys)  # [K, G*T, S]
-    out = weights.astype(v.dtype, copy=False) @ v  # [K, G*T, D]: each V head read once
+        scores += np.tile(causal_mask(n_q, n_keys, offset), (group, 1))  # [G*T, S] -> [K, G*T, S]
+    weights = _softmax(scores).astype(v.dtype, copy=False)  # [K, G*T, S]
+    out = np.zeros((n_kv, rows, head_dim), dtype=np.float32)  # [K, G*T, D]
+    for start in range(0, n_keys, KEY_BLOCK):
+        block = slice(start, start + KEY_BLOCK)
+        out += weights[:, :, block] @ v[:, block]  # [K, G*T, D]: each V block read once
     return out.reshape(n_head, n_q, head_dim).astype(q.dtype, copy=False)  # [H, T, D]
 
 
