@@ -125,24 +125,20 @@ def step_check_confirmed(context, total):
     assert outcome.total_cents == _cents(total), f"expected a total of {total}, got {outcome.total_cents / 100:.2f}"
 
 
-@then("the shop refuses the order for insufficient inventory")
-def step_check_refused_stock(context):
-    """The order was refused because the stock was too low."""
-    outcome = context.shop_outcome
-    assert outcome.status == "refused", f"expected a refusal, the shop said {outcome.status}"
-    assert outcome.error == "InsufficientInventoryError", (
-        f"expected insufficient inventory, got {outcome.error}: {outcome.reason}"
-    )
+REFUSALS = {
+    "for insufficient inventory": "InsufficientInventoryError",
+    "because the payment was declined": "PaymentDeclinedError",
+}
 
 
-@then("the shop refuses the order because the payment was declined")
-def step_check_refused_payment(context):
-    """The order was refused because the card was declined."""
+@then("the shop refuses the order {reason}")
+def step_check_refused(context, reason):
+    """The order was refused, for insufficient inventory or because the payment was declined."""
+    expected = REFUSALS.get(reason)
+    assert expected, f"say why the order is refused: {' / '.join(REFUSALS)}"
     outcome = context.shop_outcome
     assert outcome.status == "refused", f"expected a refusal, the shop said {outcome.status}"
-    assert outcome.error == "PaymentDeclinedError", (
-        f"expected a declined payment, got {outcome.error}: {outcome.reason}"
-    )
+    assert outcome.error == expected, f"expected {reason}, got {outcome.error}: {outcome.reason}"
 
 
 @then("the shop has {stock} in stock")
