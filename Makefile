@@ -8,8 +8,7 @@ STAMP := $(VENV)/.installed
 BEHAVE_ARGS ?= -f progress
 
 # Concepts that also run against real systems (etcd, HAProxy, nginx, PostgreSQL, Redis, Chromium).
-# bdd goes last: Playwright's sync API keeps an event loop running in the process once Chromium is up.
-REAL_FEATURES := chubby sticky_sessions payload_compression oidc_id_tokens progressive_scaling bdd
+REAL_FEATURES := chubby sticky_sessions bdd payload_compression oidc_id_tokens progressive_scaling
 
 .PHONY: spec test lint types pytest real bench system clean
 

@@ -31,7 +31,6 @@ from livingspec.bdd.types import register
 from livingspec.login import (
     CHROMIUM,
     BddWorkspace,
-    BrowserDriver,
     CatalogEntry,
     ChromiumBrowser,
     InProcessDriver,
@@ -121,7 +120,7 @@ def _driver(context):
     if target_of(context) == "real":
         server = LoopbackServer(site.app).start()
         context.add_cleanup(server.stop)
-        driver = BrowserDriver(_shared_browser().new_page(), server.base_url)
+        driver = _shared_browser().new_driver(server.base_url)
     else:
         driver = InProcessDriver(site.app)
     context.add_cleanup(driver.close)

@@ -13,20 +13,10 @@ import pytest
 from behave.parser import parse_file
 
 from livingspec.bdd.concepts import concept_folder, epic_for
+from livingspec.bdd.servers import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "reports" / "allure-report" / "index.html"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = pytest.mark.browser
 
 
@@ -79,7 +69,7 @@ def report_page():
 
     # Playwright gives every launch a fresh, temporary user-data-dir of its own.
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(REPORT.as_uri())
         yield page

@@ -10,7 +10,6 @@ import pytest
 from livingspec.login import (
     CHROMIUM,
     COOKIE_NAME,
-    BrowserDriver,
     ChromiumBrowser,
     LoginSite,
     LoopbackServer,
@@ -35,7 +34,7 @@ def test_sign_in_in_chromium_sets_a_locked_down_cookie(browser: ChromiumBrowser)
     site = LoginSite.create(clock=ManualClock())
     site.register("John", "john@example.com", "mypassword123")
     with LoopbackServer(site.app) as server:
-        driver = BrowserDriver(browser.new_page(), server.base_url)
+        driver = browser.new_driver(server.base_url)
         driver.open("/login")
         before = {c["name"]: c["value"] for c in driver.cookies()}
         driver.fill("Email", "john@example.com")
@@ -47,7 +46,7 @@ def test_sign_in_in_chromium_sets_a_locked_down_cookie(browser: ChromiumBrowser)
         assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
         assert cookie["value"] != before[COOKIE_NAME], "the session id must change at sign-in"
         # JavaScript cannot read an HttpOnly cookie.
-        assert COOKIE_NAME not in driver.page.evaluate("document.cookie")
+        assert COOKIE_NAME not in driver.evaluate("document.cookie")
         png = driver.screenshot()
         assert png is not None and png.startswith(b"\x89PNG")
         driver.close()

@@ -22,6 +22,17 @@ from typing import Self
 from livingspec.bdd.targets import TargetUnavailableError
 
 LOOPBACK = "127.0.0.1"
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright drives it through executable_path, never a download
+#: Flags Chromium needs on this kind of machine: root needs --no-sandbox; the rest keep it off the network.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
 
 def require_binary(name: str, extra_dirs: Sequence[str] = ()) -> str:

@@ -9,18 +9,14 @@ target). ``accept_encoding=None`` sends no Accept-Encoding header at all.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import httpx
 
 from livingspec.compression.codecs import DecodeLimits, decode_all
 from livingspec.compression.errors import CompressionError
 from livingspec.compression.middleware import ASGIApp
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -91,21 +87,7 @@ def fetch_in_process(
     headers: Mapping[str, str] | None = None,
 ) -> Exchange:
     """One request to an ASGI app in this process (embedded target)."""
-    return run_coroutine(_fetch_async(app, method, path, accept_encoding, body, headers))
-
-
-def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run, also from a thread where another library keeps an event loop running.
-
-    Playwright's sync API (the login concept's browser) leaves a loop running in the main thread;
-    the coroutine then runs on a fresh loop in a worker thread instead.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
+    return asyncio.run(_fetch_async(app, method, path, accept_encoding, body, headers))
 
 
 def http_client(base_url: str, timeout: float = 10.0) -> httpx.Client:

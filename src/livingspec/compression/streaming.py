@@ -8,13 +8,13 @@ before the application produces the next, and nothing waits for the whole body.
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from dataclasses import dataclass, field
 
 import brotli  # type: ignore[import-untyped]  # no stubs; pyproject may not list it
 import zstandard
 
-from livingspec.compression.client import run_coroutine
 from livingspec.compression.codecs import CODINGS
 from livingspec.compression.errors import CorruptBodyError, UnsupportedEncodingError
 from livingspec.compression.middleware import CompressionMiddleware, CompressionPolicy, Message
@@ -107,5 +107,5 @@ def trace_stream(
 ) -> StreamTrace:
     """Stream ``chunks`` through the middleware for a client sending ``accept_encoding``; return the trace."""
     trace = StreamTrace(chunks=list(chunks))
-    run_coroutine(_run(trace, accept_encoding, policy))
+    asyncio.run(_run(trace, accept_encoding, policy))
     return trace

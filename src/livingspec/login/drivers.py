@@ -11,31 +11,26 @@ the app served by uvicorn on loopback (``server.LoopbackServer``).
 from __future__ import annotations
 
 import asyncio
+import queue
 import shutil
 import tempfile
-from typing import TYPE_CHECKING, Any, Protocol
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
+from livingspec.bdd.servers import CHROMIUM, CHROMIUM_ARGS
 from livingspec.login.errors import DriverError
 from livingspec.login.page import HtmlPage
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page, Playwright
 
-CHROMIUM = "/usr/bin/chromium"
-#: Flags Debian's Chromium needs here: root needs --no-sandbox; the rest keep it off the network.
-CHROMIUM_ARGS = (
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
 STEP_TIMEOUT_MS = 10_000
+T = TypeVar("T")
 
 
 class LoginDriver(Protocol):
@@ -182,10 +177,46 @@ class InProcessDriver:
         return response
 
 
-class ChromiumBrowser:
-    """Headless Debian Chromium under Playwright, with a fresh profile folder; never downloads a browser."""
+class _Thread:
+    """One daemon thread that runs the calls handed to it, in order (Playwright's home).
 
-    def __init__(self, playwright: Playwright, context: BrowserContext, profile: str) -> None:
+    Not a ThreadPoolExecutor: those refuse work once the interpreter begins to exit, before the
+    atexit hook that closes a shared browser has run.
+    """
+
+    def __init__(self) -> None:
+        self._calls: queue.Queue[tuple[Callable[[], Any], Future[Any]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._serve, name="playwright", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while (item := self._calls.get()) is not None:
+            call, future = item
+            try:
+                future.set_result(call())
+            except BaseException as error:  # handed back to the caller
+                future.set_exception(error)
+
+    def run(self, call: Callable[[], T]) -> T:
+        future: Future[T] = Future()
+        self._calls.put((call, future))
+        return future.result()
+
+    def stop(self) -> None:
+        self._calls.put(None)
+        self._thread.join(timeout=30)
+
+
+class ChromiumBrowser:
+    """Headless Debian Chromium under Playwright, with a fresh profile folder; never downloads a browser.
+
+    Playwright's sync API keeps an event loop running in the thread that starts it, which would
+    break ``asyncio.run`` everywhere else in the process. So Playwright lives on a thread of its
+    own, and every call into it goes through ``run``.
+    """
+
+    def __init__(self, worker: _Thread, playwright: Playwright, context: BrowserContext, profile: str) -> None:
+        self._worker = worker
         self._playwright = playwright
         self.context = context
         self._profile = profile
@@ -193,73 +224,102 @@ class ChromiumBrowser:
     @classmethod
     def launch(cls, executable: str = CHROMIUM) -> ChromiumBrowser:
         """Start Chromium; DriverError naming the executable when it cannot start."""
-        from playwright.sync_api import Error, sync_playwright
-
+        worker = _Thread()
         profile = tempfile.mkdtemp(prefix="livingspec-chromium-")
-        playwright = sync_playwright().start()
-        try:
-            context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=executable, headless=True, args=list(CHROMIUM_ARGS)
-            )
-        except Error as error:
-            playwright.stop()
-            shutil.rmtree(profile, ignore_errors=True)
-            raise DriverError(f"Chromium at {executable} did not start: {error}") from None
-        context.set_default_timeout(STEP_TIMEOUT_MS)
-        return cls(playwright, context, profile)
 
-    def new_page(self) -> Page:
-        """A new tab with no cookies from earlier tabs."""
-        self.context.clear_cookies()
-        return self.context.new_page()
+        def start() -> tuple[Playwright, BrowserContext]:
+            from playwright.sync_api import Error, sync_playwright
+
+            playwright = sync_playwright().start()
+            try:
+                context = playwright.chromium.launch_persistent_context(
+                    profile, executable_path=executable, headless=True, args=list(CHROMIUM_ARGS)
+                )
+            except Error as error:
+                playwright.stop()
+                raise DriverError(f"Chromium at {executable} did not start: {error}") from None
+            context.set_default_timeout(STEP_TIMEOUT_MS)
+            return playwright, context
+
+        try:
+            playwright, context = worker.run(start)
+        except BaseException:
+            worker.stop()
+            shutil.rmtree(profile, ignore_errors=True)
+            raise
+        return cls(worker, playwright, context, profile)
+
+    def run(self, call: Callable[[], T]) -> T:
+        """Run ``call`` on Playwright's thread and return its result (its exceptions are raised here)."""
+        return self._worker.run(call)
+
+    def new_driver(self, base_url: str) -> BrowserDriver:
+        """A new tab, with no cookies from earlier tabs, driving the site at ``base_url``."""
+
+        def open_tab() -> Page:
+            self.context.clear_cookies()
+            return self.context.new_page()
+
+        return BrowserDriver(self.run(open_tab), base_url, self.run)
 
     def close(self) -> None:
         """Stop Chromium and Playwright; remove the profile folder."""
         try:
-            self.context.close()
+            self.run(self.context.close)
         finally:
-            self._playwright.stop()
+            self.run(self._playwright.stop)
+            self._worker.stop()
             shutil.rmtree(self._profile, ignore_errors=True)
 
 
 class BrowserDriver:
-    """Drives one Chromium tab against the site at ``base_url``."""
+    """Drives one Chromium tab against the site at ``base_url``; every page call runs through ``run``."""
 
-    def __init__(self, page: Page, base_url: str) -> None:
+    def __init__(self, page: Page, base_url: str, run: Callable[[Callable[[], Any]], Any]) -> None:
         self.page = page
         self.base_url = base_url.rstrip("/")
+        self._run = run
         self._redirected = False
 
     def open(self, path: str) -> None:
         """Navigate to a page of the site."""
-        response = self.page.goto(self.base_url + path)
+        response = self._run(lambda: self.page.goto(self.base_url + path))
         self._redirected = bool(response is not None and response.request.redirected_from is not None)
 
     def fill(self, label: str, value: str) -> None:
         """Type into the field labelled ``label``."""
-        field = self.page.get_by_label(label, exact=True)
-        if field.count() == 0:
-            raise DriverError(f"no field labelled {label!r} on {self.path}")
-        if field.is_disabled():
-            raise DriverError(f"the field {label!r} is disabled")
-        field.fill(value)
+
+        def fill() -> None:
+            field = self.page.get_by_label(label, exact=True)
+            if field.count() == 0:
+                raise DriverError(f"no field labelled {label!r} on {urlsplit(self.page.url).path}")
+            if field.is_disabled():
+                raise DriverError(f"the field {label!r} is disabled")
+            field.fill(value)
+
+        self._run(fill)
 
     def click(self, label: str) -> None:
         """Click the button and wait for the page it leads to."""
-        button = self.page.get_by_role("button", name=label, exact=True)
-        if button.count() == 0:
-            raise DriverError(f"no button {label!r} on {self.path}")
-        if button.is_disabled():
-            raise DriverError(f"the button {label!r} is disabled")
-        with self.page.expect_navigation() as navigation:
-            button.click()
-        response = navigation.value
+
+        def click() -> Any:
+            button = self.page.get_by_role("button", name=label, exact=True)
+            if button.count() == 0:
+                raise DriverError(f"no button {label!r} on {urlsplit(self.page.url).path}")
+            if button.is_disabled():
+                raise DriverError(f"the button {label!r} is disabled")
+            with self.page.expect_navigation() as navigation:
+                button.click()
+            return navigation.value
+
+        response = self._run(click)
         self._redirected = bool(response is not None and response.request.redirected_from is not None)
 
     @property
     def path(self) -> str:
         """The path of the page shown."""
-        return urlsplit(self.page.url).path
+        url: str = self._run(lambda: self.page.url)
+        return urlsplit(url).path
 
     @property
     def redirected(self) -> bool:
@@ -268,31 +328,45 @@ class BrowserDriver:
 
     def page_name(self) -> str:
         """The page shown (its ``data-page``)."""
-        main = self.page.locator("main")
-        return (main.get_attribute("data-page") or "") if main.count() else ""
+
+        def name() -> str:
+            main = self.page.locator("main")
+            return (main.get_attribute("data-page") or "") if main.count() else ""
+
+        return str(self._run(name))
 
     def text(self) -> str:
         """The visible text of the page."""
-        return " ".join(self.page.locator("body").inner_text().split())
+        return " ".join(self._run(lambda: self.page.locator("body").inner_text()).split())
 
     def alerts(self) -> list[str]:
         """The texts of the page's alerts."""
-        return [" ".join(text.split()) for text in self.page.get_by_role("alert").all_inner_texts()]
+        texts = self._run(lambda: self.page.get_by_role("alert").all_inner_texts())
+        return [" ".join(text.split()) for text in texts]
 
     def form_disabled(self, form_id: str) -> bool:
         """Whether every visible control of the form is disabled."""
-        controls = self.page.locator(f"form#{form_id} input:not([type=hidden]), form#{form_id} button")
-        count = controls.count()
-        return count > 0 and all(controls.nth(i).is_disabled() for i in range(count))
+
+        def disabled() -> bool:
+            controls = self.page.locator(f"form#{form_id} input:not([type=hidden]), form#{form_id} button")
+            count = controls.count()
+            return count > 0 and all(controls.nth(i).is_disabled() for i in range(count))
+
+        return bool(self._run(disabled))
 
     def screenshot(self) -> bytes | None:
         """A PNG of the whole page."""
-        return self.page.screenshot(full_page=True)
+        png: bytes = self._run(lambda: self.page.screenshot(full_page=True))
+        return png
 
     def cookies(self) -> list[dict[str, Any]]:
         """The browser's cookies for the site, with their flags."""
-        return [dict(cookie) for cookie in self.page.context.cookies(self.base_url)]
+        return [dict(cookie) for cookie in self._run(lambda: self.page.context.cookies(self.base_url))]
+
+    def evaluate(self, script: str) -> Any:
+        """Run JavaScript in the page and return its value (what a script on the page could read)."""
+        return self._run(lambda: self.page.evaluate(script))
 
     def close(self) -> None:
         """Close the tab."""
-        self.page.close()
+        self._run(self.page.close)
