@@ -21,11 +21,9 @@ Feature: The packed form: Parquet's DELTA_BINARY_PACKED
 
   Rule: Damaged packed bytes are refused with an error naming the problem
 
-    Background:
+    Scenario Outline: A damaged packed form is refused: <damage>
       Given a stock price random walk series of 1000 values
       And the series is packed
-
-    Scenario Outline: A damaged packed form is refused: <damage>
       When the packed bytes are <damage>
       Then unpacking fails with the <error> error saying "<detail>"
 
