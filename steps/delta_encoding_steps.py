@@ -47,7 +47,7 @@ def step_prices(context, prices):
 @given("the integer series {values:Ints}")
 def step_integer_series(context, values):
     """Remember a series of integers."""
-    context.series = np.array(values, dtype=np.int64) if all(-(2**63) <= v < 2**63 for v in values) else values
+    context.series = delta.as_int64(values)
 
 
 @given("a {kind} series of {count:d} values")

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import httpx
 
 from livingspec.scaling.broker import InProcessBroker
-from livingspec.scaling.db import SQLiteDatabase
+from livingspec.scaling.db import PostgresDatabase, SQLiteDatabase
 from livingspec.scaling.domain import Product
 from livingspec.scaling.errors import OrderRefusedError, ScalingError, StageUnavailableError, UnknownUserError
 from livingspec.scaling.microservices import (
@@ -162,7 +162,7 @@ class LoadBalancedStage:
 
         self.postgres, self.redis = shared_postgres(), shared_redis()
         dsn = self.postgres.create_database("shop")
-        self.service = ShopService(PostgresDatabase_(dsn))
+        self.service = ShopService(PostgresDatabase(dsn))
         self.processes: dict[str, Any] = {}
         for i in range(1, instances + 1):
             env = {"SHOP_DATABASE": dsn, "SHOP_REDIS": self.redis.url, "SHOP_INSTANCE": f"app{i}"}
@@ -239,12 +239,6 @@ class LoadBalancedStage:
     def close(self) -> None:
         self._stop_servers()
         self.service.db.close()
-
-
-def PostgresDatabase_(dsn: str) -> Any:
-    from livingspec.scaling.db import PostgresDatabase
-
-    return PostgresDatabase(dsn)
 
 
 class MicroservicesStage:
