@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed
 # make spec shows one line per feature (behave -f progress); BEHAVE_ARGS= gives every step.
 BEHAVE_ARGS ?= -f progress
 
-# Concepts that also run against real systems (etcd, HAProxy, nginx, PostgreSQL, Redis, Chromium).
-REAL_FEATURES := chubby sticky_sessions bdd payload_compression oidc_id_tokens progressive_scaling
+# Concepts that also run against real systems (checked against livingspec.registry by tests/runner/test_registry.py).
+REAL_FEATURES := chubby oidc sticky login compression scaling
 
 .PHONY: spec test lint types pytest real bench system clean
 

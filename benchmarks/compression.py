@@ -30,10 +30,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from _common import write_report
-from livingspec.bdd.targets import TargetUnavailableError
 from livingspec.compression import CompressionMiddleware, compress, decode_all, http_client, users_json
 from livingspec.compression.client import fetch_over_http
 from livingspec.compression.servers import NginxProxy, UvicornServer
+from livingspec.runner.targets import TargetUnavailableError
 
 SIZES = {"1 KB": 1024, "10 KB": 10 * 1024, "100 KB": 100 * 1024, "1 MB": 1024 * 1024}
 CORPUS = {name: users_json(size, seed=index) for index, (name, size) in enumerate(SIZES.items())}

@@ -26,7 +26,7 @@ from argon2 import PasswordHasher
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import best_of, write_report
-from livingspec.bdd.servers import ManagedProcess, free_port
+from livingspec.infra import ManagedProcess, free_port
 from livingspec.login import (
     COOKIE_NAME,
     INSECURE_FOR_TESTS,

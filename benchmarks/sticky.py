@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 
 from _common import REPORT_DIR, best_of, markdown_table, write_report
-from livingspec.bdd.servers import ManagedProcess, free_port
-from livingspec.bdd.targets import TargetUnavailableError
+from livingspec.infra import ManagedProcess, free_port
+from livingspec.runner.targets import TargetUnavailableError
 from livingspec.sticky import STRATEGIES, HAProxy, Pool, imbalance, load, make_strategy, scale_out, sessions
 from livingspec.sticky.analysis import first_routes
 

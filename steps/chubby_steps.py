@@ -16,8 +16,6 @@ import itertools
 import parse
 from behave import given, then, when
 
-from livingspec.bdd import evidence, types
-from livingspec.bdd.targets import TargetUnavailableError, skip_scenario, target_of
 from livingspec.chubby import (
     ChubbyCell,
     ChubbyError,
@@ -29,6 +27,8 @@ from livingspec.chubby import (
     NoMasterError,
     StaleSequencerError,
 )
+from livingspec.runner import evidence, types
+from livingspec.runner.targets import TargetUnavailableError, skip_scenario, target_of
 
 
 @parse.with_pattern(r"/[^\s]+")

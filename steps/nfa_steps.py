@@ -23,8 +23,8 @@ import parse
 from behave import given, then, when
 
 from livingspec import nfa
-from livingspec.bdd import evidence
-from livingspec.bdd.types import register
+from livingspec.runner import evidence
+from livingspec.runner.types import register
 
 
 @parse.with_pattern(r"accepts|rejects")

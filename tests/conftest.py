@@ -4,7 +4,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ["livingspec.bdd.pytest_plugin"]
+pytest_plugins = ["livingspec.runner.pytest_plugin"]
 
 # Hypothesis: a quick profile for local runs, a thorough one for CI (CI=true selects it).
 settings.register_profile("quick", max_examples=60, deadline=None)

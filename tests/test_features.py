@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from livingspec.bdd.bridge import install_scenarios, install_steps
+from livingspec.runner.bridge import install_scenarios, install_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 

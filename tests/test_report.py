@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from behave.parser import parse_file
 
-from livingspec.bdd.concepts import concept_folder, epic_for
-from livingspec.bdd.servers import CHROMIUM, CHROMIUM_ARGS
+from livingspec.infra.chromium import CHROMIUM, CHROMIUM_ARGS
+from livingspec.registry import concept_folder, epic_for
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "reports" / "allure-report" / "index.html"
@@ -86,7 +86,7 @@ def test_every_concept_epic_is_shown_with_its_scenario_count(report_page):
     assert not wrong, f"scenario counts differ (features, report): {wrong}. Rebuild with `make spec`."
 
 
-def test_the_delta_encoding_epic_opens_onto_its_features(report_page):
+def test_the_delta_epic_opens_onto_its_features(report_page):
     report_page.get_by_text("Delta encoding", exact=True).first.click()
     report_page.get_by_text("The packed form: Parquet's DELTA_BINARY_PACKED", exact=True).first.wait_for()
     report_page.get_by_text("Delta encoding", exact=True).first.click()  # fold it again

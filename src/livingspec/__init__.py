@@ -1,6 +1,6 @@
 """livingspec: an executable specification of eleven software concepts.
 
-Each concept lives in its own subpackage (``livingspec.delta``, ...); ``livingspec.bdd`` holds
+Each concept lives in its own subpackage (``livingspec.delta``, ...); ``livingspec.runner`` holds
 the glue that runs the Gherkin features under behave and pytest-bdd and attaches evidence to
 the Allure report.
 """

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from livingspec.bdd.targets import TargetUnavailableError
 from livingspec.compression import CODINGS, compress, fetch_over_http, users_json
 from livingspec.compression.servers import NginxProxy, UvicornServer
+from livingspec.runner.targets import TargetUnavailableError
 
 
 @pytest.fixture(scope="module")

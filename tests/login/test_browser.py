@@ -34,7 +34,7 @@ def test_sign_in_in_chromium_sets_a_locked_down_cookie(browser: ChromiumBrowser)
     site = LoginSite.create(clock=ManualClock())
     site.register("John", "john@example.com", "mypassword123")
     with LoopbackServer(site.app) as server:
-        driver = browser.new_driver(server.base_url)
+        driver = browser.new_driver(server.url)
         driver.open("/login")
         before = {c["name"]: c["value"] for c in driver.cookies()}
         driver.fill("Email", "john@example.com")

@@ -1,10 +1,10 @@
-"""The seed's "Feature: User Login" (day 8) stands in features/bdd word for word."""
+"""The seed's "Feature: User Login" (day 8) stands in features/login word for word."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-FEATURE = Path(__file__).resolve().parents[2] / "features" / "bdd" / "user_login.feature"
+FEATURE = Path(__file__).resolve().parents[2] / "features" / "login" / "user_login.feature"
 
 # Copied from the seed (shared/seeds/000_01958fc16b65e126.txt, day 8), indentation as there.
 SEED = """\

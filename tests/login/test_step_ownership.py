@@ -2,7 +2,7 @@
 
 All concepts share one step registry. The seed's phrases carry no concept word, so this test
 checks across every loaded step module that each of them is matched by exactly one definition,
-in steps/bdd_steps.py, whatever step type it is used with.
+in steps/login_steps.py, whatever step type it is used with.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from livingspec.bdd.bridge import load_behave_steps
+from livingspec.runner.bridge import load_behave_steps
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_PHRASES = [
@@ -40,4 +40,4 @@ def test_seed_phrase_has_exactly_one_definition_and_it_is_ours(phrase: str) -> N
         for matcher in matchers
         if matcher.match(phrase) is not None
     ]
-    assert len(owners) == 1 and Path(owners[0]).name == "bdd_steps.py", f"{phrase!r} is matched by {owners}"
+    assert len(owners) == 1 and Path(owners[0]).name == "login_steps.py", f"{phrase!r} is matched by {owners}"

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from livingspec.bdd.servers import free_port
+from livingspec.infra import free_port
 from livingspec.oidc import (
     Cast,
     ClientRegistration,

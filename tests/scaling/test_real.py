@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from livingspec.bdd.targets import TargetUnavailableError
+from livingspec.runner.targets import TargetUnavailableError
 from livingspec.scaling import LoadBalancedStage, MicroservicesStage, Product
 
 CARD = "4242 4242 4242 4242"

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from livingspec.bdd.targets import TargetUnavailableError
+from livingspec.runner.targets import TargetUnavailableError
 from livingspec.sticky import CartCluster, haproxy_config
 from livingspec.sticky.peers import SBIN
 
@@ -82,7 +82,7 @@ def test_a_server_killed_under_load_every_request_is_answered_and_none_reaches_i
 
 def test_haproxy_accepts_the_configuration_we_write(tmp_path):
     try:
-        from livingspec.bdd.servers import require_binary
+        from livingspec.infra import require_binary
 
         binary = require_binary("haproxy", SBIN)
     except TargetUnavailableError as error:

@@ -23,8 +23,6 @@ from typing import Any
 
 import httpx
 
-from livingspec.bdd.servers import LOOPBACK, ManagedProcess, free_port, require_binary
-from livingspec.bdd.targets import TargetUnavailableError
 from livingspec.chubby.errors import (
     ChubbyError,
     LockHeldError,
@@ -33,6 +31,7 @@ from livingspec.chubby.errors import (
     StaleSequencerError,
 )
 from livingspec.chubby.store import LockMode, Sequencer
+from livingspec.infra import LOOPBACK, ManagedProcess, TargetUnavailableError, free_port, require_binary
 
 MAX_MEMBERS = 5  # a 7-member cluster is beyond a small CI machine's budget
 SESSION_TTL = 3  # seconds: an etcd lease is the client's session

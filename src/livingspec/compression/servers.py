@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from livingspec.bdd.servers import LOOPBACK, ManagedProcess, free_port, require_binary
+from livingspec.infra import LOOPBACK, ManagedProcess, free_port, require_binary
 
 NGINX_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin")
 

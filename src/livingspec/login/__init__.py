@@ -13,7 +13,7 @@ run the same steps against it: in-process HTTP and headless Chromium over loopba
 cycle itself (red, green) is shown with ``BddWorkspace``.
 """
 
-from livingspec.bdd.servers import CHROMIUM, CHROMIUM_ARGS
+from livingspec.infra.chromium import CHROMIUM, CHROMIUM_ARGS
 from livingspec.login.catalog import CatalogEntry, catalog_text, undocumented
 from livingspec.login.clock import Clock, ManualClock, wall_clock
 from livingspec.login.drivers import (

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from livingspec.bdd.servers import CHROMIUM, CHROMIUM_ARGS
+from livingspec.infra.chromium import CHROMIUM, CHROMIUM_ARGS
 from livingspec.login.errors import DriverError
 from livingspec.login.page import HtmlPage
 

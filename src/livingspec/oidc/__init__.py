@@ -12,13 +12,13 @@ HTTP, Starlette), ``rp`` (the client and its web app), ``deployment`` (in proces
 ``forgery`` (tampered tokens for the specification).
 """
 
+from livingspec.infra import LoopbackServer
 from livingspec.oidc.clock import Clock, ManualClock, system_clock
 from livingspec.oidc.deployment import (
     Browser,
     Cast,
     Deployment,
     FlowStep,
-    LoopbackServer,
     SyncASGITransport,
     deploy,
 )

@@ -15,15 +15,14 @@ import random
 import re
 import ssl
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-import uvicorn
 from starlette.types import ASGIApp
 
+from livingspec.infra import InfraError, LoopbackServer
 from livingspec.oidc.clock import Clock
 from livingspec.oidc.errors import OIDCError
 from livingspec.oidc.keys import KeyRing, SigningKey
@@ -87,38 +86,6 @@ class _NoRoute(httpx.BaseTransport):
 def _tls_context() -> ssl.SSLContext:
     # Loading the CA bundle costs ~0.1 s; httpx would do it for every client otherwise.
     return ssl.create_default_context()
-
-
-class LoopbackServer:
-    """A Starlette app served by uvicorn on 127.0.0.1:port in a daemon thread; start() waits (bounded)."""
-
-    def __init__(self, app: ASGIApp, port: int, *, name: str) -> None:
-        self.port, self.name = port, name
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name=f"uvicorn-{name}", daemon=True)
-
-    @property
-    def url(self) -> str:
-        """The server's base URL."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 10.0) -> LoopbackServer:
-        """Start serving; raise OIDCError if uvicorn is not listening within ``timeout`` seconds."""
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise OIDCError(f"{self.name} did not start on 127.0.0.1:{self.port} within {timeout} s")
-            time.sleep(0.01)
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Ask uvicorn to exit and wait for its thread (bounded)."""
-        self.server.should_exit = True
-        if self.thread.is_alive():
-            self.thread.join(timeout)
 
 
 @dataclass(frozen=True)
@@ -205,7 +172,7 @@ class Deployment:
         for client in self.clients:
             client.close()
         for server in self.servers:  # ask all to exit first, so they wind down together
-            server.server.should_exit = True
+            server.request_exit()
         for server in self.servers:
             server.stop()
 
@@ -219,6 +186,14 @@ class Cast:
     client_settings: ClientSettings
     user: User
     provider_settings: ProviderSettings = field(default_factory=ProviderSettings)
+
+
+def _serve(app: ASGIApp, port: int, name: str) -> LoopbackServer:
+    """Serve ``app`` on 127.0.0.1:``port``; OIDCError when it does not start."""
+    try:
+        return LoopbackServer(app, port=port, name=name).start()
+    except InfraError as error:
+        raise OIDCError(str(error)) from None
 
 
 def deploy(
@@ -281,8 +256,8 @@ def deploy(
     if target == "real":
         assert ports is not None
         try:
-            deployment.servers.append(LoopbackServer(op, ports[0], name="provider").start())
-            deployment.servers.append(LoopbackServer(rp_app.app, ports[1], name="relying party").start())
+            deployment.servers.append(_serve(op, ports[0], "provider"))
+            deployment.servers.append(_serve(rp_app.app, ports[1], "relying party"))
         except OIDCError:
             deployment.close()
             raise

@@ -18,6 +18,8 @@ Public API, smallest first:
   ``CartCluster`` (servers + balancer + shoppers on a target), ``HAProxy``, ``RedisServer``.
 """
 
+from livingspec.infra import LoopbackServer
+from livingspec.infra.redis import RedisServer
 from livingspec.sticky.analysis import Movement, imbalance, load, load_histogram_svg, movement, scale_out, sessions
 from livingspec.sticky.app import SESSION_COOKIE, CartStore, MemoryCartStore, RedisCartStore, cart_app
 from livingspec.sticky.cluster import CartCluster, Reply, Shopper
@@ -31,9 +33,8 @@ from livingspec.sticky.errors import (
     UnknownStrategyError,
 )
 from livingspec.sticky.hashing import stable_hash
-from livingspec.sticky.loopback import LoopbackServer
 from livingspec.sticky.network import InProcessNetwork
-from livingspec.sticky.peers import HAProxy, RedisServer, haproxy_config
+from livingspec.sticky.peers import HAProxy, haproxy_config
 from livingspec.sticky.pool import Pool, PoolView, Server, ServerState
 from livingspec.sticky.proxy import Balancer
 from livingspec.sticky.strategies import (

@@ -22,12 +22,13 @@ from typing import Any
 
 import httpx
 
+from livingspec.infra import LoopbackServer
+from livingspec.infra.redis import RedisServer
 from livingspec.sticky.app import SESSION_COOKIE, CartStore, MemoryCartStore, RedisCartStore, cart_app
 from livingspec.sticky.cookies import DEFAULT_COOKIE_NAME, AffinityCookie
 from livingspec.sticky.errors import InvalidServerError, UnknownServerError
-from livingspec.sticky.loopback import LoopbackServer
 from livingspec.sticky.network import InProcessNetwork
-from livingspec.sticky.peers import HAProxy, RedisServer
+from livingspec.sticky.peers import HAProxy
 from livingspec.sticky.proxy import Balancer
 from livingspec.sticky.strategies import CookieInsert, SessionTable, Strategy
 

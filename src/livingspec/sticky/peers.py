@@ -14,7 +14,7 @@ from types import TracebackType
 
 import httpx
 
-from livingspec.bdd.servers import ManagedProcess, free_port, require_binary
+from livingspec.infra import ManagedProcess, free_port, require_binary
 from livingspec.sticky.cookies import DEFAULT_COOKIE_NAME
 from livingspec.sticky.errors import UnknownServerError
 
@@ -104,38 +104,6 @@ class HAProxy:
         self._process.stop()
 
     def __enter__(self) -> HAProxy:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-
-class RedisServer:
-    """redis-server on a free loopback port, no persistence; a context manager."""
-
-    def __init__(self) -> None:
-        binary = require_binary("redis-server")
-        self.port = free_port()
-        argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self._process = ManagedProcess(argv, name="redis", ready_port=self.port)
-
-    @property
-    def url(self) -> str:
-        """redis:// URL of the server."""
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> RedisServer:
-        """Start redis-server and wait (bounded) for its port."""
-        self._process.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop redis-server."""
-        self._process.stop()
-
-    def __enter__(self) -> RedisServer:
         return self.start()
 
     def __exit__(

@@ -30,10 +30,10 @@ from typing import Any
 
 import httpx
 
+from livingspec.infra import LoopbackServer
 from livingspec.sticky.app import SESSION_COOKIE
 from livingspec.sticky.cookies import AffinityCookie, parse_cookie_header, strip_cookie
 from livingspec.sticky.errors import InvalidServerError, NoLiveServerError, UnknownServerError
-from livingspec.sticky.loopback import LoopbackServer
 from livingspec.sticky.pool import Pool
 from livingspec.sticky.strategies import CookieInsert, RequestKey, Strategy, make_strategy
 

@@ -1,0 +1,57 @@
+"""The pytest side of the specification: the --target option, target and @wip skips, the spec context.
+
+Loaded by tests/conftest.py (``pytest_plugins``); also usable on its own with
+``pytest -p livingspec.runner.pytest_plugin``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from livingspec.runner.context import SpecContext
+from livingspec.runner.targets import DEFAULT_TARGET, KNOWN_TARGETS, skip_reason
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--target",
+        default=DEFAULT_TARGET,
+        choices=KNOWN_TARGETS,
+        help="which system the features run against (as behave -D target=...)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip @wip scenarios (as behave.ini does) and scenarios tagged for another target."""
+    target = config.getoption("--target")
+    for item in items:
+        tags = {mark.name for mark in item.iter_markers()}
+        if "wip" in tags:
+            item.add_marker(pytest.mark.skip(reason="@wip: work in progress, excluded by default"))
+            continue
+        reason = skip_reason(tags, target)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def spec_context(request: pytest.FixtureRequest) -> Iterator[SpecContext]:
+    """A fresh behave-like context per scenario; its cleanups run when the scenario ends."""
+    tags = {mark.name for mark in request.node.iter_markers()}
+    context = SpecContext(userdata={"target": request.config.getoption("--target")}, tags=tags)
+    yield context
+    context.run_cleanups()
+
+
+def pytest_bdd_step_func_lookup_error(request: Any, feature: Any, scenario: Any, step: Any, exception: Any) -> None:
+    """Fail an undefined step with behave's own snippet, so both runners say the same thing."""
+    from types import SimpleNamespace
+
+    from behave.runner_util import make_undefined_step_snippet
+
+    keyword = {"given": "given", "when": "when", "then": "then"}.get(step.type, "step")
+    snippet = make_undefined_step_snippet(SimpleNamespace(step_type=keyword, name=step.name))
+    pytest.fail(f"Undefined step: {step.keyword} {step.name}\nImplement it in steps/:\n\n{snippet}")

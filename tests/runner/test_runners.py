@@ -1,0 +1,153 @@
+"""Both runners on a small project of their own: Rules in the Allure results, undefined steps, tables.
+
+Each test builds a temporary project (features/, the real steps/, environment.py, behave.ini)
+and runs behave or pytest on it in a subprocess, as a user would.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+FEATURE = textwrap.dedent(
+    """\
+    Feature: A tally kept by a demo
+      The demo's own description, shown in the report.
+
+      Rule: Tables and doc strings inside a Rule
+        The rule's description.
+
+        Scenario: A table inside a Rule
+          Given an empty tally
+          And the tally holds:
+            | item   | count |
+            | apples | 2     |
+          When 1 apples are added
+          Then the tally of apples is 3
+
+        Scenario: A doc string inside a Rule
+          When the note is recorded:
+            \"\"\"
+            one
+            two
+            \"\"\"
+          Then the note has 2 lines
+    """
+)
+
+UNDEFINED = textwrap.dedent(
+    """\
+    Feature: A step nobody wrote
+      Scenario: An undefined step
+        Given an empty tally
+        When the tally is juggled by a unicorn
+    """
+)
+
+
+def make_project(tmp_path: Path, feature_text: str) -> Path:
+    project = tmp_path / "project"
+    (project / "features" / "demo_concept").mkdir(parents=True)
+    (project / "features" / "demo_concept" / "demo.feature").write_text(feature_text)
+    os.symlink(ROOT / "steps", project / "steps")
+    shutil.copy(ROOT / "environment.py", project / "environment.py")
+    (project / "behave.ini").write_text(
+        "[behave]\nformat = livingspec.runner.formatter:LivingSpecAllureFormatter\n"
+        "outfiles = results\ndefault_format = plain\n"
+    )
+    (project / "test_demo.py").write_text(
+        "from pathlib import Path\n"
+        "from livingspec.runner.bridge import install_scenarios, install_steps\n"
+        f"install_steps(Path({str(ROOT / 'steps')!r}))\n"
+        "install_scenarios(Path(__file__).parent / 'features')\n"
+    )
+    return project
+
+
+def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+
+
+def results(folder: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in folder.glob("*-result.json")]
+
+
+def labels(result: dict) -> dict[str, str]:
+    return {label["name"]: label["value"] for label in result["labels"]}
+
+
+def test_behave_reports_rule_scenarios_with_tables_and_doc_strings(tmp_path):
+    project = make_project(tmp_path, FEATURE)
+    done = run([str(BIN / "behave"), "--no-capture"], project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    found = {r["name"]: r for r in results(project / "results")}
+    assert set(found) == {"A table inside a Rule", "A doc string inside a Rule"}, done.stdout
+    for result in found.values():
+        assert result["status"] == "passed"
+        assert labels(result)["story"] == "Tables and doc strings inside a Rule"
+        assert labels(result)["epic"] == "Demo concept"
+        assert "The demo's own description" in result["description"]
+        assert "The rule's description" in result["description"]
+    table_step = found["A table inside a Rule"]["steps"][1]
+    assert table_step["attachments"][0]["type"] == "text/csv"
+    text = (project / "results" / table_step["attachments"][0]["source"]).read_text()
+    assert "apples,2" in text
+
+
+def test_behave_fails_on_an_undefined_step_and_shows_the_snippet(tmp_path):
+    project = make_project(tmp_path, UNDEFINED)
+    done = run([str(BIN / "behave")], project)
+    assert done.returncode != 0
+    assert "@when(u'the tally is juggled by a unicorn')" in done.stdout + done.stderr
+
+
+def test_pytest_fails_on_an_undefined_step_and_shows_behaves_snippet(tmp_path):
+    project = make_project(tmp_path, UNDEFINED)
+    done = run([str(BIN / "pytest"), "-p", "livingspec.runner.pytest_plugin", "-q", "test_demo.py"], project)
+    assert done.returncode != 0
+    assert "Undefined step: When the tally is juggled by a unicorn" in done.stdout
+    assert "@when(u'the tally is juggled by a unicorn')" in done.stdout
+
+
+def test_pytest_runs_rule_scenarios_and_records_their_data_tables_in_allure(tmp_path):
+    project = make_project(tmp_path, FEATURE)
+    argv = [str(BIN / "pytest"), "-p", "livingspec.runner.pytest_plugin", "-q", "test_demo.py", "--alluredir=ar"]
+    done = run(argv, project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed" in done.stdout
+    found = {r["name"]: r for r in results(project / "ar")}
+    table_test = next(r for name, r in found.items() if "table_inside_a_rule" in name)
+    attachments = [a for step in table_test["steps"] for a in step.get("attachments", [])]
+    assert any(a["name"] == "data table" and a["type"] == "text/csv" for a in attachments), table_test["steps"]
+
+
+@pytest.mark.parametrize("runner", ["behave", "pytest"])
+def test_both_runners_run_the_living_specification_feature(runner):
+    if runner == "behave":
+        argv = [str(BIN / "behave"), "-f", "progress", "--dry-run", "features/living_specification"]
+        done = run(argv, ROOT)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "8 untested" in done.stdout or "8 scenarios" in done.stdout
+    else:
+        done = run(
+            [
+                str(BIN / "pytest"),
+                "-q",
+                "tests/test_features.py",
+                "-k",
+                "living_specification",
+                "-p",
+                "no:cacheprovider",
+            ],
+            ROOT,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "8 passed" in done.stdout
