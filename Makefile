@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # make spec shows one line per feature (behave -f progress); BEHAVE_ARGS= gives every step.
 BEHAVE_ARGS ?= -f progress
+# pytest workers (pytest-xdist); SHARD=k/n runs the k-th of n slices of the suite (see README).
+WORKERS ?= auto
+SHARD ?=
 
 # Concepts that also run against real systems (checked against livingspec.registry by tests/runner/test_registry.py).
 REAL_FEATURES := chubby oidc sticky login compression scaling
@@ -25,14 +28,15 @@ test: system $(STAMP) node_modules/.installed
 lint: $(STAMP)
 	@echo "== ruff"
 	@$(BIN)/ruff check src steps tests benchmarks environment.py
+	@$(BIN)/ruff format --check --quiet src steps tests benchmarks environment.py
 
 types: $(STAMP)
-	@echo "== mypy src/"
+	@echo "== mypy src/ steps/"
 	@$(BIN)/mypy
 
 pytest: $(STAMP)
-	@echo "== pytest: unit, property, features through pytest-bdd, report in Chromium"
-	@$(BIN)/pytest $(PYTEST_ARGS)
+	@echo "== pytest -n $(WORKERS): unit, property, features through pytest-bdd, report in Chromium"
+	@$(BIN)/pytest -n $(WORKERS) $(if $(SHARD),--shard $(SHARD)) $(PYTEST_ARGS)
 
 # The same scenarios on the real targets (their Allure results are kept apart from the report's).
 real: $(STAMP)

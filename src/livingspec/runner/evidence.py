@@ -79,3 +79,16 @@ def new_figure(width: float = 6.4, height: float = 3.6) -> Any:
     import matplotlib.pyplot as plt
 
     return plt.figure(figsize=(width, height))
+
+
+def seed_correction(seed_says: str, correct_figure: str, why: str) -> None:
+    """Record that the seed's claim is corrected here: a ``seed-correction`` label and the verdict table.
+
+    Call it from the step that measures the correct figure, once per corrected claim.
+    """
+    allure.dynamic.label("seed-correction", "corrected")  # type: ignore[no-untyped-call]
+    attach_table(
+        "seed correction: seed says / correct figure / why",
+        ["seed says", "correct figure", "why"],
+        [(seed_says, correct_figure, why)],
+    )

@@ -22,6 +22,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=KNOWN_TARGETS,
         help="which system the features run against (as behave -D target=...)",
     )
+    parser.addoption(
+        "--userdata",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a run option for the steps, as behave -D KEY=VALUE (repeatable), e.g. --userdata seed=42",
+    )
+
+
+def _userdata(config: pytest.Config) -> dict[str, str]:
+    """--userdata KEY=VALUE pairs, plus the target."""
+    pairs: dict[str, str] = {}
+    for item in config.getoption("--userdata"):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise pytest.UsageError(f"--userdata takes KEY=VALUE, got {item!r}")
+        pairs[key] = value
+    pairs["target"] = config.getoption("--target")
+    return pairs
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -41,7 +60,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def spec_context(request: pytest.FixtureRequest) -> Iterator[SpecContext]:
     """A fresh behave-like context per scenario; its cleanups run when the scenario ends."""
     tags = {mark.name for mark in request.node.iter_markers()}
-    context = SpecContext(userdata={"target": request.config.getoption("--target")}, tags=tags)
+    context = SpecContext(userdata=_userdata(request.config), tags=tags)
     yield context
     context.run_cleanups()
 

@@ -7,13 +7,23 @@ pass each value to the step by name.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import parse
 
+from livingspec.errors import LivingSpecError
+
 F = TypeVar("F", bound=Callable[[str], Any])
+
+
+class UnknownChoiceError(LivingSpecError):
+    """A step named a value outside its list of known ones (the message lists them).
+
+    Deliberately not a ValueError: both runners then report it as the step's failure instead of
+    treating the step as undefined.
+    """
 
 
 def _pattern(regex: str) -> Callable[[F], F]:
@@ -66,6 +76,31 @@ def parse_words(text: str) -> list[str]:
 def parse_bool(text: str) -> bool:
     """``yes``/``true`` -> True, ``no``/``false`` -> False."""
     return text in ("yes", "true")
+
+
+#: One or more words separated by single spaces: a pattern for multi-word choices ("round robin").
+MULTIWORD = r"[\w.+-]+(?: [\w.+-]+)*"
+
+
+def choice(noun: str, options: Iterable[str], pattern: str = r"[\w.+-]+") -> Callable[[str], str]:
+    """A parse type that accepts one of ``options`` and refuses any other value with the known ones listed.
+
+    ``pattern`` is the text the step matches structurally; a value that fits it but is not an option
+    raises UnknownChoiceError (``unknown strategy 'xyz'; known: a, b, c``). The converter keeps
+    ``noun`` and ``options`` for the step catalog.
+    """
+    known = tuple(options)
+
+    @_pattern(pattern)
+    def convert(text: str) -> str:
+        if text not in known:
+            raise UnknownChoiceError(f"unknown {noun} {text!r}; known: {', '.join(known)}")
+        return text
+
+    convert.noun = noun  # type: ignore[attr-defined]
+    convert.options = known  # type: ignore[attr-defined]
+    convert.__doc__ = f"one {noun}: {', '.join(known)}"
+    return convert
 
 
 #: Every custom type, by the name used in step patterns.

@@ -1,0 +1,44 @@
+"""Each step module keeps its scenario state in one typed dataclass: its world.
+
+``world(context, DeltaWorld)`` returns the scenario's DeltaWorld, creating it on first use, so a
+step module reads and writes typed fields instead of loose attributes on the context. Both runners
+start every scenario with a fresh context, so every scenario starts with fresh worlds.
+
+``need(value, "the series", "Given the integer series 1, 2, 3")`` returns a value a step depends
+on, or raises StepOrderError naming the Given that provides it, so a scenario that skips a setup
+step fails with advice rather than an AttributeError.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from livingspec.errors import LivingSpecError
+
+W = TypeVar("W")
+T = TypeVar("T")
+
+__all__ = ["StepOrderError", "need", "world"]
+
+
+class StepOrderError(LivingSpecError):
+    """A step ran before the step that gives it what it needs."""
+
+
+def world(context: Any, kind: type[W]) -> W:
+    """The scenario's instance of ``kind`` (a dataclass with defaults), created on first use."""
+    worlds: dict[type[Any], Any] | None = getattr(context, "worlds", None)
+    if worlds is None:
+        worlds = {}
+        context.worlds = worlds
+    found = worlds.get(kind)
+    if found is None:
+        found = worlds[kind] = kind()
+    return found  # type: ignore[no-any-return]
+
+
+def need(value: T | None, what: str, given: str) -> T:
+    """``value`` when a previous step set it; otherwise a StepOrderError that says which step sets it."""
+    if value is None:
+        raise StepOrderError(f"this step needs {what}, which no earlier step gave; start with a step such as: {given}")
+    return value
