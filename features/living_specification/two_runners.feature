@@ -34,6 +34,16 @@ Feature: One step library, two runners
     And the tally of pears is 1
     And the tally is shown as evidence
 
+  Scenario: A choice of values is a parse type that knows its options
+    A value outside the choice fails the step with the list of known values, under both runners.
+
+    Given the tally holds:
+      | item   | count |
+      | apples | 3     |
+      | pears  | 5     |
+    When the tally is sorted by count
+    Then the first item is pears
+
   Scenario Outline: Adding to a tally adds up
     Given the tally holds:
       | item   | count   |

@@ -135,7 +135,7 @@ def test_both_runners_run_the_living_specification_feature(runner):
         argv = [str(BIN / "behave"), "-f", "progress", "--dry-run", "features/living_specification"]
         done = run(argv, ROOT)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "8 untested" in done.stdout or "8 scenarios" in done.stdout
+        assert "9 untested" in done.stdout or "9 scenarios" in done.stdout
     else:
         done = run(
             [
@@ -150,4 +150,44 @@ def test_both_runners_run_the_living_specification_feature(runner):
             ROOT,
         )
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "8 passed" in done.stdout
+        assert "9 passed" in done.stdout
+
+
+# Errors that teach, under both runners: an unknown choice lists the known values; a missing Given is named.
+
+UNKNOWN_CHOICE = """\
+Feature: A value outside a choice
+  Scenario: Sorting by an order nobody knows
+    Given an empty tally
+    When the tally is sorted by colour
+"""
+
+MISSING_GIVEN = """\
+Feature: A step before the step it needs
+  Scenario: Counting without a tally
+    Then the tally of apples is 1
+"""
+
+
+def _run(runner: str, project: Path) -> str:
+    if runner == "behave":
+        done = run([str(BIN / "behave"), "--no-capture", "-f", "plain"], project)
+    else:
+        done = run([str(BIN / "pytest"), "-p", "livingspec.runner.pytest_plugin", "-q", "test_demo.py"], project)
+    assert done.returncode != 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("runner", ["behave", "pytest"])
+def test_an_unknown_choice_fails_the_step_with_the_known_values_not_as_undefined(tmp_path, runner):
+    output = _run(runner, make_project(tmp_path, UNKNOWN_CHOICE))
+    assert "unknown order 'colour'; known: name, count" in output
+    assert "Undefined step" not in output and "undefined" not in output.lower().replace("undefined: 0", "")
+
+
+@pytest.mark.parametrize("runner", ["behave", "pytest"])
+def test_a_step_before_its_given_names_the_given(tmp_path, runner):
+    output = _run(runner, make_project(tmp_path, MISSING_GIVEN))
+    assert "StepOrderError" in output
+    assert "this step needs a tally, which no earlier step gave; start with a step such as: Given an empty tally" in output
+    assert "AttributeError" not in output

@@ -7,11 +7,13 @@ Loaded by tests/conftest.py (``pytest_plugins``); also usable on its own with
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from livingspec.runner.context import SpecContext
+from livingspec.runner.shards import ShardError, parse_shard, take
 from livingspec.runner.targets import DEFAULT_TARGET, KNOWN_TARGETS, skip_reason
 
 
@@ -21,6 +23,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=DEFAULT_TARGET,
         choices=KNOWN_TARGETS,
         help="which system the features run against (as behave -D target=...)",
+    )
+    parser.addoption(
+        "--features-dir",
+        dest="features_dir",
+        default=None,
+        metavar="DIR",
+        help="run the feature files of DIR (your own folder) instead of the project's features/",
+    )
+    parser.addoption(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run only the k-th of n slices of the collected tests (for splitting the suite across machines)",
     )
     parser.addoption(
         "--userdata",
@@ -43,8 +58,35 @@ def _userdata(config: pytest.Config) -> dict[str, str]:
     return pairs
 
 
+_FEATURES: dict[str, Path] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Remember the features folder chosen with --features-dir (tests/test_features.py reads it)."""
+    chosen = config.getoption("features_dir")
+    if chosen:
+        folder = Path(chosen).resolve()
+        if not folder.is_dir():
+            raise pytest.UsageError(f"--features-dir {chosen}: no such folder")
+        _FEATURES["dir"] = folder
+
+
+def features_dir(default: Path) -> Path:
+    """The features folder to run: the one given with --features-dir, else ``default``."""
+    return _FEATURES.get("dir", default)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip @wip scenarios (as behave.ini does) and scenarios tagged for another target."""
+    """Keep only this shard's tests; skip @wip scenarios (as behave.ini does) and other targets' scenarios."""
+    shard = config.getoption("--shard")
+    if shard:
+        try:
+            chosen = take(items, [item.nodeid for item in items], parse_shard(shard))
+        except ShardError as error:
+            raise pytest.UsageError(str(error)) from None
+        kept = set(map(id, chosen))
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
+        items[:] = [item for item in items if id(item) in kept]
     target = config.getoption("--target")
     for item in items:
         tags = {mark.name for mark in item.iter_markers()}
