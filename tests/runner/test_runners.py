@@ -189,5 +189,6 @@ def test_an_unknown_choice_fails_the_step_with_the_known_values_not_as_undefined
 def test_a_step_before_its_given_names_the_given(tmp_path, runner):
     output = _run(runner, make_project(tmp_path, MISSING_GIVEN))
     assert "StepOrderError" in output
-    assert "this step needs a tally, which no earlier step gave; start with a step such as: Given an empty tally" in output
+    advice = "this step needs a tally, which no earlier step gave; start with a step such as: Given an empty tally"
+    assert advice in output
     assert "AttributeError" not in output
