@@ -13,11 +13,11 @@ SHARD ?=
 # Concepts that also run against real systems (checked against livingspec.registry by tests/runner/test_registry.py).
 REAL_FEATURES := chubby oidc sticky login compression scaling
 
-.PHONY: spec test lint types pytest real bench system clean
+.PHONY: spec test lint types pytest real bench system clean catalog
 
 spec: $(STAMP) node_modules/.installed
 	@echo "== behave: every feature on the embedded target"
-	@rm -rf reports/allure-results; status=0; $(BIN)/behave $(BEHAVE_ARGS) || status=$$?; \
+	@rm -rf reports/allure-results; status=0; $(BIN)/behave $(BEHAVE_ARGS) $(if $(SHARD),$$($(BIN)/python -m livingspec.runner.shards $(SHARD))) || status=$$?; \
 	echo "== allure: building the report"; \
 	npx --no-install allure generate reports/allure-results >/dev/null || exit $$?; \
 	echo "Report: $(CURDIR)/reports/allure-report/index.html"; exit $$status
@@ -48,6 +48,10 @@ real: $(STAMP)
 	@echo "== pytest --target=real: tests that need a real target"
 	@$(BIN)/pytest -q --target=real -p no:cacheprovider --alluredir=reports/allure-results-real-pytest \
 		tests/compression/test_real_target.py
+
+# Every step phrase grouped by concept: meaning, parameters, accepted values, an example line.
+catalog: $(STAMP)
+	@$(BIN)/python -m livingspec.runner.catalog
 
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do case $$script in */_*) continue;; esac; \

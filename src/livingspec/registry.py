@@ -129,3 +129,18 @@ def real_feature_folders() -> list[str]:
 def debian_packages() -> list[str]:
     """Every Debian package some concept or the report test needs, sorted, without repeats."""
     return sorted({pkg for c in CONCEPTS for pkg in c.debian_packages} | {"chromium"})
+
+
+def readme_table() -> str:
+    """The README's concept table, generated from the records (``python -m livingspec.registry`` prints it)."""
+    lines = [
+        "| concept | name (features/, steps/, src/, tests/, benchmarks/) | real target(s) | benchmark peer |",
+        "| --- | --- | --- | --- |",
+    ]
+    for c in CONCEPTS:
+        lines.append(f"| {c.title} | `{c.name}` | {c.real_targets or 'none (embedded only)'} | {c.peer} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(readme_table())

@@ -6,6 +6,7 @@ and runs behave or pytest on it in a subprocess, as a user would.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -192,3 +193,58 @@ def test_a_step_before_its_given_names_the_given(tmp_path, runner):
     advice = "this step needs a tally, which no earlier step gave; start with a step such as: Given an empty tally"
     assert advice in output
     assert "AttributeError" not in output
+
+
+# The README's worked examples, exactly as printed, under both runners.
+README = ROOT / "README.md"
+
+
+def _readme_gherkin_blocks() -> list[str]:
+    text = README.read_text()
+    return [textwrap.dedent(block) for block in re.findall(r"```gherkin\n(.*?)```", text, re.DOTALL)]
+
+
+def _with_rows(feature: str, rows_block: str) -> str:
+    """The feature with the README's Examples block put where its first two lines stand."""
+    printed = [line.strip() for line in rows_block.strip().splitlines()]
+    lines = feature.splitlines()
+    for index in range(len(lines) - len(printed)):
+        if [line.strip() for line in lines[index : index + 3]] == printed[:3]:
+            indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
+            return "\n".join([*lines[:index], *(indent + line for line in printed), *lines[index + 3 :]]) + "\n"
+    raise AssertionError(f"the README's Examples block does not match {README.name}'s feature: {printed[:3]}")
+
+
+def _readme_project(tmp_path: Path) -> Path:
+    blocks = _readme_gherkin_blocks()
+    assert len(blocks) == 2, f"expected the README's two worked examples, found {len(blocks)}"
+    rows, scenario = blocks
+    project = make_project(tmp_path, scenario)
+    delta = (ROOT / "features" / "delta" / "delta_encoding.feature").read_text()
+    (project / "features" / "delta").mkdir()
+    (project / "features" / "delta" / "delta_encoding.feature").write_text(_with_rows(delta, rows))
+    return project
+
+
+@pytest.mark.parametrize("runner", ["behave", "pytest"])
+def test_the_readme_examples_run_as_printed(tmp_path, runner):
+    project = _readme_project(tmp_path)
+    if runner == "behave":
+        done = run([str(BIN / "behave"), "-f", "plain", "--no-capture"], project)
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output
+        assert "0 failed" in output and "undefined" not in output.split("scenarios passed")[-1].replace(
+            "0 undefined", ""
+        )
+    else:
+        done = run([str(BIN / "pytest"), "-p", "livingspec.runner.pytest_plugin", "-v", "test_demo.py"], project)
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output
+    assert "10, 20, 15" in (project / "features" / "delta" / "delta_encoding.feature").read_text()
+    # The new row and the new scenario both ran: the row's scenario and "A week of prices" are in the output.
+    if runner == "behave":
+        assert "A week of prices, delta encoded" in output
+        assert "10, 20, 15" in output
+    else:
+        assert re.search(r"a_week_of_prices_delta_encoded PASSED", output), output
+        assert re.search(r"any_int64_series_round_trips\S*\[10, 20, 15-10, \+10, -5\] PASSED", output), output

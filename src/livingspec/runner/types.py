@@ -44,37 +44,37 @@ def _list_of(item: str) -> str:
 
 @_pattern(_list_of(_INT))
 def parse_ints(text: str) -> list[int]:
-    """``10050, +25, -15`` -> [10050, 25, -15]"""
+    """a comma-separated list of whole numbers, signs allowed (10050, +25, -15)"""
     return [int(part) for part in re.split(_SEP, text.strip())]
 
 
 @_pattern(_list_of(_NUM))
 def parse_numbers(text: str) -> list[Decimal]:
-    """``100.50, 100.75`` -> exact decimals (never binary floats)."""
+    """a comma-separated list of decimal numbers, read exactly (100.50, 100.75)"""
     return [Decimal(part) for part in re.split(_SEP, text.strip())]
 
 
 @_pattern(_list_of(_MONEY))
 def parse_amounts(text: str) -> list[Decimal]:
-    """``$100.50, -$0.15`` or ``+$0.25`` -> exact decimals."""
+    """a comma-separated list of dollar amounts, read exactly ($100.50, -$0.15, +$0.25)"""
     return [Decimal(part.replace("$", "")) for part in re.split(_SEP, text.strip())]
 
 
 @_pattern(_NUM)
 def parse_decimal(text: str) -> Decimal:
-    """``0.15`` -> Decimal('0.15')"""
+    """a decimal number, read exactly (0.15)"""
     return Decimal(text)
 
 
 @_pattern(r"[^,\s][^,]*(?:,\s*[^,\s][^,]*)*")
 def parse_words(text: str) -> list[str]:
-    """``apples, pears, plums`` -> ['apples', 'pears', 'plums']"""
+    """a comma-separated list of words (apples, pears, plums)"""
     return [part.strip() for part in text.split(",")]
 
 
 @_pattern(r"yes|no|true|false")
 def parse_bool(text: str) -> bool:
-    """``yes``/``true`` -> True, ``no``/``false`` -> False."""
+    """yes or no (also true or false)"""
     return text in ("yes", "true")
 
 
