@@ -56,7 +56,7 @@ def _kind(type_name: str, types: dict[str, Callable[[str], Any]]) -> str:
 
 
 def _concept_of(location: str) -> str:
-    stem = Path(location.split(":")[0]).stem
+    stem = Path(location.split(":", maxsplit=1)[0]).stem
     return stem.removesuffix("_steps")
 
 

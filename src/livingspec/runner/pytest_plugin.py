@@ -6,6 +6,7 @@ Loaded by tests/conftest.py (``pytest_plugins``); also usable on its own with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,10 +60,24 @@ def _userdata(config: pytest.Config) -> dict[str, str]:
 
 
 _FEATURES: dict[str, Path] = {}
+_CONFIG: list[pytest.Config] = []
+# A Gherkin tag pytest can carry as a marker; others (allure.label.epic:X) mean nothing to pytest.
+_MARKER_NAME = re.compile(r"[A-Za-z_][\w.-]*")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_apply_tag(tag: str, function: Any) -> Any:
+    """Mark a scenario with its Gherkin tag, registering the tag as a marker (so --strict-markers holds)."""
+    if not _MARKER_NAME.fullmatch(tag):
+        return True
+    if _CONFIG:
+        _CONFIG[0].addinivalue_line("markers", f"{tag}: a tag of the feature files")
+    return getattr(pytest.mark, tag)(function)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Remember the features folder chosen with --features-dir (tests/test_features.py reads it)."""
+    """Remember the config (for tags) and the features folder chosen with --features-dir."""
+    _CONFIG[:] = [config]
     chosen = config.getoption("features_dir")
     if chosen:
         folder = Path(chosen).resolve()
