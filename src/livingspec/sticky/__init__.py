@@ -25,6 +25,7 @@ from livingspec.sticky.app import SESSION_COOKIE, CartStore, MemoryCartStore, Re
 from livingspec.sticky.cluster import CartCluster, Reply, Shopper
 from livingspec.sticky.cookies import DEFAULT_COOKIE_NAME, AffinityCookie, parse_cookie_header, strip_cookie
 from livingspec.sticky.errors import (
+    BadRequestTargetError,
     InvalidServerError,
     InvalidStrategyError,
     NoLiveServerError,
@@ -58,6 +59,7 @@ __all__ = [
     "SESSION_COOKIE",
     "STRATEGIES",
     "AffinityCookie",
+    "BadRequestTargetError",
     "Balancer",
     "CartCluster",
     "CartStore",

@@ -39,7 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.role == "app":
         store = RedisCartStore(args.redis) if args.redis else None
         target = cart_app(args.name, store)
-        uvicorn.run(target, host="127.0.0.1", port=args.port, log_level="warning", lifespan="off", access_log=False)
+        uvicorn.run(
+            target,
+            host="127.0.0.1",
+            port=args.port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            proxy_headers=False,
+        )
         return 0
     named = [b.split("=", 1) if "=" in b else (f"s{i + 1}", b) for i, b in enumerate(args.backends)]
     cookie = (
@@ -48,7 +56,17 @@ def main(argv: list[str] | None = None) -> int:
         else AffinityCookie(secret=None if args.unsigned else args.secret.encode())
     )
     balancer = Balancer(dict(named), args.strategy, cookie=cookie, health_interval=args.health_interval)
-    uvicorn.run(balancer, host="127.0.0.1", port=args.port, log_level="warning", lifespan="on", access_log=False)
+    # proxy_headers=False: uvicorn trusts X-Forwarded-For from 127.0.0.1 by default, which would let any
+    # loopback client choose its address (and so its server under source-IP hashing).
+    uvicorn.run(
+        balancer,
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        proxy_headers=False,
+    )
     return 0
 
 

@@ -34,3 +34,7 @@ class UnknownStrategyError(StickyError, ValueError):
 
 class InvalidStrategyError(StickyError, ValueError):
     """A strategy parameter is out of range (a Maglev table size that is not prime, no virtual nodes)."""
+
+
+class BadRequestTargetError(StickyError, ValueError):
+    """A request target the balancer refuses to forward (not origin-form, or bytes a URL cannot hold): 400."""

@@ -33,27 +33,23 @@ import httpx
 from livingspec.infra import LoopbackServer
 from livingspec.sticky.app import SESSION_COOKIE
 from livingspec.sticky.cookies import AffinityCookie, parse_cookie_header, strip_cookie
-from livingspec.sticky.errors import InvalidServerError, NoLiveServerError, UnknownServerError
+from livingspec.sticky.errors import (
+    BadRequestTargetError,
+    InvalidServerError,
+    NoLiveServerError,
+    UnknownServerError,
+)
+from livingspec.sticky.forwarding import RECOMPUTED, end_to_end, forwarded_for, request_target
 from livingspec.sticky.pool import Pool
-from livingspec.sticky.strategies import CookieInsert, RequestKey, Strategy, make_strategy
+from livingspec.sticky.strategies import CookieInsert, RequestKey, Route, Strategy, make_strategy
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-# Hop-by-hop headers (RFC 9110 7.6.1) and the ones the proxy recomputes.
-_HOP = {
-    b"connection",
-    b"keep-alive",
-    b"proxy-connection",
-    b"te",
-    b"trailer",
-    b"transfer-encoding",
-    b"upgrade",
-    b"host",
-    b"content-length",
-}
-_RESPONSE_DROP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
+# Response headers the proxy recomputes (the body length) on top of the hop-by-hop ones.
+_RESPONSE_RECOMPUTED = (b"content-length",)
+_OPTIONS_ALLOW = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 
 class Balancer:
@@ -87,6 +83,7 @@ class Balancer:
         )
         self.pool = Pool()
         self.urls: dict[str, str] = {}
+        self._origins: dict[str, httpx.URL] = {}  # name -> scheme, host, port (no path: targets are checked)
         named = (
             backends.items() if isinstance(backends, Mapping) else ((f"s{i + 1}", u) for i, u in enumerate(backends))
         )
@@ -114,11 +111,13 @@ class Balancer:
             raise InvalidServerError(f"backend URL {url!r} of {name!r} must be http(s)://host[:port]")
         self.pool.add(name, weight)
         self.urls[name] = str(parsed).rstrip("/")
+        self._origins[name] = httpx.URL(scheme=parsed.scheme, host=parsed.host, port=parsed.port)
 
     def remove_backend(self, name: str) -> None:
         """Take a server out of the pool: its cookies reach nobody and its sessions are re-pinned."""
         self.pool.remove(name)
         del self.urls[name]
+        del self._origins[name]
 
     def drain(self, name: str) -> None:
         """Retire a server: it keeps its sessions (cookie insert) and gets no new ones."""
@@ -137,6 +136,8 @@ class Balancer:
             nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
             transport = self.transport or httpx.AsyncHTTPTransport(limits=limits, socket_options=nodelay)
             self._client = httpx.AsyncClient(transport=transport, timeout=self.timeout)
+            for name in ("accept", "accept-encoding", "connection", "user-agent"):
+                del self._client.headers[name]  # forward the client's own headers, not httpx's defaults
             self._client_loop = loop
         return self._client
 
@@ -218,41 +219,55 @@ class Balancer:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
+    def _request_key(self, scope: Scope, cookies: Mapping[str, str]) -> RequestKey:
+        """What the strategy may use: the peer address (never a header a client wrote) and the cookies."""
+        cookie_name = self.strategy.cookie.name if isinstance(self.strategy, CookieInsert) else None
+        client_ip = scope["client"][0] if scope.get("client") else ""
+        return RequestKey(client_ip, cookies.get(SESSION_COOKIE), cookies.get(cookie_name) if cookie_name else None)
+
+    def _upstream_headers(self, scope: Scope) -> tuple[list[tuple[bytes, bytes]], RequestKey]:
+        """End-to-end request headers, the affinity cookie stripped (indirect), X-Forwarded-For appended."""
+        received: list[tuple[bytes, bytes]] = list(scope["headers"])
+        headers = end_to_end(received, also_drop=(*RECOMPUTED, b"cookie"))
+        cookie_header = "; ".join(v.decode("latin-1") for k, v in received if k.lower() == b"cookie")
+        request = self._request_key(scope, parse_cookie_header(cookie_header))
+        cookie_name = self.strategy.cookie.name if isinstance(self.strategy, CookieInsert) else None
+        forwarded_cookie = strip_cookie(cookie_header, cookie_name) if cookie_name else cookie_header
+        if forwarded_cookie:
+            headers.append((b"cookie", forwarded_cookie.encode("latin-1")))
+        headers.append((b"x-forwarded-for", forwarded_for(received, request.client_ip)))
+        return headers, request
+
     async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            target = request_target(scope["method"], scope.get("raw_path") or b"", scope.get("query_string", b""))
+        except BadRequestTargetError as error:
+            await _plain(send, 400, str(error))
+            return
         body = await self._read_body(receive)
         if body is None:
             await _plain(send, 413, f"request body over {self.max_body} bytes")
             return
-        cookie_name = self.strategy.cookie.name if isinstance(self.strategy, CookieInsert) else None
-        headers: list[tuple[bytes, bytes]] = []
-        cookie_parts: list[str] = []
-        for key, value in scope["headers"]:
-            if key == b"cookie":
-                cookie_parts.append(value.decode("latin-1"))
-            elif key not in _HOP:
-                headers.append((key, value))
-        cookie_header = "; ".join(cookie_parts)
-        cookies = parse_cookie_header(cookie_header)
-        client_ip = scope["client"][0] if scope.get("client") else ""
-        request = RequestKey(client_ip, cookies.get(SESSION_COOKIE), cookies.get(cookie_name) if cookie_name else None)
-        forwarded_cookie = strip_cookie(cookie_header, cookie_name) if cookie_name else cookie_header
-        if forwarded_cookie:
-            headers.append((b"cookie", forwarded_cookie.encode("latin-1")))
-        headers.append((b"x-forwarded-for", client_ip.encode()))
-        target = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-        if scope.get("query_string"):
-            target += "?" + scope["query_string"].decode("latin-1")
-
+        if target == b"*":  # OPTIONS * asks about the server in general: the balancer answers for itself
+            await send({"type": "http.response.start", "status": 204, "headers": [(b"allow", _OPTIONS_ALLOW)]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        headers, request = self._upstream_headers(scope)
         for _attempt in range(len(self.urls) + 1):  # each refusal marks one server down
             try:
                 route = self.strategy.route(request, self.pool.view())
             except NoLiveServerError as error:
                 await _plain(send, 503, str(error))
                 return
+            # From parsed components only: the backend's scheme, host and port, and the checked target.
+            url = self._origins[route.server].copy_with(raw_path=target)
             try:
-                reply = await self._http().request(
-                    scope["method"], self.urls[route.server] + target, headers=headers, content=body
-                )
+                upstream = self._http().build_request(scope["method"], url, headers=headers, content=body)
+                reply = await self._http().send(upstream, stream=True)
+                try:
+                    content = b"".join([chunk async for chunk in reply.aiter_raw()])
+                finally:
+                    await reply.aclose()
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 # Nothing was sent: the server is dead. Mark it down and route again (redispatch).
                 with contextlib.suppress(UnknownServerError):
@@ -265,17 +280,34 @@ class Balancer:
                 await _plain(send, 502, f"server {route.server} failed mid-request: {type(error).__name__}")
                 return
             self.served[route.server] += 1
-            out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.multi_items()]
-            out = [(k, v) for k, v in out if k.decode() not in _RESPONSE_DROP]
-            if route.set_cookie is not None and isinstance(self.strategy, CookieInsert):
-                out.append((b"set-cookie", self.strategy.cookie.set_cookie(route.server).encode()))
-                out = [(k, v) for k, v in out if k != b"cache-control"] + [(b"cache-control", b"private")]
-            content = reply.content
-            out.append((b"content-length", str(len(content)).encode()))
-            await send({"type": "http.response.start", "status": reply.status_code, "headers": out})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": reply.status_code,
+                    "headers": self._reply_headers(
+                        reply.headers.raw, route, None if scope["method"] == "HEAD" else len(content)
+                    ),
+                }
+            )
             await send({"type": "http.response.body", "body": content})
             return
         await _plain(send, 503, "every server refused the connection")
+
+    def _reply_headers(
+        self, raw: list[tuple[bytes, bytes]], route: Route, length: int | None
+    ) -> list[tuple[bytes, bytes]]:
+        """The backend's headers as bytes (never re-encoded), hop-by-hop dropped, the pin inserted (nocache).
+
+        ``length`` is the body's length; None for an answer to HEAD, which keeps the backend's Content-Length.
+        """
+        out = end_to_end(raw, also_drop=_RESPONSE_RECOMPUTED if length is not None else ())
+        if route.set_cookie is not None and isinstance(self.strategy, CookieInsert):
+            out = [(k, v) for k, v in out if k != b"cache-control"]
+            out.append((b"set-cookie", self.strategy.cookie.set_cookie(route.server).encode()))
+            out.append((b"cache-control", b"private"))
+        if length is not None:
+            out.append((b"content-length", str(length).encode()))
+        return out
 
 
 async def _plain(send: Send, status: int, text: str) -> None:

@@ -1,0 +1,76 @@
+"""What the balancer forwards: a checked request target and the headers a proxy may pass on.
+
+Hostile input is refused here, before any backend is contacted:
+
+- the request target must be origin-form (``/path?query``, RFC 9112 3.2.1), or asterisk-form
+  (``*``) for OPTIONS only. Anything else (absolute-form ``http://host/``, authority-form, a
+  target such as ``@127.0.0.1:8080/x`` that a URL parser would read as userinfo plus another
+  host) raises BadRequestTargetError, which the proxy answers with 400. Backend URLs are built
+  from the backend's own parsed scheme, host and port plus this checked target, never by
+  concatenating strings, so no target can change the host that is contacted;
+- hop-by-hop headers (RFC 9110 7.6.1: Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
+  Transfer-Encoding, Upgrade, and every header that ``Connection`` names) end at the proxy;
+- ``X-Forwarded-For`` is the client's claim plus the address of the peer the balancer actually
+  saw, appended last (as HAProxy's ``option forwardfor`` and nginx's ``$proxy_add_x_forwarded_for``):
+  a backend trusts only the last hop. The balancer itself routes on the peer address, never on
+  a header a client wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from livingspec.sticky.errors import BadRequestTargetError
+
+HeaderList = list[tuple[bytes, bytes]]
+
+#: Hop-by-hop headers (RFC 9110 7.6.1), plus Proxy-Connection, which old clients still send.
+HOP_BY_HOP = frozenset(
+    {b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade"}
+)
+#: Request headers the proxy recomputes itself.
+RECOMPUTED = frozenset({b"host", b"content-length", b"x-forwarded-for"})
+MAX_TARGET = 8192  # bytes; HAProxy's default buffer holds about this much of a request line
+
+
+def _visible_ascii(data: bytes) -> bool:
+    """Only the characters a URI may carry (RFC 3986: visible US-ASCII, no space, no controls)."""
+    return all(0x21 <= byte <= 0x7E for byte in data)
+
+
+def request_target(method: str, raw_path: bytes, query_string: bytes = b"") -> bytes:
+    """The origin-form (or ``*``) target to send upstream; BadRequestTargetError for any other form."""
+    if len(raw_path) + len(query_string) > MAX_TARGET:
+        raise BadRequestTargetError(f"request target over {MAX_TARGET} bytes")
+    if raw_path == b"*" and not query_string:
+        if method != "OPTIONS":
+            raise BadRequestTargetError(f"the asterisk-form target is for OPTIONS only, not {method}")
+        return b"*"
+    if not raw_path.startswith(b"/"):
+        shown = raw_path[:40].decode("latin-1")
+        raise BadRequestTargetError(f"request target {shown!r} is not origin-form (it must start with '/')")
+    if b"#" in raw_path or b"#" in query_string or not _visible_ascii(raw_path + query_string):
+        raise BadRequestTargetError("request target holds a character a URI cannot carry")
+    return raw_path + b"?" + query_string if query_string else raw_path
+
+
+def connection_named(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[bytes]:
+    """Every hop-by-hop header of this message: the fixed ones and the ones its Connection header names."""
+    named = set(HOP_BY_HOP)
+    for key, value in headers:
+        if key.lower() == b"connection":
+            named.update(token.strip().lower() for token in value.split(b",") if token.strip())
+    return frozenset(named)
+
+
+def end_to_end(headers: Iterable[tuple[bytes, bytes]], also_drop: Iterable[bytes] = ()) -> HeaderList:
+    """The headers a proxy passes on: hop-by-hop ones (fixed and Connection-named) and ``also_drop`` removed."""
+    pairs = [(key.lower(), value) for key, value in headers]
+    drop = connection_named(pairs) | {name.lower() for name in also_drop}
+    return [(key, value) for key, value in pairs if key not in drop]
+
+
+def forwarded_for(headers: Iterable[tuple[bytes, bytes]], peer: str) -> bytes:
+    """``X-Forwarded-For`` with the peer the balancer saw appended last (the client's claims kept before it)."""
+    claims = [value.strip() for key, value in headers if key.lower() == b"x-forwarded-for" and value.strip()]
+    return b", ".join([*claims, peer.encode("ascii", "replace")])
