@@ -66,3 +66,15 @@ def test_spec_context_runs_cleanups_last_first_and_reports_the_first_error():
         context.run_cleanups()
     assert calls == ["last registered", "failing", "first registered"]
     assert context.config.userdata["target"] == "embedded"
+
+
+def test_a_missing_real_system_skips_locally_and_fails_under_ci(monkeypatch):
+    from livingspec.runner.targets import TargetUnavailableError, skip_unavailable
+
+    missing = TargetUnavailableError("etcd is not on PATH (install etcd-server)")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(TargetUnavailableError, match="etcd is not on PATH"):
+        skip_unavailable(SpecContext(), missing)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="etcd is not on PATH"):
+        skip_unavailable(SpecContext(), missing)

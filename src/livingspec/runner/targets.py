@@ -7,12 +7,22 @@ with its reason, on any other. Untagged scenarios run on every target.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from livingspec.infra import TargetUnavailableError
 
-__all__ = ["DEFAULT_TARGET", "KNOWN_TARGETS", "TargetUnavailableError", "UnknownTargetError", "selected_target"]
+__all__ = [
+    "DEFAULT_TARGET",
+    "KNOWN_TARGETS",
+    "TargetUnavailableError",
+    "UnknownTargetError",
+    "selected_target",
+    "skip_scenario",
+    "skip_unavailable",
+    "target_of",
+]
 
 DEFAULT_TARGET = "embedded"
 KNOWN_TARGETS = ("embedded", "real")
@@ -46,6 +56,21 @@ def skip_reason(tags: Iterable[str], target: str) -> str | None:
     if wanted and target not in wanted:
         return f"runs only on target(s) {', '.join(sorted(wanted))}; selected target is {target}"
     return None
+
+
+def missing_systems_fail() -> bool:
+    """True under CI (``CI=true``): a real target whose binary is missing fails instead of skipping."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def skip_unavailable(context: Any, error: TargetUnavailableError) -> None:
+    """Skip the scenario because a real system is missing, with the reason; under CI, fail instead.
+
+    CI installs every system the registry names, so a missing one there is a broken setup, not a skip.
+    """
+    if missing_systems_fail():
+        raise error
+    skip_scenario(context, str(error))
 
 
 def skip_scenario(context: Any, reason: str) -> None:
