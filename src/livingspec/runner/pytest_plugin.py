@@ -75,8 +75,15 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> Any:
     return getattr(pytest.mark, tag)(function)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """Remember the config (for tags) and the features folder chosen with --features-dir."""
+    """Remember the config (for tags) and the features folder chosen with --features-dir.
+
+    Under pytest-xdist only the controller cleans the Allure results folder, before the workers
+    start; a worker that cleaned it too would delete results other workers had written.
+    """
+    if hasattr(config, "workerinput"):
+        config.option.clean_alluredir = False
     _CONFIG[:] = [config]
     chosen = config.getoption("features_dir")
     if chosen:
