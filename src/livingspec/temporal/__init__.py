@@ -3,15 +3,15 @@
 Seed, day 13: bugs that "only happen sometimes" live in the order of events across tasks. This
 package records events from asyncio tasks and threads with monotonic time, Lamport clocks and
 vector clocks (Lamport 1978; Fidge 1988; Mattern 1989), the causal edges between them (task
-creation, joins, lock hand-over, queue put/get) and snapshots of named state, so a timeline can be
-asked what an object held at any event. A happens-before race detector (as in ThreadSanitizer)
-names both conflicting events and their stacks. A controlled asyncio loop in simulated time makes
-every interleaving a replayable ``Schedule``; an explorer enumerates all of them for small programs
-(with dynamic partial-order reduction, Flanagan and Godefroid 2005) and PCT (Burckhardt et al.,
-ASPLOS 2010) samples larger ones. Timelines export to Chrome trace JSON (Perfetto), OpenTelemetry
-spans and SVG pictures.
-"""
+creation, awaiting a task in any way, lock hand-over, queue put/get) and snapshots of named state,
+so a timeline can be asked what an object held at any event. A happens-before race detector (as in
+ThreadSanitizer) names both conflicting events and their stacks. A controlled asyncio loop in
+simulated time makes every interleaving a replayable ``Schedule``; an explorer enumerates all of
+them for small programs (with dynamic partial-order reduction, Flanagan and Godefroid 2005) and
+PCT (Burckhardt et al., ASPLOS 2010) samples larger ones. Timelines export to Chrome trace JSON
+(Perfetto), OpenTelemetry spans and SVG pictures."""
 
+from livingspec.temporal.causality import Causality, RecordedTask, RecordingLoop
 from livingspec.temporal.clocks import VectorClock
 from livingspec.temporal.errors import (
     DeadlockError,
@@ -70,6 +70,7 @@ __all__ = [
     "WRITE",
     "Cart",
     "CartOp",
+    "Causality",
     "ControlledLoop",
     "DeadlockError",
     "Edge",
@@ -81,7 +82,9 @@ __all__ = [
     "Program",
     "Race",
     "RandomWalk",
+    "RecordedTask",
     "Recorder",
+    "RecordingLoop",
     "Replay",
     "Run",
     "Schedule",

@@ -175,15 +175,33 @@ def _add_backtracks(nodes: list[_Node], run: Run) -> None:
         for j in racing:
             if any(ordered(j, k) and ordered(k, i) for k in racing if k > j):
                 continue  # i is ordered after j through another race: not a reversible race
-            v = [k for k in range(j + 1, i) if not ordered(j, k)] + [i]
-            initials = [steps[k].task for n, k in enumerate(v) if not any(ordered(m, k) for m in v[:n])]
-            node = nodes[j]
-            candidates = [t for t in dict.fromkeys(initials) if t in node.ready]
-            if not candidates or set(candidates) & (node.backtrack | node.done):
-                continue
-            awake = [t for t in candidates if t not in node.sleep]
-            if awake:
-                node.backtrack.add(awake[0])
+            _plan_reversal(nodes[j], [steps[k].task for k in range(len(steps))], j, i, ordered)
+
+
+def _plan_reversal(node: _Node, tasks: list[str], j: int, i: int, ordered: Callable[[int, int], bool]) -> None:
+    """At the node before step j, plan a task that can start ``v`` (the steps after j not after it, then i)."""
+    v = [k for k in range(j + 1, i) if not ordered(j, k)] + [i]
+    initials = [tasks[k] for n, k in enumerate(v) if not any(ordered(m, k) for m in v[:n])]
+    candidates = [t for t in dict.fromkeys(initials) if t in node.ready]
+    if not candidates or set(candidates) & (node.backtrack | node.done):
+        return
+    awake = [t for t in candidates if t not in node.sleep]
+    if awake:
+        node.backtrack.add(awake[0])
+
+
+def _record(found: Exploration, outcome: Run, check: Check, keep_schedules: bool) -> bool:
+    """Count a finished run and check it; True when it failed."""
+    found.runs += 1
+    if keep_schedules:
+        found.schedules.append(outcome.schedule)
+    problem = check(outcome)
+    if problem is None:
+        return False
+    found.failures.append((outcome, problem))
+    if found.first_failure is None:
+        found.first_failure = found.runs
+    return True
 
 
 def explore(
@@ -213,17 +231,8 @@ def explore(
             last.steps[last.chosen] = strategy.step_accesses(len(outcome.steps) - 1)
         if isinstance(outcome.error, _AsleepError):
             found.pruned += 1
-        else:
-            found.runs += 1
-            if keep_schedules:
-                found.schedules.append(outcome.schedule)
-            problem = check(outcome)
-            if problem is not None:
-                found.failures.append((outcome, problem))
-                if found.first_failure is None:
-                    found.first_failure = found.runs
-                if stop_at_first:
-                    return found
+        elif _record(found, outcome, check, keep_schedules) and stop_at_first:
+            return found
         for node in nodes[len(prefix) :]:
             node.backtrack = {node.chosen} if reduction == "dpor" else set(node.ready)
         if reduction == "dpor":

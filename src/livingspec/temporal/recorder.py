@@ -5,7 +5,9 @@ Each task (or thread) keeps a Lamport counter, its own event count and the vecto
 inherited at its last *receive*. A receive is the far end of a causal edge:
 
 - task creation: the child starts knowing everything its parent knew at the spawn event;
-- join (awaiting a task): the joiner learns everything up to the joined task's end event;
+- join (awaiting a task): the joiner learns everything up to the joined task's end event, whether
+  it awaits the task itself, through ``asyncio.gather``, a ``TaskGroup`` or ``recorder.join``
+  (``causality`` derives these edges from the loop's wake-ups);
 - lock hand-over: an acquire learns everything up to the previous release of that lock;
 - queue put/get: a get learns everything up to the put of the item it received.
 
@@ -37,10 +39,9 @@ STACK_MODES = ("all", "accesses", "none")
 # Frames from these folders are machinery, not the program: stacks stop at asyncio or threading.
 _HERE = os.path.abspath(__file__)
 _STOP = (os.path.dirname(asyncio.__file__), os.path.abspath(threading.__file__))
+# asyncio's interface for code that runs inside event loops (listed in the __all__ of asyncio.events).
 _running_loop = asyncio._get_running_loop
-# The running task per loop: asyncio's own table where it has one (CPython 3.11-3.13), read
-# directly because this lookup is on every event's path; asyncio.current_task elsewhere.
-_CURRENT_TASKS: dict[Any, asyncio.Task[Any]] | None = getattr(asyncio.tasks, "_current_tasks", None)
+_current_task = asyncio.current_task
 
 
 @dataclass(slots=True)
@@ -52,6 +53,8 @@ class _TaskState:
     local: int = 0
     base: dict[str, int] = field(default_factory=dict)
     pending: list[tuple[str, int]] = field(default_factory=list)  # edges into the next event
+    learned: list[Event] = field(default_factory=list)  # sources told by wake-ups, merged at the next event
+    last: Event | None = None
 
 
 class Recorder:
@@ -90,7 +93,7 @@ class Recorder:
         loop = _running_loop()
         if loop is None:
             return threading.get_ident()
-        task = _CURRENT_TASKS.get(loop) if _CURRENT_TASKS is not None else asyncio.current_task(loop)
+        task = _current_task(loop)
         return task if task is not None else threading.get_ident()
 
     def _unique(self, name: str) -> str:
@@ -115,6 +118,11 @@ class Recorder:
             self.tasks[info.name] = info
             state = self._states[key] = _TaskState(info)
         return state
+
+    def task_name(self, task: object) -> str:
+        """The recorder's (unique) name for a registered task."""
+        with self._guard:
+            return self._state(task).info.name
 
     def current_task_name(self) -> str:
         """The recorder's name for the running task or thread."""
@@ -150,17 +158,8 @@ class Recorder:
             if key is None:
                 key = self._key()
             state = self._states.get(key) or self._state(key)
-            if receive:
-                base = dict(state.base)
-                for edge_kind, source in receive:
-                    for task, count in source.base.items():
-                        if count > base.get(task, 0):
-                            base[task] = count
-                    if source.local > base.get(source.task, 0):
-                        base[source.task] = source.local
-                    state.lamport = max(state.lamport, source.lamport)
-                    state.pending.append((edge_kind, source.index))
-                state.base = base
+            if receive or state.learned:
+                self._receive(state, receive)
             state.lamport += 1
             state.local += 1
             index = len(self.events)
@@ -176,10 +175,40 @@ class Recorder:
             if info.first_event is None:
                 info.first_event = index
             info.last_event = index
+            state.last = event
             if access == WRITE and obj in self._objects:
                 target, snapshot = self._objects[obj]
                 self._snapshots[obj].append((index, snapshot(target)))
             return event
+
+    @staticmethod
+    def _receive(state: _TaskState, receive: Sequence[tuple[str, Event]]) -> None:
+        """Merge explicit receives, then what wake-ups told the task that it did not know yet."""
+        base = dict(state.base)
+        own = state.info.name
+        learned = [("join" if s.kind == "end" else "wake", s) for s in state.learned]
+        state.learned = []
+        for n, (edge_kind, source) in enumerate([*receive, *learned]):
+            if n >= len(receive) and (source.task == own or source.local <= base.get(source.task, 0)):
+                continue  # a wake-up that brings nothing new adds no edge
+            for task, count in source.base.items():
+                if count > base.get(task, 0):
+                    base[task] = count
+            if source.local > base.get(source.task, 0):
+                base[source.task] = source.local
+            state.lamport = max(state.lamport, source.lamport)
+            state.pending.append((edge_kind, source.index))
+        state.base = base
+
+    def learn(self, task: object, sources: Sequence[Event]) -> None:
+        """Tell ``task`` (at its next event) everything up to ``sources``: what woke it knew them."""
+        with self._guard:
+            self._state(task).learned.extend(sources)
+
+    def last_event(self, task: object) -> Event | None:
+        """The latest event recorded by ``task``, or None."""
+        state = self._states.get(task)
+        return state.last if state is not None else None
 
     # ---- what programs call --------------------------------------------------------------------
     def log(self, kind: str, **data: Any) -> Event:
@@ -252,8 +281,8 @@ class Recorder:
                 closed = True
                 raise
             finally:
-                loop = asyncio._get_running_loop()
-                task = asyncio.current_task(loop) if loop is not None and not closed else None
+                loop = _running_loop()
+                task = _current_task(loop) if loop is not None and not closed else None
                 if task is not None:
                     self.ended(task)
 
@@ -272,7 +301,11 @@ class Recorder:
         return list(results)
 
     def install(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Record every task created on an ordinary asyncio loop (spawn edges, end events)."""
+        """Record every task created on an ordinary asyncio loop (spawn edges, end events).
+
+        A task factory alone cannot see who awaits whom: run on ``RecordingLoop`` (or the
+        controlled loop) for the edges of ``await task``, gather and TaskGroup.
+        """
         recorder = self
 
         def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:

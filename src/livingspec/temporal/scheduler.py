@@ -1,8 +1,9 @@
 """A controlled scheduler for asyncio programs: an interleaving becomes a value you can replay.
 
-The loop is an asyncio event loop whose ``_run_once`` asks a *strategy* which ready task runs
-next. A scheduling *step* runs one task until its next ``await`` that yields. Callbacks that belong
-to no task (future bookkeeping, gather) run at once in FIFO order: they hold no program logic.
+The loop is an asyncio event loop (built on asyncio's public loop interface) that asks a
+*strategy* which ready task runs next. A scheduling *step* runs one task until its next ``await``
+that yields. Callbacks that belong to no task (future bookkeeping, gather) run at once in FIFO
+order: they hold no program logic.
 
 Time is simulated: ``loop.time()`` only moves when a timer fires, so ``asyncio.sleep(0.066)``
 takes no wall time. Two treatments of delays:
@@ -21,13 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import heapq
 import inspect
+import itertools
+import logging
 import random
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from livingspec.temporal.causality import Causality, Knowledge, recorded_task
 from livingspec.temporal.errors import DeadlockError, ScheduleDivergedError, ScheduleError, StepLimitError
 from livingspec.temporal.recorder import Recorder
 from livingspec.temporal.timeline import Timeline
@@ -146,51 +151,101 @@ class Step:
     ready: tuple[str, ...]
 
 
-def _task_of_handle(handle: Any) -> asyncio.Task[Any] | None:
-    owner = getattr(handle._callback, "__self__", None)
-    return owner if isinstance(owner, asyncio.Task) else None
+class _Entry:
+    """A scheduled callback: when (None: ready now), what to run, in which context, what it knows."""
+
+    __slots__ = ("args", "callback", "context", "handle", "knowledge", "owner", "seq", "when")
+
+    def __init__(
+        self, when: float | None, seq: int, callback: Callable[..., Any], args: tuple[Any, ...],
+        context: contextvars.Context, owner: asyncio.Task[Any] | None, knowledge: Knowledge,
+    ) -> None:  # fmt: skip
+        self.when, self.seq, self.callback, self.args = when, seq, callback, args
+        self.context, self.owner, self.knowledge = context, owner, knowledge
+        self.handle: asyncio.Handle | None = None
+
+    def __lt__(self, other: _Entry) -> bool:
+        return (self.when or 0.0, self.seq) < (other.when or 0.0, other.seq)
+
+    def cancelled(self) -> bool:
+        return self.handle is not None and self.handle.cancelled()
 
 
-def _task_of_timer(timer: Any) -> asyncio.Task[Any] | None:
-    """The task a timer will wake (asyncio.sleep resolves a future the task waits on)."""
-    for arg in timer._args or ():
-        if isinstance(arg, asyncio.Future):
-            for callback, _context in getattr(arg, "_callbacks", None) or ():
-                owner = getattr(callback, "__self__", None)
-                if isinstance(owner, asyncio.Task):
-                    return owner
-    return None
+class _Timer(asyncio.TimerHandle):
+    """asyncio's timer handle; cancelling it only marks it (the controlled loop keeps its own heap)."""
+
+    def cancel(self) -> None:
+        asyncio.Handle.cancel(self)
 
 
-class ControlledLoop(asyncio.BaseEventLoop):
-    """An asyncio loop in simulated time whose every scheduling decision comes from a strategy."""
+class ControlledLoop(asyncio.AbstractEventLoop):
+    """An asyncio loop in simulated time whose every scheduling decision comes from a strategy.
+
+    Built on asyncio's public interfaces only: the AbstractEventLoop methods tasks and futures
+    call (call_soon, call_at, create_task, create_future, time), asyncio.Task with a context of
+    its own per task (so a scheduled callback is known to be that task's step), and the running
+    loop hooks asyncio exports for loop implementations.
+    """
 
     def __init__(
         self, strategy: Strategy, recorder: Recorder, *, delays: str = "respect", start: float = 0.0,
         max_steps: int = 10_000,
     ) -> None:  # fmt: skip
-        super().__init__()
         if delays not in DELAY_MODES:
             raise ScheduleError(f"delays must be one of {', '.join(DELAY_MODES)}, got {delays!r}")
         self.strategy, self.recorder, self.delays = strategy, recorder, delays
         self.max_steps = max_steps
         self.steps: list[Step] = []
         self.created_at: dict[str, int] = {}  # task name -> step that created it (-1: before any step)
+        self.causality = Causality(recorder)
         self._now = start
+        self._ready: list[_Entry] = []
+        self._timers: list[_Entry] = []  # a heap by (when, seq)
+        self._seq = itertools.count()
         self._names: dict[asyncio.Task[Any], str] = {}
         self._children: dict[str, int] = {}
-        self._inner: dict[asyncio.Task[Any], Any] = {}  # task -> the program's own coroutine
+        self.coroutines: dict[asyncio.Task[Any], Any] = {}  # task -> the program's own coroutine
+        self._running = self._stopping = self._closed = self._debug = False
+        self._handler: Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object] | None = None
         recorder.now = self.time
 
-    # asyncio hooks we do not need: no selector, no self-pipe.
+    # ---- the AbstractEventLoop interface tasks and futures use -----------------------------------
     def time(self) -> float:
         return self._now
 
-    def _write_to_self(self) -> None:
-        pass
+    def call_soon(  # type: ignore[override]
+        self, callback: Callable[..., Any], *args: Any, context: contextvars.Context | None = None
+    ) -> asyncio.Handle:
+        entry = self._entry(None, callback, args, context)
+        entry.handle = asyncio.Handle(callback, args, self, entry.context)
+        self._ready.append(entry)
+        return entry.handle
 
-    def _process_events(self, event_list: Any) -> None:
-        pass
+    call_soon_threadsafe = call_soon  # type: ignore[assignment]
+
+    def call_later(  # type: ignore[override]
+        self, delay: float, callback: Callable[..., Any], *args: Any, context: contextvars.Context | None = None
+    ) -> asyncio.TimerHandle:
+        return self.call_at(self._now + delay, callback, *args, context=context)
+
+    def call_at(  # type: ignore[override]
+        self, when: float, callback: Callable[..., Any], *args: Any, context: contextvars.Context | None = None
+    ) -> asyncio.TimerHandle:
+        entry = self._entry(when, callback, args, context)
+        entry.owner = asyncio.current_task(self)  # a timer wakes the task that set it (asyncio.sleep)
+        handle = _Timer(when, callback, args, self, entry.context)
+        entry.handle = handle
+        heapq.heappush(self._timers, entry)
+        return handle
+
+    def _entry(self, when: float | None, callback: Callable[..., Any], args: tuple[Any, ...], context: Any) -> _Entry:
+        if self._closed:
+            raise RuntimeError("the controlled loop is closed")
+        ctx = context if context is not None else contextvars.copy_context()
+        return _Entry(when, next(self._seq), callback, args, ctx, None, self.causality.knowledge_now(self))
+
+    def create_future(self) -> asyncio.Future[Any]:
+        return asyncio.Future(loop=self)
 
     def create_task(self, coro: Any, *, name: str | None = None, context: Any = None) -> asyncio.Task[Any]:  # type: ignore[override]
         parent = asyncio.current_task(self)
@@ -201,70 +256,148 @@ class ControlledLoop(asyncio.BaseEventLoop):
             else:
                 self._children[parent_name] = self._children.get(parent_name, 0) + 1
                 name = f"{parent_name}.{self._children[parent_name]}"
-        task = super().create_task(self.recorder.wrap(coro), name=name, context=context)
-        self._inner[task] = coro
+        task = recorded_task(self.recorder, self.causality, coro, self, name, context)
+        self.coroutines[task] = coro
         self.recorder.spawned(task, name)
-        final = self.recorder._states[task].info.name
+        final = self.recorder.task_name(task)
         task.set_name(final)
         self._names[task] = final
         self.created_at[final] = len(self.steps) - 1
         return task
 
-    def _internals(self) -> Any:
-        return self
+    def get_debug(self) -> bool:
+        return self._debug
+
+    def set_debug(self, enabled: bool) -> None:
+        self._debug = enabled
+
+    def is_running(self) -> bool:
+        return self._running
+
+    def is_closed(self) -> bool:
+        return self._closed
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    def close(self) -> None:
+        self._ready.clear()
+        self._timers.clear()
+        self._closed = True
+
+    async def shutdown_asyncgens(self) -> None:
+        return None
+
+    async def shutdown_default_executor(self, timeout: float | None = None) -> None:
+        return None
+
+    def set_exception_handler(self, handler: Any) -> None:
+        self._handler = handler
+
+    def get_exception_handler(self) -> Any:
+        return self._handler
+
+    def default_exception_handler(self, context: dict[str, Any]) -> None:
+        if self._closed:
+            return  # tasks left blocked by a failed run are dropped with the loop: nothing to report
+        logging.getLogger("asyncio").error("%s", context.get("message"), exc_info=context.get("exception"))
+
+    def call_exception_handler(self, context: dict[str, Any]) -> None:
+        if self._handler is None:
+            self.default_exception_handler(context)
+        else:
+            self._handler(self, context)
+
+    def run_forever(self) -> None:
+        if self._running:
+            raise RuntimeError("the controlled loop is already running")
+        # asyncio's hooks for event loop implementations (listed in the __all__ of asyncio.events).
+        previous = asyncio._get_running_loop()
+        asyncio._set_running_loop(self)
+        self._running = True
+        try:
+            while not self._stopping:
+                self._advance()
+        finally:
+            self._stopping = self._running = False
+            asyncio._set_running_loop(previous)
+
+    def run_until_complete(self, future: Any) -> Any:
+        done = asyncio.ensure_future(future, loop=self)
+
+        def finished(_: object) -> None:
+            self.stop()
+
+        done.add_done_callback(finished)
+        try:
+            self.run_forever()
+        finally:
+            done.remove_done_callback(finished)
+        if not done.done():
+            raise RuntimeError("the controlled loop stopped before the program finished")
+        return done.result()
+
+    # ---- scheduling ------------------------------------------------------------------------------
+    def _owner(self, entry: _Entry) -> asyncio.Task[Any] | None:
+        if entry.when is None and entry.owner is None:
+            entry.owner = self.causality.owner(entry.context)
+        return entry.owner
+
+    def _run(self, entry: _Entry) -> None:
+        owner = self._owner(entry) if entry.when is None else None
+        try:
+            entry.context.run(self.causality.deliver, owner, entry.knowledge, entry.callback, entry.args)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:  # as asyncio does: a failing callback is reported, not fatal
+            self.call_exception_handler({"message": "exception in callback", "exception": exc, "handle": entry.handle})
 
     def _drain(self) -> None:
         """Run ready callbacks that belong to no task, FIFO, until none is left."""
-        loop = self._internals()
         for _ in range(100_000):
-            for handle in loop._ready:
-                if handle._cancelled or _task_of_handle(handle) is None:
-                    break
-            else:
+            entry = next((e for e in self._ready if e.cancelled() or self._owner(e) is None), None)
+            if entry is None:
                 return
-            loop._ready.remove(handle)
-            if not handle._cancelled:
-                handle._run()
+            self._ready.remove(entry)
+            if not entry.cancelled():
+                self._run(entry)
 
-    def _options(self) -> dict[str, tuple[asyncio.Task[Any], Any, Any]]:
-        """Ready tasks in ready order (name -> task, handle, timer); in 'any' mode also tasks waiting on a timer."""
-        loop = self._internals()
-        options: dict[str, tuple[asyncio.Task[Any], Any, Any]] = {}
-        for handle in loop._ready:
-            task = _task_of_handle(handle)
-            if task is not None and not handle._cancelled and self._names.get(task) not in options:
-                options[self._names.get(task, task.get_name())] = (task, handle, None)
+    def _options(self) -> dict[str, _Entry]:
+        """Ready tasks in ready order (name -> entry); in 'any' mode also tasks waiting on a timer they set."""
+        options: dict[str, _Entry] = {}
+        for entry in self._ready:
+            task = self._owner(entry)
+            if task is not None and not entry.cancelled():
+                options.setdefault(self._names.get(task, task.get_name()), entry)
         if self.delays == "any":
-            for timer in sorted(t for t in loop._scheduled if not t._cancelled):
-                task = _task_of_timer(timer)
-                if task is not None:
-                    options.setdefault(self._names.get(task, task.get_name()), (task, None, timer))
+            for timer in sorted(self._timers):
+                task = timer.owner
+                if task is not None and not timer.cancelled() and not task.done():
+                    options.setdefault(self._names.get(task, task.get_name()), timer)
         return options
 
     def _fire_next_timers(self) -> bool:
         """Advance simulated time to the earliest timer and fire every timer due then."""
-        loop = self._internals()
-        live = [t for t in loop._scheduled if not t._cancelled]
+        live = sorted(t for t in self._timers if not t.cancelled())
         if not live:
+            self._timers.clear()
             return False
-        due = min(t._when for t in live)
+        due = min(t.when or 0.0 for t in live)
         self._now = max(self._now, due)
-        fire = sorted(t for t in live if t._when <= due)
-        for timer in fire:
-            self._remove_timer(timer)
-            timer._run()
+        for timer in [t for t in live if (t.when or 0.0) <= due]:
+            self._fire(timer)
         return True
 
-    def _remove_timer(self, timer: Any) -> None:
-        loop = self._internals()
-        loop._scheduled.remove(timer)
-        heapq.heapify(loop._scheduled)
-        timer._scheduled = False
+    def _fire(self, timer: _Entry) -> None:
+        self._timers.remove(timer)
+        heapq.heapify(self._timers)
+        self._now = max(self._now, timer.when or 0.0)
+        self._run(timer)
 
-    def _run_once(self) -> None:
-        loop = self._internals()
+    def _advance(self) -> None:
+        """One scheduling step: bookkeeping callbacks, then the strategy's choice among the ready tasks."""
         self._drain()
-        if loop._stopping:
+        if self._stopping:
             return
         options = self._options()
         if not options:
@@ -276,20 +409,20 @@ class ControlledLoop(asyncio.BaseEventLoop):
             raise StepLimitError(self.max_steps)
         names = list(options)
         chosen = self.strategy.choose(names, len(self.steps))
-        task, handle, timer = options[chosen]
+        entry = options[chosen]
         self.recorder.step = len(self.steps)
         self.steps.append(Step(len(self.steps), chosen, tuple(names)))
-        if handle is None:
+        if entry.when is not None:
             # The task's delay runs out now: fire its timer, let the wake-up reach the task.
-            self._remove_timer(timer)
-            self._now = max(self._now, timer._when)
-            timer._run()
+            task = entry.owner
+            self._fire(entry)
             self._drain()
-            handle = next((h for h in loop._ready if _task_of_handle(h) is task and not h._cancelled), None)
-            if handle is None:
+            found = next((e for e in self._ready if self._owner(e) is task and not e.cancelled()), None)
+            if found is None:
                 return
-        loop._ready.remove(handle)
-        handle._run()
+            entry = found
+        self._ready.remove(entry)
+        self._run(entry)
 
     def blocked_tasks(self) -> list[asyncio.Task[Any]]:
         """Tasks created on this loop that have not finished."""
@@ -330,7 +463,8 @@ def run(
     that diverges raises ScheduleDivergedError (the schedule does not belong to this program).
     """
     recorder = Recorder(stacks=stacks)
-    loop = ControlledLoop(strategy or FirstReady(), recorder, delays=delays, start=start, max_steps=max_steps)
+    # typeshed marks the I/O methods abstract; a program on this loop does no I/O.
+    loop = ControlledLoop(strategy or FirstReady(), recorder, delays=delays, start=start, max_steps=max_steps)  # type: ignore[abstract]
     bind = getattr(strategy, "bind", None)
     if bind is not None:  # a strategy that looks at what earlier steps did (the explorer's)
         bind(recorder)
@@ -358,14 +492,12 @@ def _cancel_leftovers(loop: ControlledLoop) -> None:
     loop.strategy, loop.delays = FirstReady(), "respect"
     loop.max_steps = len(loop.steps) + 10_000
     for task in leftovers:
-        inner = loop._inner.get(task)
+        inner = loop.coroutines.get(task)
         if inspect.iscoroutine(inner) and inspect.getcoroutinestate(inner) == inspect.CORO_CREATED:
             inner.close()  # never started: close it, or Python warns that it was never awaited
         task.cancel()
     with contextlib.suppress(Exception):
         loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
-    for task in loop.blocked_tasks():
-        task._log_destroy_pending = False  # type: ignore[attr-defined]
 
 
 def replay(program: Program, schedule: Schedule, *, start: float = 0.0, stacks: str = "accesses") -> Run:
