@@ -91,7 +91,8 @@ def first_failure_time(search, repeat: int = 3) -> tuple[float, int]:
     return best, found.first_failure
 
 
-def main() -> None:
+def recording_rows() -> list[list[str]]:
+    """Per-event cost of each way of recording, against stdlib logging (the peer)."""
     rows = []
     variants = {
         "unrecorded": plain_program,
@@ -113,14 +114,15 @@ def main() -> None:
         cost = per_event_us(best[name], plain)
         rows.append([name, f"{cost:.2f} µs/event", f"{cost / log_cost:.2f}"])
     rows.append(["unrecorded program (baseline)", f"{plain / EVENTS * 1e6:.3f} µs/iteration", ""])
+    return rows
 
-    # Exploration speed.
+
+def exploration_rows(cart, check) -> list[list[str]]:
+    """Interleavings per second, and the whole cart search with and without partial-order reduction."""
+    rows = []
     big = step_program([2, 2, 2])
     seconds, found = best_of(lambda: explore(big, reduction="none"), 3)
     rows.append(["exhaustive search, 3 tasks x 2 steps", f"{found.runs / seconds:.0f} interleavings/s", ""])
-    ops = seed_ops({"add product1": 0.01, "add product2": 0.02, "remove product1": 0.1})
-    cart = cart_program("racy", ops)
-    check = lost_update(ops)
     seconds, found = best_of(lambda: explore(cart, check=check, reduction="none"), 3)
     rows.append(["exhaustive search, seed cart (90 interleavings)", f"{found.runs / seconds:.0f} interleavings/s", ""])
 
@@ -133,8 +135,12 @@ def main() -> None:
             f"{dpor_time / full_time:.2f}",
         ]
     )
+    return rows
 
-    # Time to the first schedule that loses the removal (delays where the default schedule is fine).
+
+def race_rows(cart, check) -> list[list[str]]:
+    """Time to the first schedule that loses the removal (delays where the default schedule is fine)."""
+    rows = []
     searches = {
         "exhaustive (DFS)": lambda: explore(cart, check=check, reduction="none", stop_at_first=True),
         "exhaustive with DPOR": lambda: explore(cart, check=check, reduction="dpor", stop_at_first=True),
@@ -169,6 +175,14 @@ def main() -> None:
             "1.00",
         ]
     )
+    return rows
+
+
+def main() -> None:
+    ops = seed_ops({"add product1": 0.01, "add product2": 0.02, "remove product1": 0.1})
+    cart = cart_program("racy", ops)
+    check = lost_update(ops)
+    rows = recording_rows() + exploration_rows(cart, check) + race_rows(cart, check)
     write_report(
         "temporal",
         "Temporal debugging: recording overhead, exploration speed, time to the cart race",

@@ -11,17 +11,20 @@ them for small programs (with dynamic partial-order reduction, Flanagan and Gode
 PCT (Burckhardt et al., ASPLOS 2010) samples larger ones. Timelines export to Chrome trace JSON
 (Perfetto), OpenTelemetry spans and SVG pictures."""
 
+from livingspec.temporal import subjects, views
 from livingspec.temporal.causality import Causality, RecordedTask, RecordingLoop
 from livingspec.temporal.clocks import VectorClock
 from livingspec.temporal.errors import (
     DeadlockError,
     ExplorationError,
+    NoSuchEventError,
     ScheduleDivergedError,
     ScheduleError,
     StepLimitError,
     TemporalError,
     UnknownEventError,
     UnknownObjectError,
+    UnknownProgramError,
 )
 from livingspec.temporal.explore import Exploration, crashed, explore, sample_pct, sample_random
 from livingspec.temporal.export import series_svg, timeline_svg, to_chrome_trace, to_otel_spans
@@ -58,11 +61,13 @@ from livingspec.temporal.scheduler import (
     replay,
     run,
 )
+from livingspec.temporal.subjects import PROGRAM_NOUNS, Search, Subject, explore_subject, removal_first, replay_failure
 from livingspec.temporal.timeline import READ, SYNC, WRITE, Edge, Event, Frame, TaskInfo, Timeline
 
 __all__ = [
     "CART_VARIANTS",
     "PCT",
+    "PROGRAM_NOUNS",
     "READ",
     "SEED_DELAYS",
     "STACK_MODES",
@@ -79,6 +84,7 @@ __all__ = [
     "ExplorationError",
     "FirstReady",
     "Frame",
+    "NoSuchEventError",
     "Program",
     "Race",
     "RandomWalk",
@@ -90,9 +96,11 @@ __all__ = [
     "Schedule",
     "ScheduleDivergedError",
     "ScheduleError",
+    "Search",
     "Step",
     "StepLimitError",
     "Strategy",
+    "Subject",
     "TaskInfo",
     "TemporalError",
     "Timeline",
@@ -102,6 +110,7 @@ __all__ = [
     "TracedThreadLock",
     "UnknownEventError",
     "UnknownObjectError",
+    "UnknownProgramError",
     "VectorClock",
     "cart_program",
     "counter_program",
@@ -110,19 +119,24 @@ __all__ = [
     "early_publish_program",
     "expected_items",
     "explore",
+    "explore_subject",
     "find_races",
     "leak_program",
     "lost_update",
     "lost_update_program",
+    "removal_first",
     "replay",
+    "replay_failure",
     "run",
     "sample_pct",
     "sample_random",
     "seed_ops",
     "series_svg",
     "step_program",
+    "subjects",
     "threaded_counter",
     "timeline_svg",
     "to_chrome_trace",
     "to_otel_spans",
+    "views",
 ]

@@ -63,3 +63,19 @@ class StepLimitError(TemporalError, RuntimeError):
 
 class ExplorationError(TemporalError, ValueError):
     """An exploration was asked for with settings it cannot honour (a bad reduction, depth or count)."""
+
+
+class NoSuchEventError(TemporalError, LookupError):
+    """A timeline query asked for an event (by kind and data) that the timeline does not hold."""
+
+    def __init__(self, wanted: str, kinds: Sequence[str]) -> None:
+        self.wanted, self.kinds = wanted, tuple(kinds)
+        super().__init__(f"no event {wanted} in the timeline; its kinds: {', '.join(self.kinds) or '(none)'}")
+
+
+class UnknownProgramError(TemporalError, LookupError):
+    """A scenario named a program that is not the one it set up (or none at all)."""
+
+
+class CartOpError(TemporalError, ValueError):
+    """A described cart operation is not one the cart knows (action, product or delay)."""

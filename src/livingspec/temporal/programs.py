@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from livingspec.temporal.errors import CartOpError
 from livingspec.temporal.recorder import Recorder, TracedLock
 from livingspec.temporal.scheduler import Program, Run
 
@@ -28,6 +29,17 @@ class CartOp:
     action: str  # "add" or "remove"
     product: str
     delay: float
+
+    @classmethod
+    def described(cls, action: str, product: str, delay: float) -> CartOp:
+        """An operation a scenario describes: ``add`` or ``remove`` a product, taking ``delay`` seconds."""
+        if action not in ("add", "remove"):
+            raise CartOpError(f"a cart operation is add or remove, got {action!r}")
+        if not product.strip() or any(c in product for c in ", "):
+            raise CartOpError(f"a product is one word without commas, got {product!r}")
+        if not 0 <= delay <= 3600:
+            raise CartOpError(f"a cart operation takes 0 to 3600 s, got {delay} s")
+        return cls(action, product, delay)
 
     @property
     def label(self) -> str:
