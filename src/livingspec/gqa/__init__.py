@@ -20,13 +20,17 @@ from livingspec.gqa.checkpoint import load_model, save_model
 from livingspec.gqa.config import DTYPES, GPTConfig
 from livingspec.gqa.convert import convert_params, convert_to_gqa, mean_pool_heads
 from livingspec.gqa.errors import CacheError, CheckpointError, ConfigError, GQAError, ShapeError, UnknownModelError
+from livingspec.gqa.examples import LAYER_HEAD_DIM, attention_inputs, seeded_prompt, tiny_transformer
 from livingspec.gqa.memory import (
+    DESCRIPTION_FIELDS,
     DTYPE_BYTES,
     GB,
     GIB,
     NAMED_MODELS,
     AttentionShape,
     KVMemory,
+    accounting_records,
+    attention_kind,
     decode_bytes_read,
     dtype_bytes,
     kv_cache_memory,
@@ -45,10 +49,12 @@ from livingspec.gqa.model import (
 from livingspec.gqa.quality import ConversionError, conversion_errors
 
 __all__ = [
+    "DESCRIPTION_FIELDS",
     "DTYPES",
     "DTYPE_BYTES",
     "GB",
     "GIB",
+    "LAYER_HEAD_DIM",
     "NAMED_MODELS",
     "AttentionShape",
     "CacheError",
@@ -64,8 +70,11 @@ __all__ = [
     "ShapeError",
     "Transformer",
     "UnknownModelError",
+    "accounting_records",
     "apply_rope",
     "attention_block",
+    "attention_inputs",
+    "attention_kind",
     "causal_mask",
     "check_params",
     "conversion_errors",
@@ -85,4 +94,6 @@ __all__ = [
     "rms_norm",
     "rope_tables",
     "save_model",
+    "seeded_prompt",
+    "tiny_transformer",
 ]

@@ -12,6 +12,7 @@ n_heads / n_kv_heads, whatever the context length.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from livingspec.gqa.config import GPTConfig
@@ -19,6 +20,15 @@ from livingspec.gqa.errors import ConfigError, UnknownModelError
 
 GIB = 1024**3
 GB = 1000**3
+
+#: The columns of a described model, in the order AttentionShape takes them.
+DESCRIPTION_FIELDS = ("layers", "query heads", "key/value heads", "head dimension")
+
+
+def attention_kind(n_heads: int, n_kv_heads: int) -> str:
+    """MHA when every query head has its KV head, MQA with one KV head, GQA-<K> between."""
+    return "MHA" if n_kv_heads == n_heads else "MQA" if n_kv_heads == 1 else f"GQA-{n_kv_heads}"
+
 
 #: bytes per number for the dtypes a KV cache is commonly held in.
 DTYPE_BYTES: dict[str, int] = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "fp8": 1}
@@ -47,9 +57,48 @@ class AttentionShape:
         """Query heads per key/value head."""
         return self.n_heads // self.n_kv_heads
 
+    @property
+    def kind(self) -> str:
+        """MHA (a KV head per query head), MQA (one KV head) or GQA-<K>."""
+        return attention_kind(self.n_heads, self.n_kv_heads)
+
+    def kv_head_of(self, query_head: int) -> int:
+        """The key/value head query head ``query_head`` reads: h // group size."""
+        if not 0 <= query_head < self.n_heads:
+            raise ConfigError("query head", query_head, f"must lie in 0..{self.n_heads - 1}")
+        return query_head // self.group_size
+
+    def describe(self) -> dict[str, str]:
+        """The description a scenario writes for this shape (the table's columns)."""
+        return {
+            "name": self.name,
+            "layers": str(self.n_layers),
+            "query heads": str(self.n_heads),
+            "key/value heads": str(self.n_kv_heads),
+            "head dimension": str(self.head_dim),
+        }
+
+    @classmethod
+    def described(cls, description: Mapping[str, str], default_name: str = "described model") -> AttentionShape:
+        """A shape from a description (the columns of ``describe()``; name optional); bad fields name themselves."""
+        unknown = sorted(set(description) - set(DESCRIPTION_FIELDS) - {"name"})
+        if unknown:
+            raise ConfigError(unknown[0], description[unknown[0]], f"is not one of {', '.join(DESCRIPTION_FIELDS)}")
+        missing = [f for f in DESCRIPTION_FIELDS if f not in description]
+        if missing:
+            raise ConfigError(missing[0], None, "is missing from the description")
+        values: list[int] = []
+        for label in DESCRIPTION_FIELDS:
+            text = description[label].strip()
+            if not text.isdigit():
+                raise ConfigError(label, text, "must be a positive integer")
+            values.append(int(text))
+        name = description.get("name", "").strip() or default_name
+        return cls(name, *values)
+
     def with_kv_heads(self, n_kv_heads: int) -> AttentionShape:
         """The same model with another number of key/value heads (n_heads is MHA, 1 is MQA)."""
-        label = "MHA" if n_kv_heads == self.n_heads else "MQA" if n_kv_heads == 1 else f"GQA-{n_kv_heads}"
+        label = attention_kind(self.n_heads, n_kv_heads)
         return AttentionShape(f"{self.name} as {label}", self.n_layers, self.n_heads, n_kv_heads, self.head_dim)
 
     @classmethod
@@ -110,6 +159,29 @@ class KVMemory:
     def total_gb(self) -> float:
         """Total in GB (10^9 bytes)."""
         return self.total / GB
+
+    def record(self) -> dict[str, str]:
+        """One row of the accounting table: the shape, the formula's factors and every total."""
+        s = self.shape
+        return {
+            "model": s.name,
+            "layers": str(s.n_layers),
+            "heads/KV": f"{s.n_heads}/{s.n_kv_heads}",
+            "head dim": str(s.head_dim),
+            "dtype": self.dtype,
+            "tokens x batch": f"{self.tokens} x {self.batch}",
+            "K,V x heads x dim x bytes": f"2 x {s.n_kv_heads} x {s.head_dim} x {DTYPE_BYTES[self.dtype]}",
+            "bytes/token/layer": str(self.per_token_per_layer),
+            "bytes/layer": str(self.per_layer),
+            "total bytes": str(self.total),
+            "GiB": f"{self.total_gib:.2f}",
+            "GB": f"{self.total_gb:.2f}",
+        }
+
+
+def accounting_records(memories: Sequence[KVMemory]) -> list[dict[str, str]]:
+    """The accounting table of several caches (e.g. a model and its MHA twin)."""
+    return [memory.record() for memory in memories]
 
 
 def kv_cache_memory(shape: AttentionShape, tokens: int, batch: int = 1, dtype: str = "float16") -> KVMemory:

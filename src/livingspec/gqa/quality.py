@@ -13,6 +13,7 @@ import numpy as np
 
 from livingspec.gqa.attention import Array
 from livingspec.gqa.convert import convert_to_gqa
+from livingspec.gqa.memory import attention_kind
 from livingspec.gqa.model import Transformer, attention_block, rms_norm
 
 
@@ -25,10 +26,6 @@ class ConversionError:
     attention_error: float  # ||attn_gqa - attn_mha|| / ||attn_mha|| in layer 0
     logits_error: float  # the same for the final logits
     kv_bytes_ratio: float  # cache size against MHA
-
-
-def _label(n_heads: int, n_kv_heads: int) -> str:
-    return "MHA" if n_kv_heads == n_heads else "MQA" if n_kv_heads == 1 else f"GQA-{n_kv_heads}"
 
 
 def _layer0_attention(model: Transformer, tokens: Array) -> Array:
@@ -51,7 +48,7 @@ def conversion_errors(model: Transformer, tokens: Array, kv_heads: list[int]) ->
         rows.append(
             ConversionError(
                 n_kv_heads=n_kv,
-                label=_label(model.config.n_head, n_kv),
+                label=attention_kind(model.config.n_head, n_kv),
                 attention_error=_relative(_layer0_attention(converted, tokens), base_attention),
                 logits_error=_relative(converted.forward(tokens), base_logits),
                 kv_bytes_ratio=n_kv / model.config.n_kv_head,
