@@ -7,6 +7,7 @@ costs one target pass and yields between 1 and gamma + 1 tokens. Runs on the num
 livingspec.gqa with three drafts: a small transformer, the target's own early layers, and prompt lookup.
 """
 
+from livingspec.speculative.catalog import DRAFT_KINDS, DRAFT_PRESETS, TINY, DraftSpec, TargetSpec
 from livingspec.speculative.chatbot import (
     EOS,
     WORDS,
@@ -15,7 +16,14 @@ from livingspec.speculative.chatbot import (
     detokenize,
     tokenize,
 )
-from livingspec.speculative.decoding import Generation, Round, Stats, speculative_generate, target_only_generate
+from livingspec.speculative.decoding import (
+    Generation,
+    Round,
+    Stats,
+    round_records,
+    speculative_generate,
+    target_only_generate,
+)
 from livingspec.speculative.drafts import (
     CachedRunner,
     Draft,
@@ -38,15 +46,22 @@ from livingspec.speculative.sampling import (
     residual,
 )
 from livingspec.speculative.theory import (
+    Reading,
+    alpha_for_kept_fraction,
     best_gamma,
     cost_ratio_for_speedup,
     expected_speedup,
     expected_tokens_per_pass,
+    kept_fraction,
+    readings,
 )
 
 __all__ = [
+    "DRAFT_KINDS",
+    "DRAFT_PRESETS",
     "EOS",
     "GREEDY",
+    "TINY",
     "TINY_TARGET",
     "WORDS",
     "CachedRunner",
@@ -54,20 +69,24 @@ __all__ = [
     "ChatResponse",
     "Draft",
     "DraftError",
+    "DraftSpec",
     "Generation",
     "GenerationError",
     "ModelDraft",
     "ModelPair",
     "PromptLookupDraft",
     "Proposal",
+    "Reading",
     "Round",
     "Sampling",
     "SamplingError",
     "SelfSpeculativeDraft",
     "SpeculativeError",
     "Stats",
+    "TargetSpec",
     "accept_or_resample",
     "acceptance_probability",
+    "alpha_for_kept_fraction",
     "best_gamma",
     "build_target",
     "check_distribution",
@@ -78,9 +97,12 @@ __all__ = [
     "expected_acceptance",
     "expected_speedup",
     "expected_tokens_per_pass",
+    "kept_fraction",
     "model_pair",
     "output_distribution",
+    "readings",
     "residual",
+    "round_records",
     "speculative_generate",
     "target_only_generate",
     "tokenize",

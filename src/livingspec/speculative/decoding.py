@@ -101,6 +101,21 @@ class Stats:
         }
 
 
+def round_records(rounds: Sequence[Round]) -> list[dict[str, str]]:
+    """The rounds as table rows: drafted tokens, how many were kept, the target's token, its kind, rollback."""
+    return [
+        {
+            "round": str(i + 1),
+            "drafted": " ".join(map(str, r.drafted)),
+            "kept": str(r.accepted),
+            "target token": "" if r.token is None else str(r.token),
+            "kind": r.kind,
+            "rolled back": str(r.rolled_back),
+        }
+        for i, r in enumerate(rounds)
+    ]
+
+
 @dataclass
 class Generation:
     """The new tokens, why generation stopped, and how it went."""

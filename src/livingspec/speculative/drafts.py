@@ -38,8 +38,16 @@ class Draft(Protocol):
     """Anything that proposes tokens for speculative decoding."""
 
     name: str
-    passes: int  # forward passes of a draft model (0 for prompt lookup)
-    seconds: float  # time spent proposing
+
+    @property
+    def passes(self) -> int:
+        """Forward passes of a draft model (0 for prompt lookup)."""
+        ...
+
+    @property
+    def seconds(self) -> float:
+        """Time spent proposing."""
+        ...
 
     def propose(self, context: Sequence[int], gamma: int, sampling: Sampling, rng: np.random.Generator) -> Proposal:
         """Up to gamma tokens continuing context."""

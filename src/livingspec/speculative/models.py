@@ -27,7 +27,7 @@ import numpy as np
 from livingspec.gqa import GPTConfig, Transformer
 from livingspec.speculative.errors import DraftError
 
-#: the tiny pair the features use: 4 blocks, 8 query heads on 2 KV heads, vocabulary 64.
+#: the tiny pair the features use: 4 blocks, 4 query heads on 2 KV heads (head dim 8), vocabulary 64.
 TINY_TARGET = GPTConfig(
     vocab_size=64,
     n_layer=4,
