@@ -28,6 +28,7 @@ from livingspec.runner.types import MULTIWORD, choice
 from livingspec.runner.world import need, world
 from livingspec.temporal import (
     CART_VARIANTS,
+    JOINS,
     PROGRAM_NOUNS,
     CartOp,
     Exploration,
@@ -84,6 +85,7 @@ types.register(
     TemporalProgram=choice("program", PROGRAM_NOUNS, pattern=r"(?:[\w-]+ )+program|stored cart"),
     TemporalLeakFix=choice("subscription behaviour", ["that never unsubscribes", "that unsubscribes"], MULTIWORD),
     TemporalObjects=choice("objects", ["one shared object", "their own objects"], pattern=MULTIWORD),
+    TemporalJoin=choice("way of waiting", JOINS, pattern=MULTIWORD),
 )
 
 LOCKED = "under a lock"
@@ -422,6 +424,14 @@ def step_race_count(context: Any, count: int, obj: str) -> None:
     assert len(races) == count, f"expected {count} races on {obj}, the detector reports {len(races)}"
 
 
+@then("the race detector reports {count:d} races in all")
+def step_race_total(context: Any, count: int) -> None:
+    """Count every race of the timeline, on any object."""
+    races = find_races(_show(_w(context)))
+    evidence.attach_records("races", [race.record() for race in races[:40]])
+    assert len(races) == count, f"expected {count} races, the detector reports {len(races)}"
+
+
 @then("every cart race names both events with a stack inside {function}")
 def step_race_stacks(context: Any, function: str) -> None:
     """Check that each race's two events were recorded with stacks reaching the given function."""
@@ -483,6 +493,12 @@ def step_stored_cart(context: Any, writers: int, locking: str) -> None:
 def step_task_program(context: Any, steps: list[int], objects: str) -> None:
     """Tasks of the given step counts, writing one shared object or each its own."""
     _w(context).subject = subjects.task_steps(steps, objects == "one shared object")
+
+
+@given("a fan-out program whose main task awaits {workers:d} workers {join:TemporalJoin}")
+def step_fan_out_program(context: Any, workers: int, join: str) -> None:
+    """Workers writing their own slots; main reads them all after waiting one by one, with gather, in a task group or by sleeping."""
+    _w(context).subject = subjects.fan_out(workers, join)
 
 
 @when("the {program:TemporalProgram} runs in simulated time")

@@ -6,7 +6,8 @@ Feature: The key properties of a temporal debugger
   The recorder stamps every event with the monotonic time, the task (or thread) that produced it,
   a Lamport clock and a vector clock (Lamport, "Time, Clocks, and the Ordering of Events in a
   Distributed System", 1978; Fidge 1988; Mattern 1989). Causal edges join the tasks: task creation,
-  joining a task, lock hand-over and queue put/get. Event a happens before event b exactly when a's
+  awaiting a task (a plain await, asyncio.gather or a TaskGroup: the awaited task's end reaches the
+  awaiting task through the loop's own wake-up), lock hand-over and queue put/get. Event a happens before event b exactly when a's
   vector clock is below b's; then a's Lamport clock is smaller too, but not conversely. Writes of a
   tracked object keep a snapshot of it, so the timeline answers "what was the cart at event 17?".
 
@@ -48,6 +49,19 @@ Feature: The key properties of a temporal debugger
         | racy    | is concurrent with  | spawn | 3     |
         | locked  | happens before      | lock  | 2     |
         | ordered | happens after       | queue | 4     |
+
+    Scenario Outline: Awaiting a task <join> orders its events before what the awaiting task does next
+      Given a fan-out program whose main task awaits 2 workers <join>
+      When the fan-out program runs in simulated time
+      Then the timeline has <joins> causal edges of kind join
+      And the race detector reports <races> races in all
+
+      Examples:
+        | join            | joins | races |
+        | one by one      | 2     | 0     |
+        | with gather     | 2     | 0     |
+        | in a task group | 2     | 0     |
+        | by sleeping     | 0     | 2     |
 
   Rule: State evolution: the timeline says what an object held at any event
 

@@ -86,3 +86,19 @@ Feature: The shopping cart that loses items, found by systematic exploration
         | racy    | 90            | 45   | 90   | 6       | 3            |
         | locked  | 90            | 45   | 0    | 6       | 3            |
         | ordered | 1             | 0    | 0    | 1       | 0            |
+
+  Rule: Any way of using the cart can be written down and explored
+    The user's calls are a table: the action, the product and how long the call takes. The same
+    check applies: the cart must end as the calls, made in order, would leave it.
+
+    Scenario: A user who adds a product, removes it and adds it again
+      Given the shopping cart calls:
+        | action | product  | delay ms |
+        | add    | product1 | 10       |
+        | remove | product1 | 30       |
+        | add    | product1 | 20       |
+      When the racy cart runs in simulated time
+      Then the cart finally holds product1
+      When the explorer runs the racy cart with partial-order reduction
+      Then the explorer explored 6 interleavings
+      And the explorer found 2 interleavings that lose the removal

@@ -86,3 +86,36 @@ Feature: Common temporal issues, seen on a recorded timeline
       Given a stored cart that 2 writers each load, extend and save without a lock
       When the stored cart program runs in simulated time
       Then the race detector names LOAD by writer1 and SAVE by writer2
+
+  Rule: Any shipped program runs under a schedule written down
+    A schedule names the task that runs at each scheduling step; with "any:" a task waiting on a
+    delay may wake at once. Every run attaches its schedule to the report, so one the explorer
+    found can be copied into a scenario and replayed exactly.
+
+    Scenario Outline: The stored cart under the schedule <schedule>
+      Given a stored cart that 2 writers each load, extend and save without a lock
+      When the stored cart runs under the schedule "<schedule>"
+      Then the stored cart holds <items>
+
+      Examples:
+        | schedule                                            | items        |
+        | any: main, writer1, writer1, writer2, writer2, main | item1, item2 |
+        | any: main, writer1, writer2, writer1, writer2, main | item2        |
+        | any: main, writer2, writer1, writer2, writer1, main | item1        |
+
+    Scenario: The cache read between being marked ready and being filled
+      Given a cache warmer that marks the cache ready, then fills it after 10 ms, and a reader after 50 ms
+      When the cache program runs under the schedule "any: main, warmer, reader, reader, warmer, main"
+      Then the cache reader sees ready but empty
+      And the race detector names MARK_READY by warmer and READ by reader
+
+    Scenario: The counter's tasks in the order a schedule gives
+      Given a counter program of 2 tasks incrementing 2 times each without a lock
+      When the counter program runs under the schedule "any: main, t2, t2, t1, t1, main"
+      Then the counter program returns 4
+      And the race detector reports 12 races on the counter
+
+    Scenario: A schedule naming a task the program does not have is refused
+      Given a stored cart that 2 writers each load, extend and save without a lock
+      When the stored cart runs under the schedule "any: main, writer3"
+      Then the scheduler refuses the schedule at step 1 naming writer3

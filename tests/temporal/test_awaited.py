@@ -8,38 +8,14 @@ from typing import Any
 
 import pytest
 
-from livingspec.temporal import Recorder, RecordingLoop, explore, find_races, run
+from livingspec.temporal import Recorder, RecordingLoop, explore, fan_out_program, find_races, run
 
-JOINS = ("await", "gather", "taskgroup")
+JOINS = ("one by one", "with gather", "in a task group")
 
 
 def fan_out(join: str, workers: int = 2) -> Any:
     """Workers that each write their own slot; main reads every slot after awaiting them (no recorder.join)."""
-
-    async def program(recorder: Recorder) -> list[int]:
-        slots = [0] * workers
-
-        async def work(i: int) -> None:
-            await asyncio.sleep(0)
-            slots[i] = i + 1
-            recorder.write(f"slot{i + 1}", "WRITE")
-
-        loop = asyncio.get_running_loop()
-        if join == "await":
-            tasks = [loop.create_task(work(i), name=f"w{i + 1}") for i in range(workers)]
-            for task in tasks:
-                await task
-        elif join == "gather":
-            await asyncio.gather(*(loop.create_task(work(i), name=f"w{i + 1}") for i in range(workers)))
-        else:
-            async with asyncio.TaskGroup() as group:
-                for i in range(workers):
-                    group.create_task(work(i), name=f"w{i + 1}")
-        for i in range(workers):
-            recorder.read(f"slot{i + 1}", "READ")
-        return slots
-
-    return program
+    return fan_out_program(workers, join)
 
 
 @pytest.mark.parametrize("join", JOINS)
@@ -97,7 +73,7 @@ def test_installing_the_recorder_on_a_plain_loop_records_only_spawns_and_ends():
 
     async def main() -> list[int]:
         recorder.install(asyncio.get_running_loop())
-        result: list[int] = await fan_out("gather")(recorder)
+        result: list[int] = await fan_out("with gather")(recorder)
         return result
 
     assert asyncio.run(main()) == [1, 2]

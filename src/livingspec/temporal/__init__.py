@@ -30,6 +30,7 @@ from livingspec.temporal.explore import Exploration, crashed, explore, sample_pc
 from livingspec.temporal.export import series_svg, timeline_svg, to_chrome_trace, to_otel_spans
 from livingspec.temporal.programs import (
     CART_VARIANTS,
+    JOINS,
     SEED_DELAYS,
     Cart,
     CartOp,
@@ -38,6 +39,7 @@ from livingspec.temporal.programs import (
     degradation_program,
     early_publish_program,
     expected_items,
+    fan_out_program,
     leak_program,
     lost_update,
     lost_update_program,
@@ -66,6 +68,7 @@ from livingspec.temporal.timeline import READ, SYNC, WRITE, Edge, Event, Frame, 
 
 __all__ = [
     "CART_VARIANTS",
+    "JOINS",
     "PCT",
     "PROGRAM_NOUNS",
     "READ",
@@ -120,6 +123,7 @@ __all__ = [
     "expected_items",
     "explore",
     "explore_subject",
+    "fan_out_program",
     "find_races",
     "leak_program",
     "lost_update",

@@ -339,3 +339,45 @@ def threaded_counter(recorder: Recorder, threads: int, increments: int, locked: 
         worker.join()
     recorder.read("counter", "FINAL", value=box["n"])
     return box["n"]
+
+
+#: How the fan-out program's main task waits for its workers.
+JOINS = ("one by one", "with gather", "in a task group", "by sleeping")
+
+
+def fan_out_program(workers: int = 2, join: str = "with gather", pause: float = 0.01) -> Program:
+    """Workers each write their own slot; main then reads every slot, having awaited them as ``join`` says.
+
+    ``one by one`` awaits each task, ``with gather`` uses asyncio.gather, ``in a task group`` an
+    asyncio.TaskGroup; ``by sleeping`` only waits ``pause`` seconds, which orders nothing.
+    """
+    if join not in JOINS:
+        raise ValueError(f"join must be one of {', '.join(JOINS)}, got {join!r}")
+
+    async def program(recorder: Recorder) -> list[int]:
+        slots = [0] * workers
+
+        async def work(i: int) -> None:
+            await asyncio.sleep(0)
+            slots[i] = i + 1
+            recorder.write(f"slot{i + 1}", "WRITE")
+
+        loop = asyncio.get_running_loop()
+        if join == "in a task group":
+            async with asyncio.TaskGroup() as group:
+                for i in range(workers):
+                    group.create_task(work(i), name=f"w{i + 1}")
+        else:
+            tasks = [loop.create_task(work(i), name=f"w{i + 1}") for i in range(workers)]
+            if join == "one by one":
+                for task in tasks:
+                    await task
+            elif join == "with gather":
+                await asyncio.gather(*tasks)
+            else:
+                await asyncio.sleep(pause)
+        for i in range(workers):
+            recorder.read(f"slot{i + 1}", "READ")
+        return slots
+
+    return program

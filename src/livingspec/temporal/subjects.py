@@ -19,6 +19,7 @@ from livingspec.temporal.programs import (
     counter_program,
     degradation_program,
     early_publish_program,
+    fan_out_program,
     leak_program,
     lost_update,
     lost_update_program,
@@ -37,6 +38,7 @@ PROGRAM_NOUNS = (
     "stored cart program",
     "stored cart",
     "task program",
+    "fan-out program",
 )
 
 
@@ -115,6 +117,11 @@ def stored_cart(writers: int, locked: bool) -> Subject:
 def task_steps(steps: Sequence[int], shared: bool) -> Subject:
     """Tasks of the given step counts writing one shared object or their own."""
     return Subject(("task program",), step_program(steps, shared=shared), steps=tuple(steps))
+
+
+def fan_out(workers: int, join: str) -> Subject:
+    """Workers whose main task waits for them one by one, with gather, in a task group or by sleeping."""
+    return Subject(("fan-out program",), fan_out_program(workers, join))
 
 
 @dataclass
