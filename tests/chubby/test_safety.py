@@ -6,6 +6,7 @@ valid sessions both holding an exclusive lock. A failing seed prints the command
 """
 
 import os
+import warnings
 
 import pytest
 from hypothesis import settings
@@ -18,6 +19,25 @@ from livingspec.chubby.faults import replay_command, run_schedule
 LOCK = "/ls/local/leader"
 FILE = "/ls/local/config/value"
 SEEDS = 1000 if os.environ.get("CI") else 150
+LONG_STEPS = 150
+LONG_SCHEDULES = int(os.environ.get("CHUBBY_LONG_SCHEDULES", "200" if os.environ.get("CI") else "20"))
+LONG_BLOCKS = 10
+
+
+def _fresh_seed_base() -> int:
+    """First seed of this run's long schedules: CHUBBY_SEED_BASE replays a run, else fresh per run.
+
+    Under pytest-xdist every worker derives it from the run's shared id, so all blocks of one run
+    cover one contiguous range; alone, it comes from os.urandom.
+    """
+    if os.environ.get("CHUBBY_SEED_BASE"):
+        return int(os.environ["CHUBBY_SEED_BASE"])
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    raw = int(run_id[:12], 16) if run_id else int.from_bytes(os.urandom(6), "big")
+    return 1_000_000 + raw % 1_000_000_000
+
+
+LONG_SEED_BASE = _fresh_seed_base()
 
 
 class CellUnderFaults(RuleBasedStateMachine):
@@ -95,15 +115,46 @@ TestCellUnderFaults.settings = settings(max_examples=200, stateful_step_count=40
 @pytest.mark.parametrize("block", range(10))
 def test_fault_schedules_over_many_seeds(block):
     """Every seed: no invariant breaks, acknowledged writes survive, history linearizable, master back."""
+    failures = _failures(range(block, SEEDS, 10), 20)
+    assert not failures, "\n".join(failures)
+
+
+def _failures(seeds, steps):
     failures = []
-    for seed in range(block, SEEDS, 10):
+    for seed in seeds:
         try:
-            run_schedule(seed)
+            run_schedule(seed, steps)
         except Exception as error:
             failures.append(
-                f"seed {seed}: {type(error).__name__}: {str(error)[:300]}\n  replay: {replay_command(seed)}"
+                f"seed {seed}: {type(error).__name__}: {str(error)[:300]}\n  replay: {replay_command(seed, steps)}"
             )
-    assert not failures, "\n".join(failures)
+    return failures
+
+
+@pytest.mark.parametrize("block", range(LONG_BLOCKS))
+def test_long_fault_schedules_on_fresh_seeds(block):
+    """Long schedules (150 steps) on seeds new each run; the range is printed, CHUBBY_SEED_BASE replays it."""
+    last = LONG_SEED_BASE + LONG_SCHEDULES - 1
+    note = (
+        f"chubby long fault schedules: seeds {LONG_SEED_BASE}..{last} at {LONG_STEPS} steps; "
+        f"replay with CHUBBY_SEED_BASE={LONG_SEED_BASE} (CHUBBY_LONG_SCHEDULES={LONG_SCHEDULES})"
+    )
+    print(note)
+    warnings.warn(note, stacklevel=1)
+    seeds = range(LONG_SEED_BASE + block, LONG_SEED_BASE + LONG_SCHEDULES, LONG_BLOCKS)
+    failures = _failures(seeds, LONG_STEPS)
+    assert not failures, note + "\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize(("seed", "steps"), [(30074, 150), (30369, 150), (30904, 150), (40023, 100), (40622, 100)])
+def test_no_stale_cached_read_while_a_write_awaits_its_slot(seed, steps):
+    """Regression: a read between the invalidation round and the write's apply was answered cacheable.
+
+    The reader then served the old contents from its cache after the write was acknowledged (these
+    seeds' histories were not linearizable). A read of a file with a proposed, unapplied write is
+    now answered uncacheable.
+    """
+    run_schedule(seed, steps)
 
 
 def test_a_seed_replays_exactly():

@@ -7,7 +7,7 @@ every decided log slot, and at most one client at a time holding the exclusive l
 session. Afterwards every fault is healed, a master must be elected within the bound the settings
 imply, every acknowledged write must be in the log, and the file's history must be linearizable.
 
-Replay one seed: ``python -m livingspec.chubby.faults --seed N``.
+Replay one seed: ``python -m livingspec.chubby.faults --seed N [--steps S]``.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ FILE = "/ls/local/config/value"
 LOCK = "/ls/local/leader"
 
 
-def replay_command(seed: int) -> str:
-    """The one command that replays a seed."""
-    return f".venv/bin/python -m livingspec.chubby.faults --seed {seed}"
+def replay_command(seed: int, steps: int = 20) -> str:
+    """The one command that replays a seed (and its schedule length, when not the default 20)."""
+    length = f" --steps {steps}" if steps != 20 else ""
+    return f".venv/bin/python -m livingspec.chubby.faults --seed {seed}{length}"
 
 
 @dataclass
@@ -51,7 +52,7 @@ def run_schedule(seed: int, steps: int = 20) -> ScheduleResult:
     try:
         return _run(seed, steps)
     except SafetyViolationError as error:
-        raise SafetyViolationError(f"seed {seed}: {error}\nreplay: {replay_command(seed)}") from None
+        raise SafetyViolationError(f"seed {seed}: {error}\nreplay: {replay_command(seed, steps)}") from None
 
 
 def _run(seed: int, steps: int) -> ScheduleResult:

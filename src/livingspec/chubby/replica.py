@@ -44,6 +44,7 @@ from livingspec.chubby.store import Command, Store
 
 NOOP = "noop"
 READ_OPS = frozenset({"get_contents", "stat", "list", "holders", "check_sequencer"})
+WRITE_OPS = frozenset({"set_contents", "delete"})  # commands that change a file's contents
 BALLOT_SPACE = 100  # ballot = round * BALLOT_SPACE + replica index: unique per replica
 
 
@@ -103,6 +104,9 @@ class Replica:
         self.session_events: dict[str, list[tuple[str, str]]] = {}
         self.cachers: dict[str, set[str]] = {}  # path -> sessions that may cache it
         self.invalidating: dict[str, tuple[set[str], list[Command]]] = {}  # path -> (waiting, writes)
+        # writes proposed but not yet applied, slot -> path: a read of such a path returns the old
+        # contents, which no invalidation will ever reach, so it must not be answered as cacheable
+        self.unapplied_writes: dict[int, str] = {}
         # after a failover, writes wait until every session has seen the new epoch (and so flushed
         # its cache) or its lease has run out (paper 2.9, step 6)
         self.failover_pending: set[str] = set()
@@ -173,6 +177,7 @@ class Replica:
             self.session_events.clear()
             self.cachers.clear()
             self.invalidating.clear()
+            self.unapplied_writes.clear()
             self.failover_pending.clear()
             self.deferred.clear()
 
@@ -237,6 +242,8 @@ class Replica:
     def _propose_at(self, slot: int, command: Command) -> None:
         self.next_slot = max(self.next_slot, slot + 1)
         self.proposals[slot] = (command, set(), self.sim.now())
+        if command.op in WRITE_OPS:
+            self.unapplied_writes[slot] = command.args["path"]
         for peer in self.peers:
             self.net.send(self.name, peer, Accept(self.ballot, slot, command))
 
@@ -378,6 +385,7 @@ class Replica:
         self.failover_pending = set(self.store.sessions)
 
     def _after_apply(self, slot: int, command: Command, outcome: tuple[bool, Any], events: list[Any]) -> None:
+        self.unapplied_writes.pop(slot, None)
         if slot == self.epoch_slot and not self.ready and self.sim.now() < self.lease_end:
             self._become_ready()
         now = self.sim.now()
@@ -430,8 +438,11 @@ class Replica:
         try:
             value = self.store.read(msg.op, msg.session, msg.args)
             ok = True
-            pending_write = msg.args.get("path") in self.invalidating or any(
-                c.args.get("path") == msg.args.get("path") for c in self.deferred
+            path = msg.args.get("path")
+            pending_write = (
+                path in self.invalidating
+                or path in self.unapplied_writes.values()
+                or any(c.args.get("path") == path for c in self.deferred)
             )
             if msg.op == "get_contents" and msg.args.get("cache") and not pending_write:
                 self.cachers.setdefault(msg.args["path"], set()).add(msg.session)
