@@ -220,6 +220,14 @@ def step_alpha(context: Any, low: Decimal, high: Decimal) -> None:
     assert float(low) <= stats.alpha <= float(high), f"expected alpha in [{low}, {high}], measured {stats.alpha:.3f}"
 
 
+@then("the fraction of drafted tokens kept lies between {low:Decimal} and {high:Decimal}")
+def step_kept_fraction(context: Any, low: Decimal, high: Decimal) -> None:
+    """Check kept / drafted (every drafted token counts, those after a round's rejection as not kept)."""
+    stats = _w(context).generated().stats
+    kept = stats.kept_fraction
+    assert float(low) <= kept <= float(high), f"expected kept / drafted in [{low}, {high}], measured {kept:.3f}"
+
+
 @then("every speculative round made exactly one target pass")
 def step_one_pass(context: Any) -> None:
     """Compare target passes with rounds."""
