@@ -1,0 +1,43 @@
+"""``python -m livingspec.report prepare RESULTS...`` before ``allure generate``; ``finish`` after it.
+
+prepare: for each results folder, tidy the evidence and write the concept pages.
+finish:  make the single-file report offline and put its tree in reading order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from livingspec.report.offline import finish_report, outside_references
+from livingspec.report.pages import write_pages
+from livingspec.report.tidy import tidy_folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m livingspec.report", description=__doc__.splitlines()[0])
+    parser.add_argument("--features", type=Path, default=Path("features"), help="the features folder")
+    commands = parser.add_subparsers(dest="command", required=True)
+    prepare = commands.add_parser("prepare", help="tidy results and write concept pages")
+    prepare.add_argument("results", type=Path, nargs="+", help="Allure results folders (missing ones are passed over)")
+    finish = commands.add_parser("finish", help="offline, reading order")
+    finish.add_argument("index", type=Path, help="the report's index.html")
+    args = parser.parse_args(argv)
+    if args.command == "prepare":
+        for folder in args.results:
+            if folder.is_dir():
+                dropped = tidy_folder(folder)
+                pages = write_pages(folder, args.features, Path.cwd())
+                print(f"{folder}: {len(pages)} concept pages, {dropped} repeated attachments dropped")
+        return 0
+    finish_report(args.index, args.features)
+    left = outside_references(args.index.read_text(encoding="utf-8")[:200_000])
+    if left:
+        print(f"{args.index}: still refers outside the file: {left}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
