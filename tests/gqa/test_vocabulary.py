@@ -1,0 +1,57 @@
+"""Errors that teach: an unknown value names the known ones, a step before its Given names the Given."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FEATURE = """\
+Feature: Mistakes a newcomer makes
+  Scenario: An unknown model name
+    Given the named attention configuration "Llama 9 900B"
+
+  Scenario: An unknown cache dtype
+    Given the named attention configuration "Mistral 7B"
+    When its KV cache is sized for 1024 tokens of batch 1 in float8
+
+  Scenario: Sizing before describing a model
+    When its KV cache is sized for 1024 tokens of batch 1 in float16
+
+  Scenario: The ad-hoc layer paired with sizing works
+    Given a grouped-query attention layer with 8 query heads and 2 key/value heads
+    When its KV cache is sized for 4096 tokens of batch 1 in float32
+    Then the KV cache takes 2 MiB per layer
+"""
+
+
+def _behave(tmp_path: Path, module: str, feature: str) -> str:
+    (tmp_path / "features").mkdir()
+    (tmp_path / "steps").mkdir()
+    shutil.copy(ROOT / "steps" / module, tmp_path / "steps" / module)
+    shutil.copy(ROOT / "environment.py", tmp_path / "environment.py")
+    (tmp_path / "features" / "mistakes.feature").write_text(textwrap.dedent(feature))
+    done = subprocess.run(
+        [sys.executable, "-m", "behave", "-f", "plain", "--no-capture", "features"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0
+    return done.stdout + done.stderr
+
+
+def test_unknown_values_and_missing_givens_teach(tmp_path):
+    output = _behave(tmp_path, "gqa_steps.py", FEATURE)
+    assert "undefined" not in output.lower()
+    assert "unknown attention configuration 'Llama 9 900B'; known: Llama 2 13B, Llama 2 70B" in output
+    assert "unknown cache dtype 'float8'; known: bfloat16, float16, float32, fp8, int8" in output
+    assert "StepOrderError" in output and "start with a step such as: Given the named attention configuration" in output
+    assert "AttributeError" not in output
+    assert "expected 2 MiB per layer, computed 1.0" in output  # the layer is sized: only the figure is wrong
