@@ -59,19 +59,19 @@ from livingspec.temporal import Recorder as TemporalRecorder
 
 @parse.with_pattern(r"nothing|[^,\s][^,]*(?:,\s*[^,\s][^,]*)*")
 def parse_items(text: str) -> list[str]:
-    """``nothing`` -> [], ``product1, product2`` -> ['product1', 'product2']."""
+    """nothing, or a comma-separated list of items (product1, product2)"""
     return [] if text == "nothing" else [part.strip() for part in text.split(",")]
 
 
 @parse.with_pattern(r"grows without bound|keeps the last \d+ entries")
 def parse_history(text: str) -> int | None:
-    """``grows without bound`` -> None, ``keeps the last 5 entries`` -> 5."""
+    """grows without bound, or keeps the last N entries (N a whole number)"""
     return None if text == "grows without bound" else int(text.split()[3])
 
 
 @parse.with_pattern(r"interleavings?")
 def parse_interleavings(text: str) -> str:
-    """``interleaving`` or ``interleavings`` (so that counts of one read well)."""
+    """interleaving or interleavings (so that counts of one read well)"""
     return text
 
 
