@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import types
+import weakref
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
@@ -64,7 +65,8 @@ class Causality:
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
         self._tasks: dict[int, tuple[contextvars.Context, asyncio.Task[Any]]] = {}  # id(context) -> its task
-        self._memory: dict[int, tuple[object, Knowledge]] = {}  # id(state) -> (state, what it was told)
+        # state -> what it was told; weak, so a long-running loop forgets finished groups and closures
+        self._memory: weakref.WeakKeyDictionary[object, Knowledge] = weakref.WeakKeyDictionary()
         self._running: Knowledge | None = None  # what the callback running now knows
 
     def context_for(self, context: contextvars.Context | None) -> contextvars.Context:
@@ -74,8 +76,15 @@ class Causality:
         return context.copy() if id(context) in self._tasks else context
 
     def register(self, context: contextvars.Context, task: asyncio.Task[Any]) -> None:
-        """Say that callbacks scheduled in ``context`` are steps of ``task``."""
-        self._tasks[id(context)] = (context, task)
+        """Say that callbacks scheduled in ``context`` are steps of ``task`` (until it finishes)."""
+        key = id(context)
+        self._tasks[key] = (context, task)
+
+        def forget(_: object) -> None:
+            if self._tasks.get(key, (None,))[0] is context:
+                del self._tasks[key]
+
+        task.add_done_callback(forget)
 
     def owner(self, context: contextvars.Context) -> asyncio.Task[Any] | None:
         """The task whose step a callback scheduled in ``context`` is, or None for plain callbacks."""
@@ -108,9 +117,11 @@ class Causality:
             return
         state = _memory_key(callback)
         if state is not None:
-            _kept, told = self._memory.get(id(state), (state, ()))
-            knowledge = merge(told, knowledge)
-            self._memory[id(state)] = (state, knowledge)
+            try:
+                knowledge = merge(self._memory.get(state, ()), knowledge)
+                self._memory[state] = knowledge
+            except TypeError:  # state that cannot be weakly referenced (a set's method): not remembered
+                pass
         previous, self._running = self._running, knowledge
         try:
             callback(*args)
