@@ -7,8 +7,10 @@ import asyncio
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from livingspec.temporal import Recorder, RecordingLoop, explore, fan_out_program, find_races, run
+from livingspec.temporal import RandomWalk, Recorder, RecordingLoop, explore, fan_out_program, find_races, run
 
 JOINS = ("one by one", "with gather", "in a task group")
 
@@ -92,3 +94,13 @@ def test_the_controlled_loop_uses_no_private_asyncio_state():
     )
     assert private == []
     assert "BaseEventLoop" not in source and "_run_once" not in source
+
+
+@given(workers=st.integers(1, 4), join=st.sampled_from(JOINS), seed=st.integers(0, 10_000))
+def test_awaited_workers_never_race_with_main_under_random_schedules(workers, join, seed):
+    outcome = run(fan_out_program(workers, join), RandomWalk(seed), delays="any")
+    assert outcome.error is None and outcome.result == list(range(1, workers + 1))
+    assert find_races(outcome.timeline) == []
+    ends = {e.index for e in outcome.timeline if e.kind == "end" and e.task != "main"}
+    final_reads = [e for e in outcome.timeline if e.kind == "READ"]
+    assert all(outcome.timeline[end].happens_before(read) for end in ends for read in final_reads)
