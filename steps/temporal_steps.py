@@ -634,6 +634,7 @@ def step_pct_replays(context: Any) -> None:
     """Replay each failing PCT schedule and compare the cart."""
     w = _w(context)
     found = need(w.sampled, "a PCT campaign", "When PCT samples 30 schedules of the racy cart with depth 2 from seed 7")
+    assert found.failures, f"expected failing PCT schedules to replay, none of {found.runs} failed"
     rows = []
     for outcome, _problem in found.failures:
         again = replay(w.program().program, outcome.schedule)
