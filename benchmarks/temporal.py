@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import best_of, write_report
 from livingspec.temporal import (
     Recorder,
+    RecordingLoop,
     cart_program,
     explore,
     lost_update,
@@ -80,6 +81,45 @@ def logging_program():
         items.append(i)
         logger.info("APPEND %s", i)
     return records
+
+
+TASKS = 2_000
+
+
+async def _fan_out(recorder: Recorder | None) -> None:
+    """TASKS tasks that each write once, gathered: spawn, end and join edges on a recording loop."""
+
+    async def work(i: int) -> None:
+        await asyncio.sleep(0)
+        if recorder is not None:
+            recorder.write(f"slot{i}", "WRITE")
+
+    await asyncio.gather(*(asyncio.get_running_loop().create_task(work(i)) for i in range(TASKS)))
+
+
+def loop_rows() -> list[list[str]]:
+    """Per-task cost of recording on RecordingLoop (happens-before from awaits) against a plain asyncio loop."""
+
+    def plain() -> None:
+        with asyncio.Runner() as runner:
+            runner.run(_fan_out(None))
+
+    def recording() -> None:
+        recorder = Recorder()
+        with asyncio.Runner(loop_factory=lambda: RecordingLoop(recorder)) as runner:
+            runner.run(_fan_out(recorder))
+
+    plain_seconds, _ = best_of(plain, 5)
+    recorded_seconds, _ = best_of(recording, 5)
+    per_task = (recorded_seconds - plain_seconds) / TASKS * 1e6
+    return [
+        [f"{TASKS} gathered tasks, plain asyncio loop (peer)", f"{plain_seconds / TASKS * 1e6:.1f} µs/task", "1.00"],
+        [
+            f"{TASKS} gathered tasks on RecordingLoop (spawn, end, join edges)",
+            f"{recorded_seconds / TASKS * 1e6:.1f} µs/task (+{per_task:.1f})",
+            f"{recorded_seconds / plain_seconds:.2f}",
+        ],
+    ]
 
 
 def per_event_us(seconds: float, baseline: float) -> float:
@@ -182,7 +222,7 @@ def main() -> None:
     ops = seed_ops({"add product1": 0.01, "add product2": 0.02, "remove product1": 0.1})
     cart = cart_program("racy", ops)
     check = lost_update(ops)
-    rows = recording_rows() + exploration_rows(cart, check) + race_rows(cart, check)
+    rows = recording_rows() + loop_rows() + exploration_rows(cart, check) + race_rows(cart, check)
     write_report(
         "temporal",
         "Temporal debugging: recording overhead, exploration speed, time to the cart race",

@@ -65,9 +65,10 @@ class Causality:
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
         self._tasks: dict[int, tuple[contextvars.Context, asyncio.Task[Any]]] = {}  # id(context) -> its task
-        # state -> what it was told; weak, so a long-running loop forgets finished groups and closures
-        self._memory: weakref.WeakKeyDictionary[object, Knowledge] = weakref.WeakKeyDictionary()
-        self._running: Knowledge | None = None  # what the callback running now knows
+        # state -> what it was told (task -> latest event); weak, so a long-running loop forgets
+        # finished groups and closures
+        self._memory: weakref.WeakKeyDictionary[object, dict[str, Event]] = weakref.WeakKeyDictionary()
+        self._running: Knowledge | dict[str, Event] | None = None  # what the callback running now knows
 
     def context_for(self, context: contextvars.Context | None) -> contextvars.Context:
         """A context of its own for a new task (a copy when the given one already belongs to a task)."""
@@ -93,8 +94,9 @@ class Causality:
 
     def knowledge_now(self, loop: asyncio.AbstractEventLoop) -> Knowledge:
         """What code scheduling a callback now knows: the running callback's knowledge or the task's latest event."""
-        if self._running is not None:
-            return self._running
+        running = self._running
+        if running is not None:
+            return tuple(running.values()) if isinstance(running, dict) else running
         task = asyncio.current_task(loop)
         if task is None:
             return ()
@@ -115,14 +117,20 @@ class Causality:
                 self.recorder.learn(owner, knowledge)
             callback(*args)
             return
+        running: Knowledge | dict[str, Event] = knowledge
         state = _memory_key(callback)
         if state is not None:
             try:
-                knowledge = merge(self._memory.get(state, ()), knowledge)
-                self._memory[state] = knowledge
+                told = self._memory.setdefault(state, {})
             except TypeError:  # state that cannot be weakly referenced (a set's method): not remembered
                 pass
-        previous, self._running = self._running, knowledge
+            else:
+                for event in knowledge:  # O(1) per event: gather's n children cost O(n), not O(n^2)
+                    known = told.get(event.task)
+                    if known is None or event.local > known.local:
+                        told[event.task] = event
+                running = told
+        previous, self._running = self._running, running
         try:
             callback(*args)
         finally:
