@@ -64,7 +64,8 @@ class Causality:
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
-        self._tasks: dict[int, tuple[contextvars.Context, asyncio.Task[Any]]] = {}  # id(context) -> its task
+        # id(context) -> (the context, its task), both weakly: an entry goes when its task's context does
+        self._tasks: dict[int, tuple[weakref.ref[contextvars.Context], weakref.ref[asyncio.Task[Any]]]] = {}
         # state -> what it was told (task -> latest event); weak, so a long-running loop forgets
         # finished groups and closures
         self._memory: weakref.WeakKeyDictionary[object, dict[str, Event]] = weakref.WeakKeyDictionary()
@@ -74,23 +75,21 @@ class Causality:
         """A context of its own for a new task (a copy when the given one already belongs to a task)."""
         if context is None:
             return contextvars.copy_context()
-        return context.copy() if id(context) in self._tasks else context
+        return context.copy() if self.owner(context) is not None else context
 
     def register(self, context: contextvars.Context, task: asyncio.Task[Any]) -> None:
-        """Say that callbacks scheduled in ``context`` are steps of ``task`` (until it finishes)."""
-        key = id(context)
-        self._tasks[key] = (context, task)
+        """Say that callbacks scheduled in ``context`` are steps of ``task`` (while both exist)."""
+        key, tasks = id(context), self._tasks
 
         def forget(_: object) -> None:
-            if self._tasks.get(key, (None,))[0] is context:
-                del self._tasks[key]
+            tasks.pop(key, None)
 
-        task.add_done_callback(forget)
+        tasks[key] = (weakref.ref(context, forget), weakref.ref(task))
 
     def owner(self, context: contextvars.Context) -> asyncio.Task[Any] | None:
         """The task whose step a callback scheduled in ``context`` is, or None for plain callbacks."""
         found = self._tasks.get(id(context))
-        return found[1] if found is not None and found[0] is context else None
+        return found[1]() if found is not None and found[0]() is context else None
 
     def knowledge_now(self, loop: asyncio.AbstractEventLoop) -> Knowledge:
         """What code scheduling a callback now knows: the running callback's knowledge or the task's latest event."""
