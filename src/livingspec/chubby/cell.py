@@ -23,9 +23,16 @@ from livingspec.chubby.store import LockMode, Sequencer
 class ChubbyCell:
     """N replicas (Replica1..N) electing a master by Multi-Paxos, and the clients that use them."""
 
-    def __init__(self, config: ChubbyConfig | None = None, seed: int = 0, first_master: str | None = None) -> None:
+    def __init__(
+        self,
+        config: ChubbyConfig | None = None,
+        seed: int = 0,
+        first_master: str | None = None,
+        simulation: Simulation | None = None,
+    ) -> None:
+        """``simulation`` replaces the default ``Simulation(seed)`` (a benchmark traces its events)."""
         self.config = config or ChubbyConfig()
-        self.sim = Simulation(seed)
+        self.sim = simulation if simulation is not None else Simulation(seed)
         self.net = Network(self.sim, self.config.network)
         self.monitor = Monitor()
         self.names = [f"Replica{i + 1}" for i in range(self.config.replicas)]

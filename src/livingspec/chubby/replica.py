@@ -67,6 +67,7 @@ class Replica:
         self.index, self.name, self.peers = index, names[index], names
         self.sim, self.net, self.config, self.monitor = sim, net, config, monitor
         self.disk = Durable()
+        self.tick_interval = config.heartbeat_interval / 4
         self.up = True
         self.incarnation = 0
         self._reset_volatile()
@@ -137,30 +138,32 @@ class Replica:
     @property
     def serving(self) -> bool:
         """Master, caught up with its own epoch, and within its lease."""
-        return self.up and self.role == "master" and self.ready and self.sim.now() < self.lease_end
+        return self.up and self.role == "master" and self.ready and self.sim.time < self.lease_end
 
     # ------------------------------------------------------------------ timers
     def _schedule_tick(self) -> None:
-        incarnation = self.incarnation
-        self.sim.call_later(self.config.heartbeat_interval / 4, self._tick, incarnation)
+        self.sim.call_later(self.tick_interval, self._tick, self.incarnation)
 
     def _tick(self, incarnation: int) -> None:
         if incarnation != self.incarnation or not self.up:
             return
-        now = self.sim.now()
-        if self.role == "master":
+        now = self.sim.time
+        role = self.role
+        if role == "master":
             self._master_tick(now)
-        elif self.role == "candidate":
+        elif role == "candidate":
             if now - self.round_started > self.config.round_timeout:
                 self._become_follower(backoff=True)
-        elif now >= max(self.quiet_until, self.stand_after) and (
-            now >= self.promise_until or self.promise_holder == self.name
+        elif (
+            now >= self.quiet_until
+            and now >= self.stand_after
+            and (now >= self.promise_until or self.promise_holder == self.name)
         ):  # no lease promised to another replica can still be running
             if self.election_at is None:
                 self.election_at = now + self.sim.rng.uniform(0, self.config.election_jitter)
             elif now >= self.election_at:
                 self._start_election()
-        self._schedule_tick()
+        self.sim.call_later(self.tick_interval, self._tick, incarnation)
 
     def _become_follower(self, backoff: bool = False, reason: str = "") -> None:
         if self.role == "master" and self.ready:
@@ -308,8 +311,9 @@ class Replica:
             return
         if now - self.last_heartbeat >= self.config.heartbeat_interval:
             self._send_heartbeats(now)
-        for slot, (command, ackers, sent) in list(self.proposals.items()):
-            if now - sent >= self.config.round_timeout:  # lost messages: send again to the silent ones
+        round_timeout = self.config.round_timeout
+        for slot, (command, ackers, sent) in list(self.proposals.items()) if self.proposals else ():
+            if now - sent >= round_timeout:  # lost messages: send again to the silent ones
                 self.proposals[slot] = (command, ackers, now)
                 for peer in self.peers:
                     if peer not in ackers:
@@ -322,7 +326,8 @@ class Replica:
                 self._propose(Command("expire_session", at=now, args={"session": session}))
         for path in list(self.invalidating):
             self._check_invalidation(path)
-        self._check_failover_acks()
+        if self.failover_pending or self.deferred:
+            self._check_failover_acks()
 
     def _check_failover_acks(self) -> None:
         now = self.sim.now()
@@ -340,10 +345,11 @@ class Replica:
         self.heartbeat_acks[now] = set()
         for sent in [t for t in self.heartbeat_acks if t < now - self.config.master_lease]:
             del self.heartbeat_acks[sent]
+        decided = self.disk.decided
         for peer in self.peers:
             start = self.follower_next.get(peer, 0)
-            decided = self.disk.decided
-            missing = {s: decided[s] for s in range(start, start + 64) if s in decided}
+            # every decided slot is below next_slot: no need to look past it
+            missing = {s: decided[s] for s in range(start, min(start + 64, self.next_slot)) if s in decided}
             self.net.send(self.name, peer, Heartbeat(self.ballot, now, missing))
 
     def _on_heartbeat(self, source: str, msg: Heartbeat) -> None:
@@ -351,8 +357,9 @@ class Replica:
             self.net.send(self.name, source, Nack(msg.ballot, self.disk.promised))
             return
         self._promise_lease(source, msg.ballot)
-        for slot, command in sorted(msg.decided.items()):
-            self._decide(slot, command)
+        if msg.decided:
+            for slot, command in sorted(msg.decided.items()):
+                self._decide(slot, command)
         self.net.send(self.name, source, HeartbeatAck(msg.ballot, msg.sent_at, self.next_apply))
 
     def _on_heartbeat_ack(self, source: str, msg: HeartbeatAck) -> None:

@@ -8,6 +8,7 @@ sections 2.3 (files, directories, handles), 2.4 (locks and sequencers), 2.5 (eve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -170,59 +171,59 @@ class Store:
             self.results[key] = outcome
         return outcome, events
 
-    def _apply(self, c: Command, events: list[Event]) -> Any:  # noqa: PLR0911 - one branch per operation
-        a = c.args
+    def _apply(self, c: Command, events: list[Event]) -> Any:
         if c.op == "open_session":
             self.session_counter += 1
             sid = f"{c.client}/{self.session_counter}"
             self.sessions[sid] = c.client
             return sid
         if c.op in ("close_session", "expire_session"):
-            return self._end_session(a["session"], c.at, failed=c.op == "expire_session", events=events)
+            return self._end_session(c.args["session"], c.at, failed=c.op == "expire_session", events=events)
         self._require_session(c.session)
-        if c.op == "create":
-            return self._create(c, events)
-        if c.op == "set_contents":
-            node = self._node(a["path"])
-            self._check_acl(node, "write", self.sessions[c.session])
-            contents = bytes(a["contents"])
-            if len(contents) > MAX_FILE_SIZE:
-                raise FileTooLargeError(f"{node.path}: {len(contents)} bytes exceed the {MAX_FILE_SIZE}-byte limit")
-            if node.directory:
-                raise NotDirectoryError(f"{node.path} is a directory; it has no contents")
-            node.contents = contents
-            node.content_generation += 1
-            self._notify(node.path, "contents modified", events)
-            return node.content_generation
-        if c.op == "delete":
-            node = self._node(a["path"])
-            self._check_acl(node, "write", self.sessions[c.session])
-            self._delete(node, events)
-            return None
-        if c.op == "set_acl":
-            node = self._node(a["path"])
-            self._check_acl(node, "change", self.sessions[c.session])
-            node.acl = dict(a["acl"])
-            node.acl_generation += 1
-            return node.acl_generation
-        if c.op == "subscribe":
-            self._node(a["path"])
-            kinds = frozenset(a["events"])
-            unknown = kinds - set(EVENT_KINDS)
-            if unknown:
-                raise InvalidPathError(f"unknown event kind(s): {', '.join(sorted(unknown))}")
-            self.subscriptions[(c.session, a["path"])] = kinds
-            return None
-        if c.op == "acquire":
-            return self._acquire(c, events)
-        if c.op == "release":
-            node = self._node(a["path"])
-            if c.session not in node.holders:
-                raise NotLockHolderError(f"session {c.session} does not hold the lock {node.path}")
-            del node.holders[c.session]
-            node.lock_delays.pop(c.session, None)
-            return None
-        raise InvalidPathError(f"unknown operation {c.op!r}")
+        operation = _OPERATIONS.get(c.op)
+        if operation is None:
+            raise InvalidPathError(f"unknown operation {c.op!r}")
+        return operation(self, c, events)
+
+    def _set_contents(self, c: Command, events: list[Event]) -> int:
+        node = self._node(c.args["path"])
+        self._check_acl(node, "write", self.sessions[c.session])
+        contents = bytes(c.args["contents"])
+        if len(contents) > MAX_FILE_SIZE:
+            raise FileTooLargeError(f"{node.path}: {len(contents)} bytes exceed the {MAX_FILE_SIZE}-byte limit")
+        if node.directory:
+            raise NotDirectoryError(f"{node.path} is a directory; it has no contents")
+        node.contents = contents
+        node.content_generation += 1
+        self._notify(node.path, "contents modified", events)
+        return node.content_generation
+
+    def _delete_command(self, c: Command, events: list[Event]) -> None:
+        node = self._node(c.args["path"])
+        self._check_acl(node, "write", self.sessions[c.session])
+        self._delete(node, events)
+
+    def _set_acl(self, c: Command, events: list[Event]) -> int:
+        node = self._node(c.args["path"])
+        self._check_acl(node, "change", self.sessions[c.session])
+        node.acl = dict(c.args["acl"])
+        node.acl_generation += 1
+        return node.acl_generation
+
+    def _subscribe(self, c: Command, events: list[Event]) -> None:
+        self._node(c.args["path"])
+        kinds = frozenset(c.args["events"])
+        unknown = kinds - set(EVENT_KINDS)
+        if unknown:
+            raise InvalidPathError(f"unknown event kind(s): {', '.join(sorted(unknown))}")
+        self.subscriptions[(c.session, c.args["path"])] = kinds
+
+    def _release(self, c: Command, events: list[Event]) -> None:
+        node = self._node(c.args["path"])
+        if c.session not in node.holders:
+            raise NotLockHolderError(f"session {c.session} does not hold the lock {node.path}")
+        del node.holders[c.session]
+        node.lock_delays.pop(c.session, None)
 
     def _require_session(self, session: str) -> None:
         if session not in self.sessions:
@@ -382,3 +383,15 @@ class Store:
         kinds = self.subscriptions.get((session, path), frozenset())
         if kind in kinds:
             events.append((session, kind, path))
+
+
+# one method per logged operation that needs an open session (see Store._apply)
+_OPERATIONS: dict[str, Callable[[Store, Command, list[Event]], Any]] = {
+    "create": Store._create,
+    "set_contents": Store._set_contents,
+    "delete": Store._delete_command,
+    "set_acl": Store._set_acl,
+    "subscribe": Store._subscribe,
+    "acquire": Store._acquire,
+    "release": Store._release,
+}
