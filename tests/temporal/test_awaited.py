@@ -104,3 +104,11 @@ def test_awaited_workers_never_race_with_main_under_random_schedules(workers, jo
     ends = {e.index for e in outcome.timeline if e.kind == "end" and e.task != "main"}
     final_reads = [e for e in outcome.timeline if e.kind == "READ"]
     assert all(outcome.timeline[end].happens_before(read) for end in ends for read in final_reads)
+
+
+def test_task_group_tasks_keep_the_names_they_are_given():
+    outcome = run(fan_out_program(2, "in a task group"))
+    assert sorted(outcome.timeline.tasks) == ["main", "w1", "w2"]
+    assert set(outcome.schedule.steps) == {"main", "w1", "w2"}
+    spawns = [e.data["child"] for e in outcome.timeline if e.kind == "spawn"]
+    assert spawns == ["w1", "w2"]

@@ -262,6 +262,26 @@ class Recorder:
         self._states[task] = state
         return state
 
+    def rename(self, task: object, name: str) -> str:
+        """Give a task that has recorded nothing yet another name (TaskGroup names its tasks after creating them).
+
+        Returns the task's name afterwards: the new one made unique, or the old one once it has events.
+        """
+        with self._guard:
+            state = self._states.get(task)
+            if state is None:
+                return name
+            info = state.info
+            if info.first_event is not None or info.name == name:
+                return info.name
+            del self.tasks[info.name]
+            info.name = self._unique(name)
+            self.tasks[info.name] = info
+            if info.spawn_event is not None:
+                spawn = self.events[info.spawn_event]
+                spawn.data["child"], spawn.obj = info.name, f"task:{info.name}"
+            return info.name
+
     def ended(self, task: asyncio.Task[Any]) -> Event:
         """Record the end of a task (called from inside it as its coroutine finishes)."""
         with self._guard:

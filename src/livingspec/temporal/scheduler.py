@@ -362,18 +362,33 @@ class ControlledLoop(asyncio.AbstractEventLoop):
             if not entry.cancelled():
                 self._run(entry)
 
+    def _name(self, task: asyncio.Task[Any]) -> str:
+        """The task's name, following a rename made before its first event (asyncio.TaskGroup's name=...)."""
+        name = self._names.get(task)
+        if name is None:
+            return task.get_name()
+        wanted = task.get_name()
+        if wanted != name:
+            final = self.recorder.rename(task, wanted)
+            if final != name:
+                self._names[task] = final
+                self.created_at[final] = self.created_at.pop(name, -1)
+                name = final
+            task.set_name(name)
+        return name
+
     def _options(self) -> dict[str, _Entry]:
         """Ready tasks in ready order (name -> entry); in 'any' mode also tasks waiting on a timer they set."""
         options: dict[str, _Entry] = {}
         for entry in self._ready:
             task = self._owner(entry)
             if task is not None and not entry.cancelled():
-                options.setdefault(self._names.get(task, task.get_name()), entry)
+                options.setdefault(self._name(task), entry)
         if self.delays == "any":
             for timer in sorted(self._timers):
                 task = timer.owner
                 if task is not None and not timer.cancelled() and not task.done():
-                    options.setdefault(self._names.get(task, task.get_name()), timer)
+                    options.setdefault(self._name(task), timer)
         return options
 
     def _fire_next_timers(self) -> bool:
