@@ -38,6 +38,7 @@ from livingspec.temporal import (
     Search,
     Subject,
     Timeline,
+    expected_items,
     explore_subject,
     find_races,
     removal_first,
@@ -254,6 +255,26 @@ def step_cart_holds(context: Any, items: list[str]) -> None:
     _show(w)
     got = w.ran().result
     assert got == items, f"expected the cart to hold {items}, it holds {got}"
+
+
+@then("the seed's claim that the cart loses items is corrected: it keeps {product}, which the user removed")
+def step_seed_loses_items(context: Any, product: str) -> None:
+    """Check the run kept a product the user's calls remove, with the removal logged as removing nothing."""
+    w = _w(context)
+    timeline = _show(w)
+    held, intended = w.ran().result, expected_items(w.ops)
+    removal = views.cart_event(timeline, "REMOVE_FROM_CART_COMPLETE", product)
+    evidence.seed_correction(
+        "the cart sometimes loses items; its log shows REMOVE_FROM_CART_COMPLETE of the removed product",
+        f"the cart holds {', '.join(held)} where the calls leave {', '.join(intended) or 'nothing'}: it keeps "
+        f"{product}; the removal completes first with removed = {removal.data.get('removed')}",
+        "a removal that runs before its addition finds nothing to remove, so the item the user removed "
+        "arrives afterwards; the seed's removeFromCart logs its completion only when it found the product",
+    )
+    assert product in held and product not in intended, (
+        f"expected the cart to keep {product} against the user's calls: it holds {held}, the calls leave {intended}"
+    )
+    assert removal.data.get("removed") is False, f"expected the removal of {product} to remove nothing: {removal}"
 
 
 @then("the cart operations complete in the order {order:Words}")

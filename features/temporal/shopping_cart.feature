@@ -43,6 +43,7 @@ Feature: The shopping cart that loses items, found by systematic exploration
         | 87    | ADD_TO_CART_COMPLETE      | product2 | 2         |         |
       And the cart finally holds product1, product2
       And the race detector names REMOVE_FROM_CART_COMPLETE by remove-product1 and ADD_TO_CART_COMPLETE by add-product1
+      And the seed's claim that the cart loses items is corrected: it keeps product1, which the user removed
 
     @seed-example
     Scenario: The explorer finds the lost removal that the usual delays hide
