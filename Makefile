@@ -18,9 +18,18 @@ REAL_FEATURES := chubby oidc sticky login compression scaling
 spec: $(STAMP) node_modules/.installed
 	@echo "== behave: every feature on the embedded target"
 	@rm -rf reports/allure-results; status=0; $(BIN)/behave $(BEHAVE_ARGS) $(if $(SHARD),$$($(BIN)/python -m livingspec.runner.shards $(SHARD))) || status=$$?; \
-	echo "== allure: building the report"; \
-	npx --no-install allure generate reports/allure-results >/dev/null || exit $$?; \
-	echo "Report: $(CURDIR)/reports/allure-report/index.html"; exit $$status
+	$(MAKE) --no-print-directory report || exit $$?; exit $$status
+
+# The report from the results at hand: the embedded run, and the real-target run when `make real` left one
+# (one environment each); concept pages and tidy evidence first, reading order and no outside request after.
+.PHONY: report
+report: $(STAMP) node_modules/.installed
+	@echo "== allure: building the report"
+	@results="reports/allure-results $$(test -d reports/allure-results-real && echo reports/allure-results-real)"; \
+	$(BIN)/python -m livingspec.report prepare $$results && \
+	npx --no-install allure generate $$results >/dev/null && \
+	$(BIN)/python -m livingspec.report finish reports/allure-report/index.html $$results && \
+	echo "Report: $(CURDIR)/reports/allure-report/index.html"
 
 test: system $(STAMP) node_modules/.installed
 	@$(MAKE) --no-print-directory lint types real spec pytest
@@ -42,9 +51,8 @@ pytest: $(STAMP)
 real: $(STAMP)
 	@folders=$$(for f in $(REAL_FEATURES); do [ -d features/$$f ] && echo features/$$f; done); \
 	if [ -n "$$folders" ]; then echo "== behave -D target=real: $$folders"; \
-	rm -rf reports/allure-results reports/allure-results-real; status=0; \
-	$(BIN)/behave -D target=real -f progress $$folders || status=$$?; \
-	mv reports/allure-results reports/allure-results-real 2>/dev/null; [ $$status = 0 ] || exit $$status; fi
+	rm -rf reports/allure-results-real; status=0; \
+	$(BIN)/behave -D target=real -f progress $$folders || status=$$?; [ $$status = 0 ] || exit $$status; fi
 	@echo "== pytest --target=real: tests that need a real target"
 	@$(BIN)/pytest -q --target=real -p no:cacheprovider --alluredir=reports/allure-results-real-pytest \
 		tests/compression/test_real_target.py

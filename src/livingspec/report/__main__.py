@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare.add_argument("results", type=Path, nargs="+", help="Allure results folders (missing ones are passed over)")
     finish = commands.add_parser("finish", help="offline, reading order")
     finish.add_argument("index", type=Path, help="the report's index.html")
+    finish.add_argument("results", type=Path, nargs="*", help="the results folders it was built from")
     args = parser.parse_args(argv)
     if args.command == "prepare":
         for folder in args.results:
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
                 pages = write_pages(folder, args.features, Path.cwd())
                 print(f"{folder}: {len(pages)} concept pages, {dropped} repeated attachments dropped")
         return 0
-    finish_report(args.index, args.features)
+    finish_report(args.index, args.features, args.results)
     left = outside_references(args.index.read_text(encoding="utf-8")[:200_000])
     if left:
         print(f"{args.index}: still refers outside the file: {left}", file=sys.stderr)

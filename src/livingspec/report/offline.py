@@ -1,5 +1,6 @@
 """After Allure builds the single-file report: keep it offline and in reading order.
 
+Every attachment opens by default, so a step's evidence shows without a click.
 Allure 3's single-file report loads Google's tag manager when opened; documentation opened from
 disk must make no request outside the file, so the two analytics scripts are removed. The
 report's tree sorts groups by their first test's start time; here each concept, feature and rule
@@ -17,13 +18,43 @@ from typing import Any
 
 from livingspec.report.pages import START_HERE, concept_title, read_features
 from livingspec.report.reading import FOLDER_ORDER
+from livingspec.report.results import label_values, read_results
 
 _TAG_MANAGER = re.compile(
     r"<script[^>]*googletagmanager\.com[^>]*>\s*</script>\s*<script>\s*window\.dataLayer.*?</script>",
     re.DOTALL,
 )
-_DATA = re.compile(r'd\("(widgets/(?:[^"/]+/)?tree\.json)","([A-Za-z0-9+/=]*)"\)')
+_DATA = re.compile(r'd\("(widgets/(?:[^"/]+/)?(?:tree|search-index)\.json)","([A-Za-z0-9+/=]*)"\)')
 _OUTSIDE = re.compile(r"""(?:src|href)\s*=\s*["']?(https?:)?//""", re.IGNORECASE)
+
+
+_APP = re.compile(r'(src="data:text/javascript;base64,)([A-Za-z0-9+/=]+)(")')
+#: In Allure 3.18's app, an attachment's open state defaults to closed (``!1``) in these two calls:
+#: reading it and toggling it. Defaulting both to open shows every step's evidence without a click.
+_ATTACHMENT_CLOSED = ("null!==r&&qn(r,!1)", "null!==r&&Yn(r,!1)")
+
+
+class ReportPatchError(RuntimeError):
+    """The report's app is not the one this module knows how to open attachments in."""
+
+
+def open_attachments(html: str) -> str:
+    """The report with every attachment shown opened by default (a click closes it)."""
+
+    def patch(match: re.Match[str]) -> str:
+        app = base64.b64decode(match.group(2)).decode("utf-8")
+        for closed in _ATTACHMENT_CLOSED:
+            if app.count(closed) != 1:
+                raise ReportPatchError(
+                    f"the report app has {app.count(closed)} of {closed!r}; expected one (Allure upgraded?)"
+                )
+            app = app.replace(closed, closed.replace("!1)", "!0)"))
+        return match.group(1) + base64.b64encode(app.encode("utf-8")).decode() + match.group(3)
+
+    patched, count = _APP.subn(patch, html, count=1)
+    if count != 1:
+        raise ReportPatchError("no embedded app script found: is singleFile on?")
+    return patched
 
 
 def strip_tag_manager(html: str) -> str:
@@ -87,14 +118,38 @@ def _is_seed(leaf: dict[str, Any]) -> bool:
     return "seed-example" in (leaf.get("tags") or [])
 
 
-def finish_report(index: Path, features: Path) -> None:
-    """Rewrite ``index.html`` in place: no tag manager, every tree in reading order."""
-    html = strip_tag_manager(index.read_text(encoding="utf-8"))
-    ranks = reading_ranks(features)
+def searchable_terms(documents: list[dict[str, Any]], terms: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Add each test's glossary terms to its search document (the search reads only some labels)."""
+    for document in documents:
+        found = terms.get(str(document.get("historyId", "")).split(".")[0])
+        if found:
+            document["labels"] = " ".join([document.get("labels") or "", *found]).strip()
+    return documents
 
-    def reorder(match: re.Match[str]) -> str:
-        tree = json.loads(base64.b64decode(match.group(2)))
-        body = base64.b64encode(json.dumps(order_tree(tree, ranks)).encode()).decode()
+
+def terms_by_history(folders: list[Path]) -> dict[str, list[str]]:
+    """historyId -> the ``term`` labels of that test, from the results folders."""
+    out: dict[str, list[str]] = {}
+    for folder in folders:
+        for _, result in read_results(folder) if folder.is_dir() else ():
+            found = label_values(result, "term")
+            if found:
+                out.setdefault(result.get("historyId", ""), []).extend(
+                    t for t in found if t not in out.get(result.get("historyId", ""), [])
+                )
+    return out
+
+
+def finish_report(index: Path, features: Path, results: list[Path] | None = None) -> None:
+    """Rewrite ``index.html`` in place: no tag manager, trees in reading order, terms searchable."""
+    html = open_attachments(strip_tag_manager(index.read_text(encoding="utf-8")))
+    ranks = reading_ranks(features)
+    terms = terms_by_history(results or [])
+
+    def rewrite(match: re.Match[str]) -> str:
+        data = json.loads(base64.b64decode(match.group(2)))
+        data = order_tree(data, ranks) if match.group(1).endswith("tree.json") else searchable_terms(data, terms)
+        body = base64.b64encode(json.dumps(data, ensure_ascii=False).encode()).decode()
         return f'd("{match.group(1)}","{body}")'
 
-    index.write_text(_DATA.sub(reorder, html), encoding="utf-8")
+    index.write_text(_DATA.sub(rewrite, html), encoding="utf-8")

@@ -13,7 +13,8 @@ and its own description and one line pointing to its feature (the whole feature 
 the concept's page, once); names outline rows by their values; links each scenario to its feature
 file and line and to the sources the text cites; names a step's data table and doc string; gives a
 skipped scenario its reason; and starts every run from an empty results folder (a previous run's
-results would show up as retries).
+results would show up as retries), one folder per target (``-D target=real`` writes beside the
+configured folder, into ``<folder>-real``).
 """
 
 from __future__ import annotations
@@ -81,6 +82,12 @@ def _relative(filename: str) -> str:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def results_folder(configured: str, target: str) -> str:
+    """Where a run's results go: the configured folder for the embedded target, ``<folder>-<target>``
+    for another (``reports/allure-results-real``), so each target's last run is kept for the report."""
+    return configured if target == "embedded" else f"{configured.rstrip('/')}-{target}"
 
 
 def clear_results(folder: str | Path) -> None:
@@ -182,9 +189,10 @@ class LivingSpecAllureFormatter(AllureFormatter):  # type: ignore[misc]
     def __init__(self, stream_opener: Any, config: Any) -> None:
         # Same set-up as AllureFormatter.__init__, with our listener in place of theirs.
         super(AllureFormatter, self).__init__(stream_opener, config)
-        clear_results(self.stream_opener.name)
+        folder = results_folder(self.stream_opener.name, str(config.userdata.get("target", "embedded")))
+        clear_results(folder)
         self.listener = LivingSpecListener(config)
-        self.file_logger = AllureFileLogger(self.stream_opener.name)
+        self.file_logger = AllureFileLogger(folder)
         allure_commons.plugin_manager.register(self.listener)
         allure_commons.plugin_manager.register(self.file_logger)
         self.testplan = get_testplan()
