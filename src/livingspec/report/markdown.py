@@ -13,11 +13,12 @@ import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
-#: Lines that end a description: the next Gherkin element, a step, a tag or a table.
+#: Lines that end a description: the next Gherkin element or a tag; under a scenario also a step,
+#: a table or a doc string (a feature's or rule's text may well start a line with "When" or "And").
 _ELEMENT = re.compile(
-    r"\s*(?:(?:Background|Rule|Scenario Outline|Scenario Template|Scenario|Example|Examples|Scenarios):"
-    r"|(?:Given|When|Then|And|But|\*)\s|@|\||\"\"\"|```)"
+    r"\s*(?:(?:Background|Rule|Scenario Outline|Scenario Template|Scenario|Example|Examples|Scenarios):|@)"
 )
+_STEP = re.compile(r"\s*(?:(?:Given|When|Then|And|But|\*)\s|\||\"\"\"|```)")
 _COMMENT = re.compile(r"\s*#")
 #: The user-story lines of a description: each stays on its own line.
 _STORY = re.compile(r"\s*(?:As an?|I want|I need|So that|In order to)\b")
@@ -25,8 +26,10 @@ _BULLET = re.compile(r"\s*[-*+]\s")
 _NUMBERED = re.compile(r"\s*\d+[.)]\s")
 
 
-def source_description(path: str | Path, line: int) -> list[str] | None:
+def source_description(path: str | Path, line: int, *, steps_follow: bool = False) -> list[str] | None:
     """The raw description under the element on ``line`` (1-based) of ``path``, blank lines kept.
+
+    ``steps_follow`` for a scenario's or background's description, which its first step ends.
 
     None when the file cannot be read (a feature parsed from a string); the caller then falls back
     to behave's own description lines.
@@ -37,7 +40,7 @@ def source_description(path: str | Path, line: int) -> list[str] | None:
         return None
     out: list[str] = []
     for text in lines[line:]:
-        if _ELEMENT.match(text):
+        if _ELEMENT.match(text) or (steps_follow and _STEP.match(text)):
             break
         if not _COMMENT.match(text):
             out.append(text.rstrip())

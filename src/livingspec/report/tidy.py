@@ -31,20 +31,27 @@ def tidy_folder(folder: Path) -> int:
 
 
 def tidy_result(folder: Path, result: Result) -> int:
-    """Drop repeated attachments and DOT text beside an SVG; name and retype the rest."""
-    seen: set[str] = set()
+    """Drop repeated attachments and DOT text beside an SVG; name and retype the rest.
+
+    Repeated: the same content under the same name anywhere in the test, or the same content
+    twice in one step (the same bytes under two names in different steps may mean two things).
+    """
+    seen: set[tuple[str, str]] = set()  # (name, content) across the test
     dropped = 0
     for node in [result, *all_steps(result)]:
         attachments = node.get("attachments") or []
         has_svg = any(item.get("type") == "image/svg+xml" for item in attachments)
+        in_step: set[str] = set()  # content within one step, whatever its name
         kept = []
         for item in attachments:
             body = _body(folder, item)
             digest = hashlib.sha256(body).hexdigest()
-            if digest in seen or (has_svg and _is_dot(item, body)):
+            named = (str(item.get("name")), digest)
+            if named in seen or digest in in_step or (has_svg and _is_dot(item, body)):
                 dropped += 1
                 continue
-            seen.add(digest)
+            seen.add(named)
+            in_step.add(digest)
             item["name"] = _RENAMED.get(item.get("name") or "", item.get("name"))
             if item.get("type") == "application/json" and b'"traceEvents"' in body[:4096]:
                 item["name"], item["type"] = TRACE_NAME, "application/octet-stream"

@@ -52,7 +52,8 @@ def _paragraphs(lines: list[str] | None) -> str:
 def description_of(element: Any) -> str:
     """The Markdown description of a feature, rule or scenario, read from its file when possible."""
     filename = getattr(element, "filename", None) or getattr(getattr(element, "feature", None), "filename", None)
-    raw = source_description(filename, element.line) if filename and element.line else None
+    steps_follow = getattr(element, "type", "") in {"scenario", "scenario_outline", "background"}
+    raw = source_description(filename, element.line, steps_follow=steps_follow) if filename and element.line else None
     if raw is None or (element.description and not any(line.strip() for line in raw)):
         raw = list(element.description or [])
     return to_markdown(raw)
