@@ -30,7 +30,7 @@ def test_every_feature_file_has_its_place_in_the_reading_order():
 
 
 def test_concepts_read_in_the_registrys_order_and_the_specification_comes_last():
-    assert FOLDER_ORDER == (*(c.name for c in CONCEPTS), FRAME_NAME)
+    assert (*(c.name for c in CONCEPTS), FRAME_NAME) == FOLDER_ORDER
     assert feature_rank("features/chubby/master_election.feature") < feature_rank("features/chubby/files.feature")
     assert feature_rank("features/scaling/autoscaler.feature") < feature_rank("features/living_specification/x.feature")
 
