@@ -8,12 +8,20 @@ and keeps the timeline (who was master when) that the failover pictures show.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 from livingspec.chubby.client import Call, ChubbyClient
 from livingspec.chubby.config import ChubbyConfig
-from livingspec.chubby.errors import NodeExistsError, NoMasterError, NoSuchNodeError, StaleSequencerError
+from livingspec.chubby.errors import (
+    NodeExistsError,
+    NoMasterError,
+    NoSuchNodeError,
+    NoSuchReplicaError,
+    SafetyViolationError,
+    StaleSequencerError,
+)
 from livingspec.chubby.monitor import Monitor
 from livingspec.chubby.replica import Replica
 from livingspec.chubby.sim import Network, Simulation
@@ -22,6 +30,9 @@ from livingspec.chubby.store import LockMode, Sequencer
 
 class ChubbyCell:
     """N replicas (Replica1..N) electing a master by Multi-Paxos, and the clients that use them."""
+
+    chooses_first_master = True  # ``first_master`` lets one replica stand first
+    counts_lock_generations = True  # a lock's generation counts its acquisitions: 1, 2, 3...
 
     def __init__(
         self,
@@ -97,7 +108,49 @@ class ChubbyCell:
 
     def restart(self, name: str) -> None:
         """Restart a crashed replica with its durable state."""
-        self.replicas[name].restart()
+        self.replica(name).restart()
+
+    def replica(self, name: str) -> Replica:
+        """A replica by name; NoMasterError listing the cell's replicas for any other name."""
+        if name not in self.replicas:
+            raise NoSuchReplicaError(f"no replica named {name!r}; the cell has {', '.join(self.names)}")
+        return self.replicas[name]
+
+    def fail_replica(self, name: str) -> str:
+        """Crash the named replica (master or not); returns its name."""
+        self.replica(name).crash()
+        return name
+
+    def fail_follower(self) -> str:
+        """Crash one running replica that is not the master (the first by name); returns its name."""
+        master = self.wait_for_master()
+        followers = [n for n in self.names if n != master.name and self.replicas[n].up]
+        if not followers:
+            raise NoSuchReplicaError(f"every replica but the master {master.name} is down already")
+        return self.fail_replica(followers[0])
+
+    def is_up(self, name: str) -> bool:
+        """Whether the replica runs."""
+        return self.replica(name).up
+
+    def caught_up(self, name: str) -> bool:
+        """The replica runs, follows the serving master, and has applied every entry the master has."""
+        replica, master = self.replica(name), self.master()
+        if not replica.up or master is None:
+            return False
+        following = replica is master or replica.promise_holder == master.name
+        return following and replica.next_apply >= master.next_apply
+
+    def check_single_master(self) -> None:
+        """Master terms (up to the end of each lease) never overlap and epochs grow; else SafetyViolationError."""
+        for before, after in itertools.pairwise(self.monitor.terms):
+            end = before.end if before.end is not None else float("inf")
+            if end > after.start:
+                raise SafetyViolationError(
+                    f"{before.replica} served until {end:.3f} s, {after.replica} from {after.start:.3f} s"
+                )
+            if before.epoch >= after.epoch:
+                raise SafetyViolationError(f"epochs must grow: {before.epoch} then {after.epoch}")
 
     def fail_master(self) -> str:
         """Crash the current master (waiting for one first); returns its name."""
@@ -179,6 +232,12 @@ class ChubbyCell:
     def release(self, client: str, path: str) -> None:
         """Release a lock the client holds."""
         self.result(self.client(client).release(path))
+
+    def probe_exists(self, path: str) -> bool:
+        """Whether a node exists, asked through a session-less probe client."""
+        if "probe" not in self.clients:
+            self.add_client("probe")
+        return self.exists(path, via="probe")
 
     def exists(self, path: str, via: str | None = None) -> bool:
         """Whether a node exists (asked through a client's session)."""

@@ -9,6 +9,7 @@ again (a failover within the grace period is survived), otherwise the session ha
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,11 @@ from livingspec.chubby.messages import KeepAlive, KeepAliveReply, NotMaster, Rep
 from livingspec.chubby.monitor import Monitor
 from livingspec.chubby.sim import Network, Simulation
 from livingspec.chubby.store import LockMode, Sequencer
+
+#: The states a session is in once opened (paper 2.8): safe, in jeopardy, or expired.
+SESSION_STATES = ("safe", "jeopardy", "expired")
+#: Events the client library itself raises, beside the node events of store.EVENT_KINDS.
+SESSION_EVENT_KINDS = ("session opened", "jeopardy", "safe", "master failed over", "session expired", "handle invalid")
 
 
 @dataclass
@@ -105,6 +111,16 @@ class ChubbyClient:
 
     def _event(self, kind: str, path: str = "") -> None:
         self.events.append(ClientEvent(self.sim.now(), kind, path))
+
+    def renewal_records(self) -> list[dict[str, Any]]:
+        """The KeepAlive answers as rows: when each arrived, the lease it granted, the margin it left."""
+        rows: list[dict[str, Any]] = [
+            {"answered at (s)": round(t, 3), "lease until (s)": round(end, 3), "answered before lease end (s)": ""}
+            for t, end in self.renewals
+        ]
+        for row, (previous, current) in zip(rows[1:], itertools.pairwise(self.renewals), strict=True):
+            row["answered before lease end (s)"] = round(previous[1] - current[0], 3)
+        return rows
 
     def crash(self) -> None:
         """The client process dies: it sends nothing more; its session will expire at the master."""

@@ -42,6 +42,23 @@ class ChubbyConfig:
         if not 0 <= self.default_lock_delay <= MAX_LOCK_DELAY:
             raise ConfigError(f"default_lock_delay must be within 0..{MAX_LOCK_DELAY} s")
 
+    @classmethod
+    def described(cls, settings: dict[str, str]) -> ChubbyConfig:
+        """A config from settings a reader states (``{"master lease": "12"}``), the rest left at the defaults.
+
+        The names are SETTINGS' keys (times in seconds); any other name raises ConfigError listing them.
+        """
+        values: dict[str, float | int] = {}
+        for name, raw in settings.items():
+            key = name.strip().lower().removesuffix(" (s)").removesuffix(" (seconds)")
+            if key not in SETTINGS:
+                raise ConfigError(f"unknown Chubby setting {name!r}; known: {', '.join(SETTINGS)}")
+            try:
+                values[SETTINGS[key]] = int(raw) if key == "replicas" else float(raw)
+            except ValueError:
+                raise ConfigError(f"Chubby setting {name!r} must be a number, got {raw!r}") from None
+        return cls(**values)  # type: ignore[arg-type]
+
     @property
     def majority(self) -> int:
         """Replicas that must agree: more than half the cell."""
@@ -55,3 +72,19 @@ class ChubbyConfig:
         each costing ``round_timeout`` plus jitter. Three rounds are allowed for here.
         """
         return self.master_lease + 3 * (self.round_timeout + self.election_jitter) + 0.5
+
+
+#: The settings a scenario may describe, by the words it uses (times in seconds), and their fields.
+SETTINGS = {
+    "replicas": "replicas",
+    "master lease": "master_lease",
+    "heartbeat interval": "heartbeat_interval",
+    "election jitter": "election_jitter",
+    "round timeout": "round_timeout",
+    "session lease": "session_lease",
+    "keepalive early": "keepalive_early",
+    "grace period": "grace_period",
+    "rpc retry": "rpc_retry",
+    "call timeout": "call_timeout",
+    "default lock-delay": "default_lock_delay",
+}

@@ -65,6 +65,10 @@ class SessionExpiredError(ChubbyError):
     """The session's lease ran out (grace period included): its handles, locks and ephemeral files are gone."""
 
 
+class NoSuchReplicaError(ChubbyError):
+    """A step or call named a replica the cell does not have (the message lists those it has)."""
+
+
 class NoMasterError(ChubbyError):
     """No master answered within the call's deadline: too few replicas are up or reachable."""
 

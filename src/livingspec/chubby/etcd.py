@@ -5,56 +5,34 @@ folders on free 127.0.0.1 ports; the master is the Raft leader and the epoch its
 session is an etcd lease (TTL), kept alive by lease KeepAlives; an exclusive lock is taken through
 etcd's lock API (v3lock: a key under the lock name owned by the session's lease; the oldest key
 holds the lock); the sequencer is the holder key's create revision, which only grows (a fencing
-token). etcd has no lock-delay, no shared
-locks and no client cache: those scenarios run on the simulated cell only.
+token). etcd has no lock-delay, no shared locks and no client cache: those scenarios run on the
+simulated cell only. The cluster itself (processes, ports, gateway) is livingspec.infra.etcd.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import shutil
-import tempfile
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from livingspec.chubby.errors import (
-    ChubbyError,
     LockHeldError,
     NoMasterError,
+    NoSuchReplicaError,
     NotLockHolderError,
+    SafetyViolationError,
     StaleSequencerError,
 )
 from livingspec.chubby.store import LockMode, Sequencer
-from livingspec.infra import LOOPBACK, ManagedProcess, TargetUnavailableError, free_port, require_binary
+from livingspec.infra.etcd import EtcdCluster, EtcdUnavailableError, b64
 
-MAX_MEMBERS = 5  # a 7-member cluster is beyond a small CI machine's budget
 SESSION_TTL = 3  # seconds: an etcd lease is the client's session
 LOCK_WAIT = 1.0  # seconds a lock attempt waits before it counts as refused
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
-@dataclass
-class Member:
-    """One etcd member: its Chubby-style name, ports and process."""
-
-    name: str
-    client_port: int
-    peer_port: int
-    process: ManagedProcess
-    up: bool = False
-
-    @property
-    def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.client_port}"
 
 
 @dataclass
@@ -68,53 +46,26 @@ class LeaderView:
 class EtcdCell:
     """An etcd cluster driven with the operations the shared Chubby scenarios use (wall-clock seconds)."""
 
+    chooses_first_master = False  # Raft elects whom it elects
+    counts_lock_generations = False  # a sequencer carries a create revision, not 1, 2, 3...
+
     def __init__(self, replicas: int = 3) -> None:
-        self.binary = require_binary("etcd")
-        if replicas > MAX_MEMBERS:
-            raise TargetUnavailableError(
-                f"an etcd cluster of {replicas} members is beyond this target's budget (at most {MAX_MEMBERS})"
-            )
-        self.root = Path(tempfile.mkdtemp(prefix="livingspec-etcd-"))
-        names = [f"Replica{i + 1}" for i in range(replicas)]
-        ports = [(free_port(), free_port()) for _ in names]
-        cluster = ",".join(f"{n}=http://{LOOPBACK}:{p}" for n, (_, p) in zip(names, ports, strict=True))
-        self.members: dict[str, Member] = {}
-        for name, (client_port, peer_port) in zip(names, ports, strict=True):
-            workdir = self.root / name
-            workdir.mkdir()
-            argv = [
-                self.binary, "--name", name, "--data-dir", str(workdir / "data"),
-                "--listen-client-urls", f"http://{LOOPBACK}:{client_port}",
-                "--advertise-client-urls", f"http://{LOOPBACK}:{client_port}",
-                "--listen-peer-urls", f"http://{LOOPBACK}:{peer_port}",
-                "--initial-advertise-peer-urls", f"http://{LOOPBACK}:{peer_port}",
-                "--initial-cluster", cluster, "--initial-cluster-state", "new",
-                "--initial-cluster-token", "livingspec", "--heartbeat-interval", "50",
-                "--election-timeout", "500", "--log-level", "error",
-            ]  # fmt: skip
-            process = ManagedProcess(argv, name=name, ready_port=client_port, cwd=workdir)
-            self.members[name] = Member(name, client_port, peer_port, process)
-        self.http = httpx.Client(timeout=2.0)
+        self.names = [f"Replica{i + 1}" for i in range(replicas)]
+        self.cluster = EtcdCluster(replicas, names=self.names)
         self.sessions: dict[str, str] = {}  # client -> lease id
         self.lock_keys: dict[tuple[str, str], str] = {}  # (client, lock name) -> its etcd lock key
         self.crashed_clients: set[str] = set()
         self.history: list[dict[str, Any]] = []
         self.started = time.monotonic()
-        self.names = names
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         """Start every member (each waits for its client port)."""
-        for member in self.members.values():
-            member.process.start()
-            member.up = True
+        self.cluster.start()
 
     def close(self) -> None:
         """Stop every member and remove the temporary folders."""
-        for member in self.members.values():
-            member.process.stop()
-        self.http.close()
-        shutil.rmtree(self.root, ignore_errors=True)
+        self.cluster.close()
 
     def now(self) -> float:
         """Wall-clock seconds since the cluster was created."""
@@ -137,58 +88,33 @@ class EtcdCell:
             time.sleep(0.2)
         return True
 
-    # ------------------------------------------------------------------ gateway calls
-    def _post(self, path: str, body: dict[str, Any], members: list[Member] | None = None) -> dict[str, Any]:
-        errors = []
-        for member in members or [m for m in self.members.values() if m.up]:
-            try:
-                response = self.http.post(member.url + path, json=body)
-            except httpx.HTTPError as error:
-                errors.append(f"{member.name}: {type(error).__name__}")
-                continue
-            if response.status_code == 200:
-                data: dict[str, Any] = response.json()
-                return data
-            errors.append(f"{member.name}: HTTP {response.status_code} {response.text[:120]}")
-        raise NoMasterError(f"no master answered {path}: {'; '.join(errors) or 'no member is up'}")
-
-    def _status(self, member: Member) -> dict[str, Any] | None:
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            response = self.http.post(member.url + "/v3/maintenance/status", json={}, timeout=0.5)
-            return dict(response.json()) if response.status_code == 200 else None
-        except httpx.HTTPError:
-            return None
+            return self.cluster.post(path, body)
+        except EtcdUnavailableError as error:
+            raise NoMasterError(str(error)) from None
 
     # ------------------------------------------------------------------ masters
     def leader(self) -> LeaderView | None:
-        """The Raft leader as a live member reports it, if it is up."""
-        ids: dict[str, str] = {}
-        leader_id, term = None, 0
-        for member in self.members.values():
-            if not member.up:
-                continue
-            status = self._status(member)
-            if status is None:
-                continue
-            ids[str(status["header"]["member_id"])] = member.name
-            if str(status.get("leader", "0")) != "0":
-                leader_id, term = (
-                    str(status["leader"]),
-                    int(status.get("raftTerm", status["header"].get("raft_term", 0))),
-                )
-        if leader_id is None or leader_id not in ids:
+        """The Raft leader as a live member reports it, if it is up (each change joins the history)."""
+        found = self.cluster.leader()
+        if found is None:
             return None
-        view = LeaderView(ids[leader_id], term)
+        view = LeaderView(*found)
         if not self.history or self.history[-1]["master"] != view.name:
-            self.history.append({"master": view.name, "epoch (Raft term)": term, "seen at (s)": round(self.now(), 3)})
+            self.history.append(
+                {"master": view.name, "epoch (Raft term)": view.term, "seen at (s)": round(self.now(), 3)}
+            )
         return view
 
     def master_name(self) -> str | None:
+        """Name of the Raft leader, if a live member reports one."""
         view = self.leader()
         return None if view is None else view.name
 
     @property
     def epoch(self) -> int:
+        """The Raft term of the current leader (-1 without one)."""
         view = self.leader()
         return -1 if view is None else view.term
 
@@ -200,51 +126,91 @@ class EtcdCell:
             if view is not None:
                 return view
             if time.monotonic() >= deadline:
-                up = sum(m.up for m in self.members.values())
-                raise NoMasterError(f"no Raft leader within the bound: {up} of {len(self.members)} members are up")
+                up = len(self.cluster.live())
+                raise NoMasterError(f"no Raft leader within the bound: {up} of {len(self.names)} members are up")
             self._keep_alive()
             time.sleep(0.1)
 
     def crash(self, name: str) -> None:
         """Kill a member (SIGKILL), or crash a client (its lease is no longer kept alive)."""
-        if name in self.members:
-            self.members[name].process.kill()
-            self.members[name].up = False
+        if name in self.cluster.members:
+            self.cluster.kill(name)
         else:
             self.crashed_clients.add(name)
 
     def restart(self, name: str) -> None:
         """Start a killed member again on its data folder."""
-        member = self.members[name]
-        member.process.start()
-        member.up = True
+        if name not in self.cluster.members:
+            raise NoSuchReplicaError(f"no replica named {name!r}; the cell has {', '.join(self.names)}")
+        self.cluster.restart(name)
+
+    def is_up(self, name: str) -> bool:
+        """Whether the member runs."""
+        return self.cluster.members[name].up
+
+    def fail_replica(self, name: str) -> str:
+        """Kill the named member (leader or not); its name."""
+        if name not in self.cluster.members:
+            raise NoSuchReplicaError(f"no replica named {name!r}; the cell has {', '.join(self.names)}")
+        self.crash(name)
+        return name
+
+    def fail_follower(self) -> str:
+        """Kill one running member that is not the leader (the first by name); its name."""
+        master = self.wait_for_master().name
+        followers = [n for n in self.names if n != master and self.is_up(n)]
+        if not followers:
+            raise NoSuchReplicaError(f"every member but the leader {master} is down already")
+        return self.fail_replica(followers[0])
 
     def fail_master(self) -> str:
+        """Kill the Raft leader; its name."""
         name = self.wait_for_master().name
         self.crash(name)
         return name
 
     def fail_replicas(self, count: int) -> list[str]:
+        """Kill ``count`` members, the leader first; their names."""
         master = self.wait_for_master().name
-        victims = [master, *[n for n in self.members if n != master and self.members[n].up][: max(0, count - 1)]]
+        others = [n for n in self.names if n != master and self.is_up(n)]
+        victims = [master, *others[: max(0, count - 1)]]
         for name in victims:
             self.crash(name)
         return victims
 
+    def caught_up(self, name: str) -> bool:
+        """The member runs, knows the leader, and has applied as far as the leader has."""
+        view = self.leader()
+        if view is None or not self.is_up(name):
+            return False
+        mine, leaders = self.cluster.applied_index(name), self.cluster.applied_index(view.name)
+        return mine is not None and leaders is not None and mine >= leaders
+
     def timeline(self) -> list[dict[str, Any]]:
+        """Each leader seen, with its Raft term and when it was first seen."""
         return list(self.history)
+
+    def check_single_master(self) -> None:
+        """Raft's own rule: each leader change seen comes with a greater term (one leader per term)."""
+        for before, after in itertools.pairwise(self.history):
+            if after["epoch (Raft term)"] <= before["epoch (Raft term)"]:
+                raise SafetyViolationError(
+                    f"leader {after['master']} took over from {before['master']} in no newer Raft term"
+                )
 
     # ------------------------------------------------------------------ sessions and locks
     def add_client(self, name: str) -> None:
         """Open a session: grant a lease with the session TTL."""
-        lease = self._post("/v3/lease/grant", {"TTL": SESSION_TTL})
-        self.sessions[name] = str(lease["ID"])
+        try:
+            self.sessions[name] = self.cluster.grant_lease(SESSION_TTL)
+        except EtcdUnavailableError as error:
+            raise NoMasterError(str(error)) from None
 
     def _keep_alive(self) -> None:
         for name, lease in self.sessions.items():
             if name not in self.crashed_clients:
-                with contextlib.suppress(ChubbyError):
-                    self._post("/v3/lease/keepalive", {"ID": lease})
+                with contextlib.suppress(EtcdUnavailableError):
+                    self.cluster.keep_alive(lease)
 
     def try_acquire(self, client: str, path: str, mode: LockMode, lock_delay: float) -> Sequencer:
         """Take the lock through etcd's lock API under the client's lease, waiting at most LOCK_WAIT seconds.
@@ -255,10 +221,10 @@ class EtcdCell:
         if mode is not LockMode.EXCLUSIVE:
             raise LockHeldError("etcd locks are exclusive only")
         self._keep_alive()
-        body = {"name": _b64(path), "lease": self.sessions[client]}
-        for member in [m for m in self.members.values() if m.up]:
+        body = {"name": b64(path), "lease": self.sessions[client]}
+        for member in self.cluster.live():
             try:
-                response = self.http.post(member.url + "/v3/lock/lock", json=body, timeout=LOCK_WAIT)
+                response = self.cluster.http.post(member.url + "/v3/lock/lock", json=body, timeout=LOCK_WAIT)
             except httpx.TimeoutException:
                 if self.leader() is None:
                     break
@@ -280,33 +246,33 @@ class EtcdCell:
         self._post("/v3/lock/unlock", {"key": key})
 
     def _range(self, key: str, prefix: bool = False) -> list[dict[str, Any]]:
-        body = {"key": key}
-        if prefix:  # every key under key/: the holder and any waiters, in creation order
-            raw = base64.b64decode(key)
-            body["range_end"] = base64.b64encode(raw[:-1] + bytes([raw[-1] + 1])).decode()
-        kvs = self._post("/v3/kv/range", body).get("kvs") or []
-        return sorted((dict(kv) for kv in kvs), key=lambda kv: int(kv.get("create_revision", 0)))
-
-    def _get(self, path: str) -> dict[str, Any] | None:
-        kvs = self._range(_b64(path))
-        return kvs[0] if kvs else None
+        try:
+            return self.cluster.range(key, prefix)
+        except EtcdUnavailableError as error:
+            raise NoMasterError(str(error)) from None
 
     def _lock_holder(self, path: str) -> dict[str, Any] | None:
-        kvs = self._range(_b64(path + "/"), prefix=True)
+        kvs = self._range(b64(path + "/"), prefix=True)
         return kvs[0] if kvs else None
 
     def holders(self, path: str) -> int:
+        """1 while some session holds the lock, else 0 (etcd locks are exclusive)."""
         return 0 if self._lock_holder(path) is None else 1
 
     def exists(self, path: str, via: str | None = None) -> bool:
-        return self._get(path) is not None
+        """Whether the key exists."""
+        return bool(self._range(b64(path)))
 
-    def add_probe(self) -> None:
-        """No probe client is needed on etcd."""
+    def probe_exists(self, path: str) -> bool:
+        """Whether the key exists (etcd needs no session to read)."""
+        return self.exists(path)
 
     def create_ephemeral(self, client: str, path: str) -> None:
         """Put a key under the client's lease: it disappears when the session ends."""
-        self._post("/v3/kv/put", {"key": _b64(path), "value": _b64(client), "lease": self.sessions[client]})
+        try:
+            self.cluster.put(path, client, lease=self.sessions[client])
+        except EtcdUnavailableError as error:
+            raise NoMasterError(str(error)) from None
 
     def check_sequencer(self, sequencer: Sequencer, via: str = "checker") -> bool:
         """A sequencer is current while the lock key still exists with that create revision."""

@@ -1,0 +1,207 @@
+"""An etcd cluster on loopback: members in temporary folders on free ports, driven through the v3 JSON gateway.
+
+``EtcdCluster(3)`` prepares three members (``member1``..``member3`` unless named), ``start()`` starts
+them (each waits for its client port), ``close()`` stops them and removes the folders. A member can be
+killed (SIGKILL) and restarted on its data folder. ``post`` calls the gateway of the first live member
+that answers; ``leader()`` reads the Raft leader and term from the members' status; leases and key
+ranges have helpers. Concept code maps its own ideas onto these (livingspec.chubby.etcd does).
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from livingspec.infra.errors import InfraError, TargetUnavailableError
+from livingspec.infra.net import LOOPBACK, free_port
+from livingspec.infra.process import ManagedProcess, require_binary
+
+__all__ = [
+    "MAX_MEMBERS",
+    "EtcdBudgetError",
+    "EtcdCluster",
+    "EtcdMember",
+    "EtcdUnavailableError",
+    "b64",
+    "prefix_end",
+]
+
+MAX_MEMBERS = 5  # a 7-member cluster is beyond a small CI machine's budget
+
+
+class EtcdUnavailableError(InfraError):
+    """No live member answered a gateway call (no leader, or every member down)."""
+
+
+class EtcdBudgetError(TargetUnavailableError):
+    """More members were asked for than this machine's budget allows (not a missing binary)."""
+
+
+def b64(text: str) -> str:
+    """etcd's JSON gateway takes keys and values base64-encoded."""
+    return base64.b64encode(text.encode()).decode()
+
+
+def prefix_end(key_b64: str) -> str:
+    """The range end that selects every key starting with ``key_b64`` (base64), as etcd defines it."""
+    raw = base64.b64decode(key_b64)
+    return base64.b64encode(raw[:-1] + bytes([raw[-1] + 1])).decode()
+
+
+@dataclass
+class EtcdMember:
+    """One etcd member: its name, ports and process."""
+
+    name: str
+    client_port: int
+    peer_port: int
+    process: ManagedProcess
+    up: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.client_port}"
+
+
+class EtcdCluster:
+    """``members`` etcd processes forming one cluster on 127.0.0.1, in a temporary folder."""
+
+    def __init__(
+        self,
+        members: int = 3,
+        names: Sequence[str] | None = None,
+        heartbeat_ms: int = 50,
+        election_ms: int = 500,
+        max_members: int = MAX_MEMBERS,
+    ) -> None:
+        self.binary = require_binary("etcd")
+        if members > max_members:
+            raise EtcdBudgetError(
+                f"an etcd cluster of {members} members is beyond this machine's budget (at most {max_members})"
+            )
+        self.names = list(names) if names is not None else [f"member{i + 1}" for i in range(members)]
+        self.root = Path(tempfile.mkdtemp(prefix="livingspec-etcd-"))
+        ports = [(free_port(), free_port()) for _ in self.names]
+        cluster = ",".join(f"{n}=http://{LOOPBACK}:{p}" for n, (_, p) in zip(self.names, ports, strict=True))
+        self.members: dict[str, EtcdMember] = {}
+        for name, (client_port, peer_port) in zip(self.names, ports, strict=True):
+            workdir = self.root / name
+            workdir.mkdir()
+            argv = [
+                self.binary, "--name", name, "--data-dir", str(workdir / "data"),
+                "--listen-client-urls", f"http://{LOOPBACK}:{client_port}",
+                "--advertise-client-urls", f"http://{LOOPBACK}:{client_port}",
+                "--listen-peer-urls", f"http://{LOOPBACK}:{peer_port}",
+                "--initial-advertise-peer-urls", f"http://{LOOPBACK}:{peer_port}",
+                "--initial-cluster", cluster, "--initial-cluster-state", "new",
+                "--initial-cluster-token", "livingspec", "--heartbeat-interval", str(heartbeat_ms),
+                "--election-timeout", str(election_ms), "--log-level", "error",
+            ]  # fmt: skip
+            process = ManagedProcess(argv, name=name, ready_port=client_port, cwd=workdir)
+            self.members[name] = EtcdMember(name, client_port, peer_port, process)
+        self.http = httpx.Client(timeout=2.0)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Start every member (each waits for its client port)."""
+        for member in self.members.values():
+            member.process.start()
+            member.up = True
+
+    def close(self) -> None:
+        """Stop every member and remove the temporary folders."""
+        for member in self.members.values():
+            member.process.stop()
+        self.http.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one member; its data folder stays."""
+        self.members[name].process.kill()
+        self.members[name].up = False
+
+    def restart(self, name: str) -> None:
+        """Start a killed member again on its data folder."""
+        member = self.members[name]
+        member.process.start()
+        member.up = True
+
+    def live(self) -> list[EtcdMember]:
+        """The members not killed."""
+        return [m for m in self.members.values() if m.up]
+
+    # ------------------------------------------------------------------ gateway
+    def post(self, path: str, body: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        """POST to the first live member that answers 200; EtcdUnavailableError listing each failure."""
+        errors = []
+        for member in self.live():
+            try:
+                response = self.http.post(member.url + path, json=body, timeout=timeout or self.http.timeout)
+            except httpx.HTTPError as error:
+                errors.append(f"{member.name}: {type(error).__name__}")
+                continue
+            if response.status_code == 200:
+                data: dict[str, Any] = response.json()
+                return data
+            errors.append(f"{member.name}: HTTP {response.status_code} {response.text[:120]}")
+        raise EtcdUnavailableError(f"no master answered {path}: {'; '.join(errors) or 'no member is up'}")
+
+    def status(self, member: EtcdMember) -> dict[str, Any] | None:
+        """A member's maintenance status, or None if it does not answer within half a second."""
+        try:
+            response = self.http.post(member.url + "/v3/maintenance/status", json={}, timeout=0.5)
+            return dict(response.json()) if response.status_code == 200 else None
+        except httpx.HTTPError:
+            return None
+
+    def leader(self) -> tuple[str, int] | None:
+        """(name, Raft term) of the leader as live members report it, if that leader is live."""
+        ids: dict[str, str] = {}
+        leader_id, term = None, 0
+        for member in self.live():
+            status = self.status(member)
+            if status is None:
+                continue
+            ids[str(status["header"]["member_id"])] = member.name
+            if str(status.get("leader", "0")) != "0":
+                leader_id = str(status["leader"])
+                term = int(status.get("raftTerm", status["header"].get("raft_term", 0)))
+        if leader_id is None or leader_id not in ids:
+            return None
+        return ids[leader_id], term
+
+    def applied_index(self, name: str) -> int | None:
+        """The member's Raft applied index, or None when it does not answer."""
+        status = self.status(self.members[name])
+        return None if status is None else int(status.get("raftAppliedIndex", status.get("raftIndex", 0)))
+
+    # ------------------------------------------------------------------ leases and keys
+    def grant_lease(self, ttl: int) -> str:
+        """A new lease of ``ttl`` seconds; its id."""
+        return str(self.post("/v3/lease/grant", {"TTL": ttl})["ID"])
+
+    def keep_alive(self, lease: str) -> None:
+        """Renew one lease."""
+        self.post("/v3/lease/keepalive", {"ID": lease})
+
+    def put(self, key: str, value: str, lease: str | None = None) -> None:
+        """Put ``key`` = ``value`` (plain text), optionally under a lease."""
+        body = {"key": b64(key), "value": b64(value)}
+        if lease is not None:
+            body["lease"] = lease
+        self.post("/v3/kv/put", body)
+
+    def range(self, key_b64: str, prefix: bool = False) -> list[dict[str, Any]]:
+        """Key-values at ``key_b64`` (or under it, with ``prefix``), oldest created first."""
+        body = {"key": key_b64}
+        if prefix:
+            body["range_end"] = prefix_end(key_b64)
+        kvs = self.post("/v3/kv/range", body).get("kvs") or []
+        return sorted((dict(kv) for kv in kvs), key=lambda kv: int(kv.get("create_revision", 0)))
