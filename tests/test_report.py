@@ -1,10 +1,16 @@
 """The living documentation, checked as a reader sees it: the Allure report opened in headless Chromium.
 
-`make spec` builds reports/allure-report/index.html from the behave run; this test opens it
-from disk in Debian's Chromium through Playwright (no browser download) and checks that every
-concept's epic is shown with the number of scenarios its feature files hold.
+`make spec` builds reports/allure-report/index.html from the behave run (and from the real-target
+run when `make real` made one); this test opens it from disk in Debian's Chromium through
+Playwright (no browser download), records every request the page makes, and checks what a
+newcomer needs: every concept's epic with all its scenarios, a page per concept, outline rows
+named by their values, a step's evidence shown without a click, the reason of every skipped
+scenario, the real run's Chromium screenshots when that run is in the report, and no request
+outside the file.
 """
 
+import base64
+import json
 import os
 from collections import Counter
 from pathlib import Path
@@ -13,11 +19,14 @@ import pytest
 from behave.parser import parse_file
 
 from livingspec.infra.chromium import CHROMIUM, CHROMIUM_ARGS
-from livingspec.registry import concept_folder, epic_for
+from livingspec.registry import CONCEPTS, FRAME_TITLE, concept_folder, epic_for
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "reports" / "allure-report" / "index.html"
 pytestmark = pytest.mark.browser
+EPIC_TAG = "allure.label.epic:"
+PAGE_TAG = "concept-page"
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
 
 def _unavailable(reason: str) -> None:
@@ -27,15 +36,8 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-EPIC_TAG = "allure.label.epic:"
-
-
 def expected_scenarios() -> Counter[str]:
-    """Scenarios per epic, from the feature files themselves (outline rows expanded, @wip left out).
-
-    The epic is the concept folder's title unless the feature names one with an
-    ``@allure.label.epic:<name>`` tag, as the formatter does.
-    """
+    """Scenarios per epic, from the feature files themselves (outline rows expanded, @wip left out)."""
     counts: Counter[str] = Counter()
     for path in sorted((ROOT / "features").rglob("*.feature")):
         feature = parse_file(str(path))
@@ -47,20 +49,43 @@ def expected_scenarios() -> Counter[str]:
     return counts
 
 
-def shown_epics(page) -> dict[str, int]:
-    """Epic title -> number of scenarios, as the report's tree shows them (passed, skipped... added up)."""
-    page.wait_for_selector("[data-testid=tree-section-title]", timeout=60_000)
-    shown: dict[str, int] = {}
-    for section in page.locator("[data-testid=tree-section]").all():
-        title = section.locator("[data-testid=tree-section-title]").first.inner_text().strip()
-        numbers = [line.strip() for line in section.inner_text().splitlines()[1:] if line.strip().isdigit()]
-        if numbers:
-            shown[title] = sum(int(n) for n in numbers)
-    return shown
+class Report:
+    """The opened report: its page, the requests it made, and the test results it embeds."""
+
+    def __init__(self, page, requests: list[str]) -> None:
+        self.page = page
+        self.requests = requests
+        page.wait_for_selector("[data-testid=tree-section-title]", timeout=60_000)
+        files = page.evaluate(
+            "Object.entries(window.allureReportData || {}).filter(([name]) => name.startsWith('data/test-results/'))"
+        )
+        self.results = [json.loads(base64.b64decode(value)) for _, value in files]
+
+    def labels(self, result: dict, name: str) -> list[str]:
+        return [item["value"] for item in result.get("labels", []) if item["name"] == name]
+
+    def scenarios(self, target: str = "embedded") -> list[dict]:
+        """The scenarios of one environment (concept pages left out)."""
+        return [
+            r
+            for r in self.results
+            if PAGE_TAG not in self.labels(r, "tag") and (r.get("environment") or "embedded").startswith(target)
+        ]
+
+    def open(self, result: dict) -> None:
+        """Show one test result, as a click on it in the tree does."""
+        self.page.goto(f"{REPORT.as_uri()}#{result['id']}")
+        self.page.wait_for_selector("[data-testid=test-result-info-title]", timeout=30_000)
+
+
+def _steps(node: dict):
+    for step in node.get("steps", []) or []:
+        yield step
+        yield from _steps(step)
 
 
 @pytest.fixture(scope="module")
-def report_page():
+def report():
     if not REPORT.exists():
         _unavailable(f"{REPORT.relative_to(ROOT)} is missing: run `make spec` first")
     if not Path(CHROMIUM).exists():
@@ -70,23 +95,101 @@ def report_page():
     # Playwright gives every launch a fresh, temporary user-data-dir of its own.
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        requests: list[str] = []
+        page.on("request", lambda request: requests.append(request.url))
         page.goto(REPORT.as_uri())
-        yield page
+        yield Report(page, requests)
         browser.close()
 
 
-def test_every_concept_epic_is_shown_with_its_scenario_count(report_page):
+def test_every_concept_epic_is_shown_with_its_scenario_count(report):
     expected = expected_scenarios()
-    shown = shown_epics(report_page)
     assert expected, "no feature files found"
+    shown = Counter(epic for r in report.scenarios() for epic in report.labels(r, "epic"))
     missing = sorted(set(expected) - set(shown))
-    assert not missing, f"epics missing from the report: {missing}; it shows {shown}. Rebuild with `make spec`."
+    assert not missing, f"epics missing from the report: {missing}; it has {dict(shown)}. Rebuild with `make spec`."
     wrong = {epic: (expected[epic], shown[epic]) for epic in expected if shown[epic] != expected[epic]}
     assert not wrong, f"scenario counts differ (features, report): {wrong}. Rebuild with `make spec`."
+    titles = report.page.locator("[data-testid=tree-section-title]").all_inner_texts()
+    assert {c.title for c in CONCEPTS} | {FRAME_TITLE} <= {t.strip() for t in titles}
 
 
-def test_the_delta_epic_opens_onto_its_features(report_page):
-    report_page.get_by_text("Delta encoding", exact=True).first.click()
-    report_page.get_by_text("The packed form: Parquet's DELTA_BINARY_PACKED", exact=True).first.wait_for()
-    report_page.get_by_text("Delta encoding", exact=True).first.click()  # fold it again
+def test_the_concepts_read_in_the_registrys_order_with_the_specification_apart(report):
+    titles = [t.strip() for t in report.page.locator("[data-testid=tree-section-title]").all_inner_texts()]
+    wanted = [c.title for c in CONCEPTS] + [FRAME_TITLE]
+    firsts = [titles.index(title) for title in wanted]
+    assert firsts == sorted(firsts), f"the tree reads {titles}"
+
+
+@pytest.mark.parametrize("title", [c.title for c in CONCEPTS] + [FRAME_TITLE])
+def test_each_concept_has_its_page(report, title):
+    pages = [r for r in report.results if PAGE_TAG in report.labels(r, "tag") and title in report.labels(r, "epic")]
+    assert pages, f"no concept page for {title}"
+    report.open(pages[0])
+    frame = report.page.frame_locator("[data-testid=test-result-description-frame]")
+    for heading in ("Read in this order", "What it is."):
+        frame.get_by_text(heading).first.wait_for(timeout=10_000)
+    if title != FRAME_TITLE:
+        frame.get_by_text("Glossary").first.wait_for(timeout=10_000)
+
+
+def test_an_outline_row_is_named_by_its_values(report):
+    rows = [r for r in report.scenarios() if r.get("parameters")]
+    assert rows, "no outline rows in the report"
+    row = rows[0]
+    values = [p["value"] for p in row["parameters"]]
+    assert " -- @" not in row["name"]
+    report.open(row)
+    title = report.page.locator("[data-testid=test-result-info-title]").inner_text()
+    assert any(value in title for value in values), f"{title!r} names none of {values}"
+
+
+def test_a_steps_evidence_is_visible_without_a_click(report):
+    with_picture = [
+        r
+        for r in report.scenarios()
+        if any(a.get("contentType", a.get("type")) == "image/svg+xml" for s in _steps(r) for a in _attachments(s))
+    ]
+    assert with_picture, "no step attaches a picture"
+    report.open(with_picture[0])
+    picture = report.page.locator("[data-testid=test-result-attachment] img")  # the preview, not an icon
+    picture.first.wait_for(state="visible", timeout=10_000)
+
+
+def _attachments(step: dict) -> list[dict]:
+    """A step's attachments as the report stores them (steps of type attachment, or a list)."""
+    out = list(step.get("attachments") or [])
+    out += [s.get("link", s) for s in step.get("steps", []) or [] if s.get("type") == "attachment"]
+    return out
+
+
+def test_every_skipped_scenario_shows_its_reason(report):
+    skipped = [r for r in report.scenarios() if r.get("status") == "skipped"]
+    without = [r["name"] for r in skipped if not (r.get("error") or {}).get("message")]
+    assert not without, f"skipped without a reason: {without}"
+    if skipped:
+        report.open(skipped[0])
+        reason = skipped[0]["error"]["message"]
+        report.page.get_by_text(reason[:60]).first.wait_for(state="visible", timeout=10_000)
+
+
+def test_the_real_runs_chromium_screenshots_are_there_when_that_run_is(report):
+    real = [r for r in report.scenarios("real") if "Behaviour-driven development" in report.labels(r, "epic")]
+    if not real:
+        pytest.skip("the report holds no real-target run of the login feature (`make real spec` includes it)")
+    shots = [r for r in real if any(_type(a) == "image/png" for s in _steps(r) for a in _attachments(s))]
+    assert shots, "the real login run attached no Chromium screenshot"
+    report.open(shots[0])
+    report.page.locator("[data-testid=test-result-attachment] img").first.wait_for(state="visible", timeout=10_000)
+
+
+def _type(attachment: dict) -> str:
+    return str(attachment.get("contentType") or attachment.get("type") or "")
+
+
+def test_no_request_leaves_the_file(report):
+    report.open(report.scenarios()[0])
+    outside = sorted({url for url in report.requests if not url.startswith(LOCAL_SCHEMES)})
+    assert report.requests, "no request recorded at all: the recorder is broken"
+    assert not outside, f"the report asked outside the file: {outside}"
