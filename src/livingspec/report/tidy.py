@@ -13,10 +13,10 @@ from typing import Any
 from livingspec.registry import CONCEPTS, FRAME_NAME, FRAME_TITLE
 from livingspec.report.glossary import terms_in
 from livingspec.report.results import Result, all_steps, label, read_results, write_result
+from livingspec.runner.evidence import TRACE_NAME
 
 #: Old allure-behave names for a step's own doc string and table.
 _RENAMED = {".text": "the step's text", ".table": "the step's table", "": "evidence"}
-TRACE_NAME = "Chrome trace JSON: download it and open it in ui.perfetto.dev or chrome://tracing"
 FOLDER_OF_EPIC = {c.title: c.name for c in CONCEPTS} | {FRAME_TITLE: FRAME_NAME}
 
 

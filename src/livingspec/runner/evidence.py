@@ -21,10 +21,27 @@ def attach_text(name: str, text: str) -> None:
     allure.attach(text, name=name, attachment_type=allure.attachment_type.TEXT)
 
 
+#: How the report names a Chrome trace: a file to download and open in a trace viewer.
+TRACE_NAME = "Chrome trace JSON: download it and open it in ui.perfetto.dev or chrome://tracing"
+
+
 def attach_json(name: str, data: Any) -> None:
-    """Attach data as indented JSON (numpy scalars and other objects are shown by str())."""
+    """Attach data as indented JSON (numpy scalars and other objects are shown by str()).
+
+    A Chrome trace (a mapping with ``traceEvents``) is no reading matter: it is attached as a
+    download for a trace viewer, beside the timeline picture the step attaches.
+    """
+    if isinstance(data, Mapping) and "traceEvents" in data:
+        attach_trace(data)
+        return
     body = json.dumps(data, indent=2, default=str, ensure_ascii=False)
     allure.attach(body, name=name, attachment_type=allure.attachment_type.JSON)
+
+
+def attach_trace(trace: Mapping[str, Any]) -> None:
+    """Attach a Chrome trace (JSON object format) as a download, not as a page of JSON."""
+    body = json.dumps(trace, separators=(",", ":"), default=str, ensure_ascii=False)
+    allure.attach(body, name=TRACE_NAME, attachment_type="application/octet-stream", extension="json")
 
 
 def table_csv(headings: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
