@@ -312,6 +312,19 @@ def step_master_is(context: Any, name: str) -> None:
     assert master == name, f"expected {name} to be master, {master} is"
 
 
+@then("the Chubby master has not changed")
+def step_master_unchanged(context: Any) -> None:
+    """The master before the fault still serves, in the same epoch."""
+    w = _w(context)
+    cell = w.the_cell
+    cell.wait_for_master()
+    master, epoch = cell.master_name(), cell.epoch
+    evidence.attach_text("master now", f"{master} serves as master (epoch {epoch}); before the fault: {w.old_master}")
+    assert (master, epoch) == (w.old_master, w.old_epoch), (
+        f"expected {w.old_master} still master in epoch {w.old_epoch}, found {master} in epoch {epoch}"
+    )
+
+
 @then("the Chubby master is no longer {name:ChubbyName}")
 def step_master_is_not(context: Any, name: str) -> None:
     """A master serves, and it is not the named replica."""
@@ -331,6 +344,20 @@ def step_caught_up(context: Any, name: str, seconds: int) -> None:
     took = cell.now() - w.failed_at
     evidence.attach_text("rejoin", f"{name} {'caught up' if done else 'had not caught up'} after {took:.3f} s")
     assert done, f"expected {name} to catch up with master {cell.master_name()} within {seconds} s"
+
+
+@then("every failed Chubby replica has caught up with the master within {seconds:d} seconds")
+def step_all_caught_up(context: Any, seconds: int) -> None:
+    """Every replica failed in this scenario runs again, follows the master and has applied all it has."""
+    w = _w(context)
+    cell = w.the_cell
+    failed = need(w.failed or None, "failed replicas", "When a Chubby replica that is not the master fails")
+    done = cell.run_until(lambda: all(cell.caught_up(n) for n in failed), seconds - (cell.now() - w.failed_at))
+    took = cell.now() - w.failed_at
+    evidence.attach_text(
+        "rejoin", f"{', '.join(failed)}: {'caught up' if done else 'not caught up'} after {took:.3f} s"
+    )
+    assert done, f"expected {', '.join(failed)} to catch up with master {cell.master_name()} within {seconds} s"
 
 
 @then("no Chubby master is elected within {seconds:d} seconds")

@@ -34,6 +34,60 @@ Feature: Master election in a Chubby cell
         | 5        | 12    |
         | 7        | 12    |
 
+  Rule: Only the master's failure calls for an election; a replica that returns catches up
+
+    @target.embedded
+    Scenario: A named replica that is not the master fails; the master keeps serving
+      Given a Chubby cell of 5 replicas with Replica2 as master
+      When the Chubby replica Replica4 fails
+      And the Chubby cell runs for 20 seconds
+      Then the Chubby master is still Replica2
+
+    Scenario: Whichever replica is not the master fails; nothing changes for the cell
+      Given a Chubby cell of 3 replicas
+      When a Chubby replica that is not the master fails
+      And the Chubby cell runs for 5 seconds
+      Then the Chubby master has not changed
+
+    @target.embedded
+    Scenario: The named master fails; another replica is master now
+      Given a Chubby cell of 5 replicas with Replica2 as master
+      When the Chubby replica Replica2 fails
+      Then the Chubby cell elects a new master within 12 seconds
+      And the Chubby master is no longer Replica2
+
+    Scenario: A failed replica rejoins the cell and catches up with the master
+      Given a Chubby cell of 5 replicas
+      And a Chubby replica that is not the master fails
+      When the failed Chubby replicas restart
+      Then every failed Chubby replica has caught up with the master within 10 seconds
+
+    @target.embedded
+    Scenario: A named replica rejoins after missing writes and catches up
+      Given a Chubby cell of 5 replicas with Replica2 as master
+      And the Chubby client Writer has an open session
+      And the Chubby replica Replica5 fails
+      And the Chubby client Writer has written "replicas=7" to /ls/local/config/service
+      When the Chubby replica Replica5 rejoins the cell
+      Then the Chubby replica Replica5 has caught up with the master within 10 seconds
+
+  Rule: The master lease sets the failover time: a longer lease, a longer wait for a new master
+
+    @target.embedded
+    Scenario Outline: A cell described with a master lease of <lease> seconds fails over after it
+      Given a Chubby cell described as:
+        | setting      | value   |
+        | replicas     | 3       |
+        | master lease | <lease> |
+      When the Chubby master fails
+      Then no Chubby master is elected within <quiet> seconds
+      And the Chubby cell elects a new master within <bound> seconds
+
+      Examples:
+        | lease | quiet | bound |
+        | 6     | 4     | 12    |
+        | 12    | 10    | 20    |
+
   Rule: A cell of 2f+1 replicas tolerates f failed replicas, not more
 
     Scenario Outline: A cell of <replicas> replicas with <failed> failed replicas still elects a master

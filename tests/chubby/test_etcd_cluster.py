@@ -1,0 +1,42 @@
+"""The shared etcd launcher on loopback: a leader, a new one with a greater term, leases and keys."""
+
+import shutil
+import time
+
+import pytest
+
+from livingspec.infra.etcd import EtcdBudgetError, EtcdCluster, b64
+
+pytestmark = pytest.mark.skipif(shutil.which("etcd") is None, reason="etcd is not installed")
+
+
+def _leader(cluster: EtcdCluster, within: float = 15.0) -> tuple[str, int]:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        found = cluster.leader()
+        if found is not None:
+            return found
+        time.sleep(0.1)
+    raise AssertionError("no leader within the bound")
+
+
+def test_a_cluster_elects_a_leader_and_another_after_a_kill():
+    cluster = EtcdCluster(3, names=["a", "b", "c"])
+    try:
+        cluster.start()
+        name, term = _leader(cluster)
+        lease = cluster.grant_lease(5)
+        cluster.put("/k", "v", lease=lease)
+        assert [kv["value"] for kv in cluster.range(b64("/k"))] == [b64("v")]
+        cluster.kill(name)
+        new_name, new_term = _leader(cluster)
+        assert new_name != name and new_term > term
+        cluster.keep_alive(lease)
+        assert len(cluster.range(b64("/"), prefix=True)) == 1
+    finally:
+        cluster.close()
+
+
+def test_more_members_than_the_budget_is_its_own_refusal():
+    with pytest.raises(EtcdBudgetError, match="beyond this machine's budget"):
+        EtcdCluster(7)
