@@ -16,7 +16,7 @@ export default defineConfig({
   historyLimit: 20,
   appendHistory: true,
   // Labels a reader of the specification does not need.
-  hideLabels: ["framework", "language", "severity", "host", "thread", "package", "target", /^allure\./],
+  hideLabels: ["term", "framework", "language", "severity", "host", "thread", "package", "target", /^allure\./],
   // The embedded run and the real-target run (make real) side by side, one tab each.
   environments: {
     embedded: { name: "embedded (simulations, in process)", matcher: onTarget("embedded") },
