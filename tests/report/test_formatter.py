@@ -46,6 +46,7 @@ FEATURE = textwrap.dedent(
 
 STEPS = textwrap.dedent(
     """\
+    import allure
     from behave import given, then, when
 
     @given("a counter at {start:d}")
@@ -59,6 +60,8 @@ STEPS = textwrap.dedent(
     @then("the counter shows {total:d}")
     def shows(context, total):
         assert context.count == total
+        if total == 6:
+            allure.dynamic.label("seed-correction", "corrected")
     """
 )
 
@@ -117,6 +120,9 @@ def test_outline_rows_skips_links_and_descriptions(tmp_path):
     assert "Key properties" not in row["description"], "the feature's whole text belongs on the concept page"
     labels = {label["name"]: label["value"] for label in row["labels"]}
     assert labels["target"] == "embedded" and labels["story"] == "Counting up"
+    assert "seed-correction" not in labels
+    corrected = found["Adding to the counter — start: 5, n: 1, total: 6"]
+    assert {"name": "seed-correction", "value": "corrected"} in corrected["labels"], "a step's label was lost"
 
 
 def test_each_run_starts_afresh_and_a_real_run_keeps_its_own_folder(tmp_path):

@@ -11,7 +11,8 @@ For the reader it also: writes descriptions as the feature file has them (paragr
 story lines, read back from the file: behave drops blank lines); gives each scenario the rule's
 and its own description and one line pointing to its feature (the whole feature description is on
 the concept's page, once); names outline rows by their values; links each scenario to its feature
-file and line and to the sources the text cites; names a step's data table and doc string; gives a
+file and line and to the sources the text cites; names a step's data table and doc string; keeps the
+labels a step adds (``allure.dynamic.label``, e.g. ``seed-correction``); gives a
 skipped scenario its reason; and starts every run from an empty results folder (a previous run's
 results would show up as retries), one folder per target (``-D target=real`` writes beside the
 configured folder, into ``<folder>-real``).
@@ -167,6 +168,17 @@ class LivingSpecListener(AllureListener):  # type: ignore[misc]
         reason = getattr(scenario, "skip_reason", None) or "skipped: no step of it ran"
         if test.statusDetails is None or not test.statusDetails.message:
             test.statusDetails = StatusDetails(message=str(reason))
+
+    @allure_commons.hookimpl  # type: ignore[misc]
+    def add_label(self, label_type: str, labels: tuple[str, ...]) -> None:
+        """``allure.dynamic.label`` from a step (allure-behave has no such hook: the label was lost)."""
+        test = self.logger.get_test(self.current_scenario_uuid) if self.current_scenario_uuid else None
+        if test is None:
+            return
+        have = {(label.name, label.value) for label in test.labels}
+        for value in labels:
+            if (label_type, value) not in have:
+                test.labels.append(Label(name=label_type, value=value))
 
     def start_behave_step(self, step: Any) -> None:
         """As allure-behave's, with the step's doc string and data table under meaningful names."""
