@@ -155,13 +155,10 @@ def _corrections(scenarios: list[Result], results: Path) -> str:
                         rows.append([result["name"], *cells])
     if not rows:
         return ""
-    lines = [
-        "## The seed, corrected",
-        "",
-        "| scenario | seed says | correct figure | why |",
-        "| --- | --- | --- | --- |",
-    ]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in row[:4]) + " |" for row in rows]
+    # One item per correction (a four-column table does not fit the page's width).
+    lines = ["## The seed, corrected", ""]
+    for scenario, says, correct, why, *_ in rows:
+        lines.append(f"- **{scenario}**\\\n  *The seed says:* {says}\\\n  *Correct:* {correct}\\\n  *Why:* {why}")
     return "\n".join(lines)
 
 
