@@ -37,3 +37,27 @@ def test_an_unanswered_write_may_or_may_not_have_happened():
 
 def test_a_value_never_written_cannot_be_read():
     assert not is_linearizable([Op("b", "read", "9", 0, 1)], initial="0")
+
+
+def test_a_successful_cas_needs_the_expected_value():
+    assert is_linearizable([Op("a", "cas", "1", 0, 1, expected="0"), Op("b", "read", "1", 2, 3)], initial="0")
+    assert not is_linearizable([Op("a", "cas", "1", 0, 1, expected="5")], initial="0")
+
+
+def test_a_failed_cas_saw_another_value_and_changed_nothing():
+    assert is_linearizable([Op("a", "cas", "1", 0, 1, expected="5", ok=False), Op("b", "read", "0", 2, 3)], initial="0")
+    assert not is_linearizable([Op("a", "cas", "1", 0, 1, expected="0", ok=False)], initial="0")
+
+
+def test_an_unanswered_cas_may_or_may_not_have_happened():
+    pending = Op("a", "cas", "1", 0, math.inf, expected="0")
+    assert is_linearizable([pending, Op("b", "read", "1", 5, 6)], initial="0")
+    assert is_linearizable([pending, Op("b", "read", "0", 5, 6)], initial="0")
+    assert not is_linearizable(
+        [Op("a", "cas", "1", 0, math.inf, expected="7"), Op("b", "read", "1", 5, 6)], initial="0"
+    )
+
+
+def test_two_cas_from_one_value_cannot_both_succeed():
+    history = [Op("a", "cas", "1", 0, 5, expected="0"), Op("b", "cas", "2", 0, 5, expected="0")]
+    assert not is_linearizable(history, initial="0")

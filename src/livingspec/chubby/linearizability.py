@@ -1,4 +1,7 @@
-"""A Wing-Gong linearizability checker for one read/write register (a Chubby file's contents).
+"""A Wing-Gong linearizability checker for one register (a Chubby file's contents, an etcd key).
+
+Operations: write, read, and compare-and-set (``cas``: set ``value`` if the register holds
+``expected``; ``ok`` says whether it did; a cas that never answered may or may not have happened).
 
 A history is a list of operations with invocation and response times (``inf`` when the call never
 answered: it may or may not have taken effect). The history is linearizable when some order of the
@@ -19,10 +22,12 @@ class Operation:
     """One call on the register: a write of ``value`` or a read that returned ``value``."""
 
     client: str
-    kind: str  # "write" or "read"
+    kind: str  # "write", "read" or "cas"
     value: str
     invoked: float
-    returned: float = math.inf  # inf: never answered (a write that may still have happened)
+    returned: float = math.inf  # inf: never answered (a write or cas that may still have happened)
+    expected: str | None = None  # cas only: the value it compared against
+    ok: bool = True  # cas only: whether the comparison held (and so the value was set)
 
 
 def is_linearizable(history: list[Operation], initial: str = "") -> bool:
@@ -43,15 +48,25 @@ def is_linearizable(history: list[Operation], initial: str = "") -> bool:
             op = ops[i]
             if op.invoked > horizon:
                 continue
-            if op.kind == "write":
-                if search(done | 1 << i, op.value):
-                    return True
-            elif op.value == value and search(done | 1 << i, value):
+            after = _apply(op, value)
+            if after is not None and search(done | 1 << i, after):
                 return True
-        # an unanswered write may never have happened: drop it
+        # an unanswered write or cas may never have happened: drop it
         for i in pending:
-            if ops[i].kind == "write" and math.isinf(ops[i].returned) and search(done | 1 << i, value):
+            if ops[i].kind != "read" and math.isinf(ops[i].returned) and search(done | 1 << i, value):
                 return True
         return False
 
     return search(0, initial)
+
+
+def _apply(op: Operation, value: str) -> str | None:
+    """The register's value after ``op`` runs on ``value``, or None when ``op`` could not have seen it."""
+    if op.kind == "write":
+        return op.value
+    if op.kind == "read":
+        return value if op.value == value else None
+    unanswered = math.isinf(op.returned)
+    if value == op.expected:
+        return op.value if op.ok or unanswered else None
+    return value if not op.ok and not unanswered else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import shutil
+import signal
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -132,6 +133,14 @@ class EtcdCluster:
         member = self.members[name]
         member.process.start()
         member.up = True
+
+    def pause(self, name: str) -> None:
+        """SIGSTOP one member: it keeps its sockets but answers nothing until resumed."""
+        self.members[name].process.signal(signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        """SIGCONT a paused member."""
+        self.members[name].process.signal(signal.SIGCONT)
 
     def live(self) -> list[EtcdMember]:
         """The members not killed."""
