@@ -40,3 +40,23 @@ def test_a_cluster_elects_a_leader_and_another_after_a_kill():
 def test_more_members_than_the_budget_is_its_own_refusal():
     with pytest.raises(EtcdBudgetError, match="beyond this machine's budget"):
         EtcdCluster(7)
+
+
+def test_the_election_api_elects_one_campaigner_and_hands_over_on_resign():
+    cluster = EtcdCluster(3)
+    try:
+        cluster.start()
+        _leader(cluster)
+        first, second = cluster.grant_lease(10), cluster.grant_lease(10)
+        leader = cluster.campaign("/election/master", first, "WebServer1")
+        assert leader is not None and cluster.election_leader("/election/master") == "WebServer1"
+        assert cluster.campaign("/election/master", second, "WebServer2", wait=0.5) is None  # queued behind
+        cluster.proclaim(leader, "WebServer1 v2")
+        assert cluster.observe("/election/master", 0.5)[-1] == "WebServer1 v2"
+        assert cluster.election_leader("/election/master") == "WebServer1 v2"  # the timed-out try left nothing
+        cluster.resign(leader)
+        assert cluster.election_leader("/election/master") is None
+        assert cluster.campaign("/election/master", second, "WebServer2") is not None
+        assert cluster.election_leader("/election/master") == "WebServer2"
+    finally:
+        cluster.close()

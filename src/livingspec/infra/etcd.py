@@ -10,6 +10,7 @@ ranges have helpers. Concept code maps its own ideas onto these (livingspec.chub
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 import signal
 import tempfile
@@ -214,3 +215,57 @@ class EtcdCluster:
             body["range_end"] = prefix_end(key_b64)
         kvs = self.post("/v3/kv/range", body).get("kvs") or []
         return sorted((dict(kv) for kv in kvs), key=lambda kv: int(kv.get("create_revision", 0)))
+
+    # ------------------------------------------------------------------ election API (v3election)
+    def campaign(self, election: str, lease: str, value: str, wait: float = 1.0) -> dict[str, Any] | None:
+        """Campaign under ``lease``: the leader key (name, key, rev, lease) once elected, None after ``wait`` seconds.
+
+        etcd's Campaign blocks while another campaigner leads; when our wait ends etcd withdraws our
+        candidacy (deletes our queued key), so an attempt that timed out leaves nothing behind.
+        """
+        body = {"name": b64(election), "lease": lease, "value": b64(value)}
+        for member in self.live():
+            try:
+                response = self.http.post(member.url + "/v3/election/campaign", json=body, timeout=wait)
+            except httpx.TimeoutException:
+                return None
+            except httpx.HTTPError:
+                continue
+            if response.status_code == 200:
+                leader: dict[str, Any] = response.json()["leader"]
+                return leader
+        raise EtcdUnavailableError(f"no member answered the campaign for {election}")
+
+    def election_leader(self, election: str) -> str | None:
+        """The current leader's value in ``election`` (plain text), or None when nobody leads."""
+        try:
+            kv = self.post("/v3/election/leader", {"name": b64(election)}).get("kv")
+        except EtcdUnavailableError as error:
+            if "election: no leader" in str(error):
+                return None
+            raise
+        return base64.b64decode(kv["value"]).decode() if kv else None
+
+    def proclaim(self, leader: dict[str, Any], value: str) -> None:
+        """The leader announces a new value without a new election."""
+        self.post("/v3/election/proclaim", {"leader": leader, "value": b64(value)})
+
+    def resign(self, leader: dict[str, Any]) -> None:
+        """Give up leadership (deletes the leader key); the next campaigner in line is elected."""
+        self.post("/v3/election/resign", {"leader": leader})
+
+    def observe(self, election: str, seconds: float) -> list[str]:
+        """The leader values ``election`` announced within ``seconds`` (etcd's Observe stream, read until then)."""
+        values: list[str] = []
+        member = self.live()[0]
+        try:
+            with self.http.stream(
+                "POST", member.url + "/v3/election/observe", json={"name": b64(election)}, timeout=seconds
+            ) as response:
+                for line in response.iter_lines():
+                    kv = json.loads(line).get("result", {}).get("kv")
+                    if kv:
+                        values.append(base64.b64decode(kv["value"]).decode())
+        except httpx.TimeoutException:
+            pass
+        return values
