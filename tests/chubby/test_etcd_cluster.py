@@ -60,3 +60,29 @@ def test_the_election_api_elects_one_campaigner_and_hands_over_on_resign():
         assert cluster.election_leader("/election/master") == "WebServer2"
     finally:
         cluster.close()
+
+
+def test_a_leader_cut_off_stops_leading_and_the_majority_elects_another():
+    cluster = EtcdCluster(3, names=["a", "b", "c"], proxied=True)
+    try:
+        cluster.start()
+        old, term = _leader(cluster)
+        cluster.isolate(old)
+        others = [n for n in cluster.names if n != old]
+        deadline = time.monotonic() + 10
+        views = {}
+        while time.monotonic() < deadline:
+            views = {n: cluster.member_view(n) for n in cluster.names}
+            new = views[others[0]]
+            if new and new[0] in others and new[1] > term and views[old] and views[old][0] != old:
+                break
+            time.sleep(0.1)
+        assert views[others[0]][0] in others and views[others[0]][1] > term, views
+        assert views[old][0] != old, f"the cut-off leader {old} still believes it leads: {views}"
+        cluster.heal_network()
+        deadline = time.monotonic() + 10
+        while cluster.member_view(old)[0] not in others and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cluster.member_view(old)[0] in others  # it rejoins as a follower
+    finally:
+        cluster.close()

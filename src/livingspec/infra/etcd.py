@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from livingspec.infra.errors import InfraError, TargetUnavailableError
+from livingspec.infra.faultproxy import FaultProxy
 from livingspec.infra.net import LOOPBACK, free_port
 from livingspec.infra.process import ManagedProcess, require_binary
 
@@ -82,7 +83,9 @@ class EtcdCluster:
         heartbeat_ms: int = 50,
         election_ms: int = 500,
         max_members: int = MAX_MEMBERS,
+        proxied: bool = False,
     ) -> None:
+        """``proxied``: every member's peer URL is a FaultProxy in front of its peer port (see isolate)."""
         self.binary = require_binary("etcd")
         if members > max_members:
             raise EtcdBudgetError(
@@ -91,7 +94,9 @@ class EtcdCluster:
         self.names = list(names) if names is not None else [f"member{i + 1}" for i in range(members)]
         self.root = Path(tempfile.mkdtemp(prefix="livingspec-etcd-"))
         ports = [(free_port(), free_port()) for _ in self.names]
-        cluster = ",".join(f"{n}=http://{LOOPBACK}:{p}" for n, (_, p) in zip(self.names, ports, strict=True))
+        self.proxies = {n: FaultProxy(p) for n, (_, p) in zip(self.names, ports, strict=True)} if proxied else {}
+        advertised = {n: self.proxies[n].port if proxied else p for n, (_, p) in zip(self.names, ports, strict=True)}
+        cluster = ",".join(f"{n}=http://{LOOPBACK}:{advertised[n]}" for n in self.names)
         self.members: dict[str, EtcdMember] = {}
         for name, (client_port, peer_port) in zip(self.names, ports, strict=True):
             workdir = self.root / name
@@ -101,7 +106,7 @@ class EtcdCluster:
                 "--listen-client-urls", f"http://{LOOPBACK}:{client_port}",
                 "--advertise-client-urls", f"http://{LOOPBACK}:{client_port}",
                 "--listen-peer-urls", f"http://{LOOPBACK}:{peer_port}",
-                "--initial-advertise-peer-urls", f"http://{LOOPBACK}:{peer_port}",
+                "--initial-advertise-peer-urls", f"http://{LOOPBACK}:{advertised[name]}",
                 "--initial-cluster", cluster, "--initial-cluster-state", "new",
                 "--initial-cluster-token", "livingspec", "--heartbeat-interval", str(heartbeat_ms),
                 "--election-timeout", str(election_ms), "--log-level", "error",
@@ -120,7 +125,10 @@ class EtcdCluster:
     def close(self) -> None:
         """Stop every member and remove the temporary folders."""
         for member in self.members.values():
+            member.process.signal(signal.SIGCONT)  # a paused member cannot stop
             member.process.stop()
+        for proxy in self.proxies.values():
+            proxy.close()
         self.http.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -142,6 +150,22 @@ class EtcdCluster:
     def resume(self, name: str) -> None:
         """SIGCONT a paused member."""
         self.members[name].process.signal(signal.SIGCONT)
+
+    def isolate(self, name: str) -> None:
+        """Cut the member off: every peer connection to its peer URL drops both ways (needs ``proxied``).
+
+        Raft messages from this member travel on streams the others dialed to it, so it can no longer
+        lead; messages to it travel on streams it dialed, so it still hears the new leader (one-sided
+        on that path, as loopback gives the proxy no way to tell which member dialed).
+        """
+        if name not in self.proxies:
+            raise InfraError("isolate needs a cluster started with proxied=True")
+        self.proxies[name].partition()
+
+    def heal_network(self) -> None:
+        """End every network fault of the proxies."""
+        for proxy in self.proxies.values():
+            proxy.heal()
 
     def live(self) -> list[EtcdMember]:
         """The members not killed."""
@@ -170,6 +194,15 @@ class EtcdCluster:
             return dict(response.json()) if response.status_code == 200 else None
         except httpx.HTTPError:
             return None
+
+    def member_view(self, name: str) -> tuple[str | None, int] | None:
+        """(the leader this member believes in, its Raft term), asked on its own client port; None if silent."""
+        status = self.status(self.members[name])
+        if status is None:
+            return None
+        ids = {str(s["header"]["member_id"]): n for n, s in ((n, self.status(m)) for n, m in self.members.items()) if s}
+        leader = str(status.get("leader", "0"))
+        return ids.get(leader), int(status.get("raftTerm", status["header"].get("raft_term", 0)))
 
     def leader(self) -> tuple[str, int] | None:
         """(name, Raft term) of the leader as live members report it, if that leader is live."""
