@@ -256,9 +256,8 @@ def step_replica_rejoins(context: Any, name: str) -> None:
 def step_master_cut_off(context: Any) -> None:
     """Partition the master away from every other replica and client."""
     w = _w(context)
-    cell = w.simulated()
     w.mark_failure()
-    cell.isolate(need(w.old_master, "a serving master", CELL_GIVEN))
+    w.the_cell.isolate(need(w.old_master, "a serving master", CELL_GIVEN))
 
 
 @when("every Chubby replica is down for {seconds:d} seconds")
@@ -388,11 +387,12 @@ def step_call_fails(context: Any, name: str, words: str) -> None:
 def step_old_master_stops(context: Any, seconds: int) -> None:
     """The cut-off master stops serving when its lease ends, within ``seconds`` seconds."""
     w = _w(context)
-    cell = w.simulated()
-    old = cell.replica(need(w.old_master, "the old master", FAILURE_WHEN))
-    stopped = cell.run_until(lambda: not old.serving, seconds - (cell.now() - w.failed_at))
+    cell = w.the_cell
+    old = need(w.old_master, "the old master", FAILURE_WHEN)
+    stopped = cell.run_until(lambda: not cell.is_serving(old), seconds - (cell.now() - w.failed_at))
     took = cell.now() - w.failed_at
-    assert stopped, f"expected {old.name} to stop serving within {seconds} s; it still serves after {took:.3f} s"
+    evidence.attach_text("old master", f"{old} {'stopped' if stopped else 'still'} serving after {took:.3f} s")
+    assert stopped, f"expected {old} to stop serving within {seconds} s; it still serves after {took:.3f} s"
 
 
 @then("at no time did two Chubby masters serve at once")

@@ -137,7 +137,10 @@ Feature: Master election in a Chubby cell
 
   Rule: No split brain: a master cut off from the majority stops serving when its lease ends
 
-    @target.embedded
+    On etcd the master is cut off by the fault-injecting proxy in front of its peer port: its Raft
+    messages no longer reach the others, so it steps down (check-quorum) and the majority elects a
+    leader in a newer term.
+
     Scenario: A master cut off from the other replicas steps down before another is elected
       Given a Chubby cell of 5 replicas
       When the Chubby master is cut off from the other replicas

@@ -129,6 +129,10 @@ class ChubbyCell:
             raise NoSuchReplicaError(f"every replica but the master {master.name} is down already")
         return self.fail_replica(followers[0])
 
+    def is_serving(self, name: str) -> bool:
+        """Whether the replica serves as master now (within its lease)."""
+        return self.replica(name).serving
+
     def is_up(self, name: str) -> bool:
         """Whether the replica runs."""
         return self.replica(name).up

@@ -51,7 +51,7 @@ class EtcdCell:
 
     def __init__(self, replicas: int = 3) -> None:
         self.names = [f"Replica{i + 1}" for i in range(replicas)]
-        self.cluster = EtcdCluster(replicas, names=self.names)
+        self.cluster = EtcdCluster(replicas, names=self.names, proxied=True)
         self.sessions: dict[str, str] = {}  # client -> lease id
         self.lock_keys: dict[tuple[str, str], str] = {}  # (client, lock name) -> its etcd lock key
         self.crashed_clients: set[str] = set()
@@ -143,6 +143,25 @@ class EtcdCell:
         if name not in self.cluster.members:
             raise NoSuchReplicaError(f"no replica named {name!r}; the cell has {', '.join(self.names)}")
         self.cluster.restart(name)
+
+    def isolate(self, name: str) -> None:
+        """Cut a member off from the others (its peer traffic dropped by its proxy)."""
+        self._member(name)
+        self.cluster.isolate(name)
+
+    def heal(self) -> None:
+        """End every network fault."""
+        self.cluster.heal_network()
+
+    def is_serving(self, name: str) -> bool:
+        """Whether the member itself believes it is the Raft leader (asked on its own client port)."""
+        view = self.cluster.member_view(self._member(name))
+        return view is not None and view[0] == name
+
+    def _member(self, name: str) -> str:
+        if name not in self.cluster.members:
+            raise NoSuchReplicaError(f"no replica named {name!r}; the cell has {', '.join(self.names)}")
+        return name
 
     def is_up(self, name: str) -> bool:
         """Whether the member runs."""

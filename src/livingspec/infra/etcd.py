@@ -205,20 +205,26 @@ class EtcdCluster:
         return ids.get(leader), int(status.get("raftTerm", status["header"].get("raft_term", 0)))
 
     def leader(self) -> tuple[str, int] | None:
-        """(name, Raft term) of the leader as live members report it, if that leader is live."""
+        """(name, Raft term) of the leader a majority of all members report, if it is live.
+
+        A majority, not any one member: a leader cut off from the others may still believe it leads
+        for a moment, and one member's word would then name two leaders.
+        """
         ids: dict[str, str] = {}
-        leader_id, term = None, 0
+        views: list[tuple[str, int]] = []
         for member in self.live():
             status = self.status(member)
             if status is None:
                 continue
             ids[str(status["header"]["member_id"])] = member.name
             if str(status.get("leader", "0")) != "0":
-                leader_id = str(status["leader"])
-                term = int(status.get("raftTerm", status["header"].get("raft_term", 0)))
-        if leader_id is None or leader_id not in ids:
-            return None
-        return ids[leader_id], term
+                views.append((str(status["leader"]), int(status.get("raftTerm", status["header"].get("raft_term", 0)))))
+        majority = len(self.members) // 2 + 1
+        for leader_id in {view[0] for view in views}:
+            terms = [term for lid, term in views if lid == leader_id]
+            if len(terms) >= majority and leader_id in ids:
+                return ids[leader_id], max(terms)
+        return None
 
     def applied_index(self, name: str) -> int | None:
         """The member's Raft applied index, or None when it does not answer."""
