@@ -168,104 +168,125 @@ def _small_form(request: Request) -> bool:
         return False
 
 
-def build_app(auth: Authenticator, sessions: SessionManager) -> Starlette:
-    """The Starlette application over an authenticator and a session manager."""
-    policy = sessions.policy
+class _Routes:
+    """The handlers of the login application: one method per route, sharing the cookie helpers."""
 
-    def respond(html: str, status: int = 200, record: SessionRecord | None = None) -> Response:
+    def __init__(self, auth: Authenticator, sessions: SessionManager) -> None:
+        self.auth = auth
+        self.sessions = sessions
+        self.policy = sessions.policy
+
+    # responses --------------------------------------------------------------------------------
+    def respond(self, html: str, status: int = 200, record: SessionRecord | None = None) -> Response:
+        """An HTML page with the security headers, setting the session cookie when ``record`` is given."""
         response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
         if record is not None:
-            set_cookie(response, record)
+            self.set_cookie(response, record)
         return response
 
-    def redirect(url: str, record: SessionRecord | None = None) -> Response:
+    def redirect(self, url: str, record: SessionRecord | None = None) -> Response:
+        """A 303 redirect with the security headers, setting the session cookie when ``record`` is given."""
         response = RedirectResponse(url, status_code=303, headers=SECURITY_HEADERS)
         if record is not None:
-            set_cookie(response, record)
+            self.set_cookie(response, record)
         return response
 
-    def set_cookie(response: Response, record: SessionRecord) -> None:
+    def set_cookie(self, response: Response, record: SessionRecord) -> None:
+        """Set the signed session cookie with the policy's attributes (always HttpOnly)."""
         response.set_cookie(
             COOKIE_NAME,
-            sessions.cookie_value(record),
-            max_age=policy.max_age_seconds,
-            path=policy.path,
-            secure=policy.secure,
+            self.sessions.cookie_value(record),
+            max_age=self.policy.max_age_seconds,
+            path=self.policy.path,
+            secure=self.policy.secure,
             httponly=True,
-            samesite=policy.same_site,  # type: ignore[arg-type]
+            samesite=self.policy.same_site,  # type: ignore[arg-type]
         )
 
-    def signed_in(request: Request) -> tuple[SessionRecord, Account] | None:
+    def signed_in(self, request: Request) -> tuple[SessionRecord, Account] | None:
+        """The session and account of a signed-in visitor, or None."""
         try:
-            record = sessions.load(request.cookies.get(COOKIE_NAME))
+            record = self.sessions.load(request.cookies.get(COOKIE_NAME))
         except SessionError:
             return None
-        account = auth.store.account(record.email_key) if record.email_key else None
+        account = self.auth.store.account(record.email_key) if record.email_key else None
         return (record, account) if account else None
 
-    async def home(request: Request) -> Response:
-        return redirect("/dashboard" if signed_in(request) else "/login")
+    # routes -----------------------------------------------------------------------------------
+    async def home(self, request: Request) -> Response:
+        """``/``: the dashboard when signed in, else the login page."""
+        return self.redirect("/dashboard" if self.signed_in(request) else "/login")
 
-    async def show_login(request: Request) -> Response:
-        if signed_in(request):
-            return redirect("/dashboard")
-        record, new = sessions.load_or_new(request.cookies.get(COOKIE_NAME))
+    async def show_login(self, request: Request) -> Response:
+        """``GET /login``: the form (with the session's CSRF token), or the dashboard when signed in."""
+        if self.signed_in(request):
+            return self.redirect("/dashboard")
+        record, new = self.sessions.load_or_new(request.cookies.get(COOKIE_NAME))
         notice = SIGNED_OUT_NOTICE if request.query_params.get("signed_out") == "1" else ""
-        return respond(login_page(record.csrf, notice=notice), 200, record if new else None)
+        return self.respond(login_page(record.csrf, notice=notice), 200, record if new else None)
 
-    async def submit_login(request: Request) -> Response:
-        record, new = sessions.load_or_new(request.cookies.get(COOKIE_NAME))
+    async def submit_login(self, request: Request) -> Response:
+        """``POST /login``: size and CSRF checks, then one attempt; a success rotates the session."""
+        record, new = self.sessions.load_or_new(request.cookies.get(COOKIE_NAME))
         if not _small_form(request):
-            return respond(login_page(record.csrf, error="The form is too large"), 413, record if new else None)
+            return self.respond(login_page(record.csrf, error="The form is too large"), 413, record if new else None)
         async with request.form(max_files=0, max_fields=8, max_part_size=8192) as form:
             fields = {name: value for name, value in form.items() if isinstance(value, str)}
         try:
-            sessions.check_csrf(record, fields.get("csrf_token"))
+            self.sessions.check_csrf(record, fields.get("csrf_token"))
         except CsrfError:
-            return respond(login_page(record.csrf, error=CSRF_MESSAGE), 403, record if new else None)
-        result: LoginResult = auth.attempt(fields.get("email", ""), fields.get("password", ""))
+            return self.respond(login_page(record.csrf, error=CSRF_MESSAGE), 403, record if new else None)
+        result: LoginResult = self.auth.attempt(fields.get("email", ""), fields.get("password", ""))
         if result.ok and result.account is not None:
             # A new session id at sign-in: a planted (fixated) id never becomes a signed-in one.
-            return redirect("/dashboard", sessions.rotate(record, result.account.email_key))
+            return self.redirect("/dashboard", self.sessions.rotate(record, result.account.email_key))
         locked = result.outcome is Outcome.LOCKED
-        return respond(login_page(record.csrf, error=result.message, disabled=locked), 423 if locked else 401)
+        return self.respond(login_page(record.csrf, error=result.message, disabled=locked), 423 if locked else 401)
 
-    async def dashboard(request: Request) -> Response:
-        found = signed_in(request)
+    async def dashboard(self, request: Request) -> Response:
+        """``/dashboard``: the greeting, or the login page for a visitor who is not signed in."""
+        found = self.signed_in(request)
         if found is None:
-            return redirect("/login")
+            return self.redirect("/login")
         record, account = found
-        return respond(dashboard_page(account, record.csrf))
+        return self.respond(dashboard_page(account, record.csrf))
 
-    async def orders(request: Request) -> Response:
-        found = signed_in(request)
+    async def orders(self, request: Request) -> Response:
+        """``/orders``: the order history, or the login page for a visitor who is not signed in."""
+        found = self.signed_in(request)
         if found is None:
-            return redirect("/login")
+            return self.redirect("/login")
         record, account = found
-        return respond(orders_page(account, auth.store.orders(account.email_key), record.csrf))
+        return self.respond(orders_page(account, self.auth.store.orders(account.email_key), record.csrf))
 
-    async def logout(request: Request) -> Response:
+    async def logout(self, request: Request) -> Response:
+        """``POST /logout``: with the session's CSRF token, end the session and drop the cookie."""
         try:
-            record = sessions.load(request.cookies.get(COOKIE_NAME))
+            record = self.sessions.load(request.cookies.get(COOKIE_NAME))
         except SessionError:
-            return redirect("/login")
+            return self.redirect("/login")
         async with request.form(max_files=0, max_fields=4, max_part_size=1024) as form:
             token = form.get("csrf_token")
         try:
-            sessions.check_csrf(record, token if isinstance(token, str) else None)
+            self.sessions.check_csrf(record, token if isinstance(token, str) else None)
         except CsrfError:
-            return respond(_page("Forbidden", "forbidden", f"<p role='alert'>{escape(CSRF_MESSAGE)}</p>"), 403)
-        sessions.end(record)
-        response = redirect("/login?signed_out=1")
-        response.delete_cookie(COOKIE_NAME, path=policy.path, secure=policy.secure, httponly=True)
+            return self.respond(_page("Forbidden", "forbidden", f"<p role='alert'>{escape(CSRF_MESSAGE)}</p>"), 403)
+        self.sessions.end(record)
+        response = self.redirect("/login?signed_out=1")
+        response.delete_cookie(COOKIE_NAME, path=self.policy.path, secure=self.policy.secure, httponly=True)
         return response
 
-    routes = [
-        Route("/", home),
-        Route("/login", show_login, methods=["GET"]),
-        Route("/login", submit_login, methods=["POST"]),
-        Route("/dashboard", dashboard),
-        Route("/orders", orders),
-        Route("/logout", logout, methods=["POST"]),
-    ]
-    return Starlette(routes=routes)
+
+def build_app(auth: Authenticator, sessions: SessionManager) -> Starlette:
+    """The Starlette application over an authenticator and a session manager."""
+    routes = _Routes(auth, sessions)
+    return Starlette(
+        routes=[
+            Route("/", routes.home),
+            Route("/login", routes.show_login, methods=["GET"]),
+            Route("/login", routes.submit_login, methods=["POST"]),
+            Route("/dashboard", routes.dashboard),
+            Route("/orders", routes.orders),
+            Route("/logout", routes.logout, methods=["POST"]),
+        ]
+    )
