@@ -438,11 +438,18 @@ def minimize(dfa: DFA) -> DFA:
     states = [*sorted(dfa.states), dead]
     alphabet = sorted(dfa.alphabet)
     delta = {(state, symbol): dfa.transitions.get((state, symbol), dead) for state in states for symbol in alphabet}
+    partition, block_of = _hopcroft_blocks(states, alphabet, delta, set(dfa.accepting))
+    return _quotient(dfa, alphabet, delta, partition, block_of, dead)
+
+
+def _hopcroft_blocks(
+    states: list[int], alphabet: list[Symbol], delta: dict[tuple[int, Symbol], int], accepting: set[int]
+) -> tuple[list[set[int]], dict[int, int]]:
+    """Refine {F, Q - F} until no block is split by any (block, symbol): the blocks and each state's block."""
     # inverse[symbol][q] = predecessors of q on symbol
     inverse: dict[Symbol, dict[int, set[int]]] = {symbol: {} for symbol in alphabet}
     for (state, symbol), target in delta.items():
         inverse[symbol].setdefault(target, set()).add(state)
-    accepting = set(dfa.accepting)
     rejecting = set(states) - accepting
     partition: list[set[int]] = [block for block in (accepting, rejecting) if block]
     block_of = {state: index for index, block in enumerate(partition) for state in block}
@@ -453,24 +460,40 @@ def minimize(dfa: DFA) -> DFA:
             predecessors: set[int] = set()
             for state in splitter:
                 predecessors |= inverse[symbol].get(state, set())
-            touched: dict[int, set[int]] = {}
-            for state in predecessors:
-                touched.setdefault(block_of[state], set()).add(state)
-            for index, inside in touched.items():
-                members = partition[index]
-                if len(inside) == len(members):
-                    continue
-                outside = members - inside
-                partition[index] = inside
-                partition.append(outside)
-                new_index = len(partition) - 1
-                for state in outside:
-                    block_of[state] = new_index
-                if index in work:
-                    work.add(new_index)
-                else:
-                    work.add(index if len(inside) <= len(outside) else new_index)
-    # The dead block: every state equivalent to the dead state. Leave it out (the result is partial).
+            _split_blocks(partition, block_of, work, predecessors)
+    return partition, block_of
+
+
+def _split_blocks(partition: list[set[int]], block_of: dict[int, int], work: set[int], predecessors: set[int]) -> None:
+    """Split every block that ``predecessors`` cuts in two, and schedule the smaller half (Hopcroft's trick)."""
+    touched: dict[int, set[int]] = {}
+    for state in predecessors:
+        touched.setdefault(block_of[state], set()).add(state)
+    for index, inside in touched.items():
+        members = partition[index]
+        if len(inside) == len(members):
+            continue
+        outside = members - inside
+        partition[index] = inside
+        partition.append(outside)
+        new_index = len(partition) - 1
+        for state in outside:
+            block_of[state] = new_index
+        if index in work:
+            work.add(new_index)
+        else:
+            work.add(index if len(inside) <= len(outside) else new_index)
+
+
+def _quotient(
+    dfa: DFA,
+    alphabet: list[Symbol],
+    delta: dict[tuple[int, Symbol], int],
+    partition: list[set[int]],
+    block_of: dict[int, int],
+    dead: int,
+) -> DFA:
+    """The DFA over the blocks, numbered breadth-first from the start's block, the dead block left out."""
     dead_block = block_of[dead]
     start_block = block_of[dfa.start]
     numbers: dict[int, int] = {start_block: 0}
@@ -487,6 +510,7 @@ def minimize(dfa: DFA) -> DFA:
                 numbers[target_block] = len(numbers)
                 queue.append(target_block)
             transitions[(numbers[block], symbol)] = numbers[target_block]
+    accepting = dfa.accepting
     accept = {number for block, number in numbers.items() if partition[block] & accepting}
     meaning: dict[int, frozenset[State]] = {
         number: frozenset(partition[block] - {dead}) for block, number in numbers.items()

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from livingspec.nfa.automaton import minimize, subset_construction
-from livingspec.nfa.regex import Alternate, Assert, Chars, Empty, Node, Repeat
+from livingspec.nfa.regex import Alternate, Assert, Chars, Concat, Empty, Node, Repeat
 from livingspec.nfa.thompson import Regex
 
 Array = np.ndarray[Any, Any]
@@ -40,7 +40,7 @@ def required_literal(node: Node) -> str:
     return next(iter(required_literals(node)), "")
 
 
-def _literals(node: Node) -> tuple[str | None, list[str]]:  # noqa: PLR0911 (one case per node kind)
+def _literals(node: Node) -> tuple[str | None, list[str]]:
     """(the exact text the node always matches, or None; strings every match contains)."""
     if isinstance(node, Empty | Assert):
         return "", []
@@ -51,20 +51,34 @@ def _literals(node: Node) -> tuple[str | None, list[str]]:  # noqa: PLR0911 (one
             return char, [char]
         return None, []
     if isinstance(node, Repeat):
-        exact, inner = _literals(node.item)
-        if node.low == 0:
-            return ("" if node.high == 0 else None), []
-        if exact is not None and node.high == node.low:
-            return exact * node.low, [exact * node.low]
-        return None, inner
+        return _repeat_literals(node)
     if isinstance(node, Alternate):
-        results = [_literals(option) for option in node.options]
-        exacts = {exact for exact, _ in results}
-        if len(exacts) == 1 and None not in exacts:
-            exact = exacts.pop()
-            return exact, [exact] if exact else []
-        return None, []
-    # Concat: glue runs of exact parts into longer literals
+        return _alternate_literals(node)
+    return _concat_literals(node)
+
+
+def _repeat_literals(node: Repeat) -> tuple[str | None, list[str]]:
+    """A repetition: exact when its item is and the count is fixed; optional ones require nothing."""
+    exact, inner = _literals(node.item)
+    if node.low == 0:
+        return ("" if node.high == 0 else None), []
+    if exact is not None and node.high == node.low:
+        return exact * node.low, [exact * node.low]
+    return None, inner
+
+
+def _alternate_literals(node: Alternate) -> tuple[str | None, list[str]]:
+    """An alternation is exact only when every option is the same exact text."""
+    results = [_literals(option) for option in node.options]
+    exacts = {exact for exact, _ in results}
+    if len(exacts) == 1 and None not in exacts:
+        exact = exacts.pop()
+        return exact, [exact] if exact else []
+    return None, []
+
+
+def _concat_literals(node: Concat) -> tuple[str | None, list[str]]:
+    """A concatenation: glue runs of exact parts into longer literals."""
     required: list[str] = []
     run: str | None = ""
     all_exact = True

@@ -214,6 +214,32 @@ def _search_tree(tree: Node) -> Node:
     return Concat((anything, tree, anything))
 
 
+def _longer(
+    best: tuple[int, int] | None, current: dict[State, int], accepting: frozenset[State], position: int
+) -> tuple[int, int] | None:
+    """The better of ``best`` and a match ending at ``position``: the earlier start, then the longer."""
+    reached = accepting & current.keys()
+    if not reached:
+        return best
+    start = min(current[state] for state in reached)
+    if best is None or start < best[0] or (start == best[0] and position > best[1]):
+        return (start, position)
+    return best
+
+
+def _advance(nfa: NFA, current: dict[State, int], symbol: Symbol, *, last: bool) -> dict[State, int]:
+    """Move every state on ``symbol`` and close, each reached state keeping the earliest start."""
+    moved: dict[State, int] = {}
+    for state, start in sorted(current.items(), key=lambda item: item[1]):
+        for target in nfa.move([state], symbol):
+            moved.setdefault(target, start)
+    result: dict[State, int] = {}
+    for state, start in sorted(moved.items(), key=lambda item: item[1]):
+        for reached in nfa.epsilon_closure([state], at_end=last):
+            result.setdefault(reached, start)
+    return result
+
+
 class Regex:
     """A compiled expression: its tree, its class partition, its NFA, and matchers built from them.
 
@@ -286,24 +312,14 @@ class Regex:
             if best is None:  # a path may start here (states already reached keep their earlier start)
                 for state in nfa.epsilon_closure([nfa.start], at_start=position == 0, at_end=at_end):
                     current.setdefault(state, position)
-            if nfa.accepting & current.keys():
-                start = min(current[state] for state in nfa.accepting & current.keys())
-                if best is None or start < best[0] or (start == best[0] and position > best[1]):
-                    best = (start, position)
+            best = _longer(best, current, nfa.accepting, position)
             if best is not None:
                 current = {state: start for state, start in current.items() if start <= best[0]}
             if at_end or not current:
                 if best is not None or at_end:
                     break
                 continue
-            moved: dict[State, int] = {}
-            for state, start in sorted(current.items(), key=lambda item: item[1]):
-                for target in nfa.move([state], symbols[position]):
-                    moved.setdefault(target, start)
-            current = {}
-            for state, start in sorted(moved.items(), key=lambda item: item[1]):
-                for reached in nfa.epsilon_closure([state], at_end=position + 1 == size):
-                    current.setdefault(reached, start)
+            current = _advance(nfa, current, symbols[position], last=position + 1 == size)
         return best
 
     def nfa_fullmatch(self, text: str) -> bool:
