@@ -37,6 +37,7 @@ class ManagedProcess:
         cwd: str | Path | None = None,
         ready_timeout: float = 20.0,
         user: str | None = None,
+        pass_fds: Sequence[int] = (),
     ) -> None:
         self.argv = list(argv)
         self.name = name
@@ -45,6 +46,7 @@ class ManagedProcess:
         self.workdir = Path(cwd) if cwd else Path(tempfile.mkdtemp(prefix=f"livingspec-{name}-"))
         self.ready_timeout = ready_timeout
         self.user = user
+        self.pass_fds = tuple(pass_fds)  # descriptors the child inherits (a bound socket held for it)
         self.log_path = self.workdir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -60,6 +62,7 @@ class ManagedProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             user=self.user,
+            pass_fds=self.pass_fds,
         )
         if self.ready_port is not None:
             try:
