@@ -136,33 +136,38 @@ def build_nodes(databases: Mapping[str, Database]) -> dict[str, ServiceNode]:
     return nodes
 
 
-def service_app(node: ServiceNode, call: Caller, lifespan: Any = None) -> Starlette:
-    """The HTTP API of one service (each process serves one)."""
-    shop, db = node.shop, node.db
+class ServiceApi:
+    """The HTTP handlers of one service, over its node's database and domain modules."""
 
-    async def products(request: Request) -> Response:
-        with db.transaction() as tx:
-            return JSONResponse({"products": [asdict(p) for p in shop.catalog.list(tx)]})
+    def __init__(self, node: ServiceNode, call: Caller) -> None:
+        self.node, self.call = node, call
+        self.shop, self.db = node.shop, node.db
 
-    async def prices(request: Request) -> Response:
+    async def products(self, request: Request) -> Response:
+        with self.db.transaction() as tx:
+            return JSONResponse({"products": [asdict(p) for p in self.shop.catalog.list(tx)]})
+
+    async def prices(self, request: Request) -> Response:
         ids = [i for i in request.query_params.get("ids", "").split(",") if i]
-        with db.transaction() as tx:
-            return JSONResponse({"prices": shop.catalog.prices(tx, ids)})
+        with self.db.transaction() as tx:
+            return JSONResponse({"prices": self.shop.catalog.prices(tx, ids)})
 
-    async def user(request: Request) -> Response:
-        with db.transaction() as tx:
-            return JSONResponse(shop.users.get(tx, request.path_params["user_id"]))
+    async def user(self, request: Request) -> Response:
+        with self.db.transaction() as tx:
+            return JSONResponse(self.shop.users.get(tx, request.path_params["user_id"]))
 
-    async def orders(request: Request) -> Response:
+    async def orders(self, request: Request) -> Response:
+        """GET: a user's history; POST: validate, price and store a pending order with its event."""
         if request.method == "GET":
-            with db.transaction() as tx:
-                history = shop.orders.history(tx, request.query_params.get("user_id", ""))
+            with self.db.transaction() as tx:
+                history = self.shop.orders.history(tx, request.query_params.get("user_id", ""))
             return JSONResponse({"orders": [{**asdict(o), "items": dict(o.items)} for o in history]})
         body = await request.json()
         items = validate_items(body.get("items", {}))
-        call("users", "GET", f"/users/{body.get('user_id', '')}")  # 404 -> UnknownUserError
-        priced = call("catalog", "GET", "/prices?ids=" + ",".join(sorted(items)))["prices"]
-        with db.transaction() as tx:
+        self.call("users", "GET", f"/users/{body.get('user_id', '')}")  # 404 -> UnknownUserError
+        priced = self.call("catalog", "GET", "/prices?ids=" + ",".join(sorted(items)))["prices"]
+        shop = self.shop
+        with self.db.transaction() as tx:
             order = shop.orders.create(tx, shop.ids(), body["user_id"], items, priced, "pending")
             shop.outbox.emit(
                 tx,
@@ -173,19 +178,20 @@ def service_app(node: ServiceNode, call: Caller, lifespan: Any = None) -> Starle
             {"order_id": order.id, "status": order.status, "total_cents": order.total_cents}, status_code=202
         )
 
-    async def order(request: Request) -> Response:
-        with db.transaction() as tx:
-            found = shop.orders.get(tx, request.path_params["order_id"])
+    async def order(self, request: Request) -> Response:
+        with self.db.transaction() as tx:
+            found = self.shop.orders.get(tx, request.path_params["order_id"])
         if found is None:
             return JSONResponse({"error": "no such order"}, status_code=404)
         return JSONResponse({**asdict(found), "items": dict(found.items)})
 
-    async def stock(request: Request) -> Response:
-        with db.transaction() as tx:
-            return JSONResponse({"quantity": shop.inventory.available(tx, request.path_params["product_id"])})
+    async def stock(self, request: Request) -> Response:
+        with self.db.transaction() as tx:
+            return JSONResponse({"quantity": self.shop.inventory.available(tx, request.path_params["product_id"])})
 
-    async def counts(request: Request) -> Response:
-        with db.transaction() as tx:
+    async def counts(self, request: Request) -> Response:
+        shop = self.shop
+        with self.db.transaction() as tx:
             return JSONResponse(
                 {
                     "orders": shop.orders.count(tx),
@@ -195,37 +201,43 @@ def service_app(node: ServiceNode, call: Caller, lifespan: Any = None) -> Starle
                 }
             )
 
-    async def seed(request: Request) -> Response:
+    async def seed(self, request: Request) -> Response:
         body = await request.json()
-        with db.transaction() as tx:
+        shop = self.shop
+        with self.db.transaction() as tx:
             for p in body.get("products", []):
                 shop.catalog.add(tx, Product(**p))
             for product_id, quantity in body.get("stock", {}).items():
                 shop.inventory.stock(tx, product_id, quantity)
             for user_id, name, email in body.get("users", []):
                 shop.users.register(tx, user_id, name, email)
-        return JSONResponse({"seeded": node.name})
+        return JSONResponse({"seeded": self.node.name})
 
-    async def health(request: Request) -> Response:
-        return JSONResponse({"service": node.name})
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"service": self.node.name})
 
-    async def refused(request: Request, exc: Exception) -> Response:
+    async def refused(self, request: Request, exc: Exception) -> Response:
+        """A domain error as JSON: 404 for an unknown user, 409 for a refusal, 400 otherwise."""
         status = 404 if isinstance(exc, UnknownUserError) else 409 if isinstance(exc, OrderRefusedError) else 400
         return JSONResponse({"error": str(exc), "type": type(exc).__name__}, status_code=status)
 
+
+def service_app(node: ServiceNode, call: Caller, lifespan: Any = None) -> Starlette:
+    """The HTTP API of one service (each process serves one)."""
+    api = ServiceApi(node, call)
     return Starlette(
         routes=[
-            Route("/products", products),
-            Route("/prices", prices),
-            Route("/users/{user_id}", user),
-            Route("/orders", orders, methods=["GET", "POST"]),
-            Route("/orders/{order_id}", order),
-            Route("/stock/{product_id}", stock),
-            Route("/counts", counts),
-            Route("/seed", seed, methods=["POST"]),
-            Route("/health", health),
+            Route("/products", api.products),
+            Route("/prices", api.prices),
+            Route("/users/{user_id}", api.user),
+            Route("/orders", api.orders, methods=["GET", "POST"]),
+            Route("/orders/{order_id}", api.order),
+            Route("/stock/{product_id}", api.stock),
+            Route("/counts", api.counts),
+            Route("/seed", api.seed, methods=["POST"]),
+            Route("/health", api.health),
         ],
-        exception_handlers={ScalingError: refused},
+        exception_handlers={ScalingError: api.refused},
         lifespan=lifespan,
     )
 
