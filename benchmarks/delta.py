@@ -46,7 +46,7 @@ def pyarrow_round_trip(values: np.ndarray) -> tuple[int, np.ndarray]:
 
 def ours_round_trip(values: np.ndarray, block_size: int) -> tuple[int, np.ndarray]:
     packed = delta.pack(values, block_size=block_size)
-    return len(packed), delta.unpack(packed)
+    return len(packed), delta.unpack(packed, max_values=values.size)
 
 
 def numpy_round_trip(values: np.ndarray) -> np.ndarray:

@@ -27,6 +27,8 @@ from livingspec.delta.errors import (
 from livingspec.delta.fixedpoint import from_fixed_point, to_fixed_point
 from livingspec.delta.packed import (
     BLOCK_SIZE,
+    DEFAULT_MAX_VALUES,
+    MAX_BLOCK_SIZE,
     MINIBLOCKS,
     Layout,
     inspect,
@@ -39,6 +41,8 @@ from livingspec.delta.packed import (
 
 __all__ = [
     "BLOCK_SIZE",
+    "DEFAULT_MAX_VALUES",
+    "MAX_BLOCK_SIZE",
     "MINIBLOCKS",
     "CorruptDataError",
     "DeltaError",

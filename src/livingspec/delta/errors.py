@@ -34,4 +34,4 @@ class CorruptDataError(DeltaError):
 
 
 class ValueCountError(DeltaError):
-    """The header promises more values than the packed bytes can possibly hold."""
+    """The header promises more values than the packed bytes can hold, or than the caller's max_values."""

@@ -31,7 +31,15 @@ U8 = npt.NDArray[np.uint8]
 
 BLOCK_SIZE = 128  # values per block (Parquet's default and pyarrow's)
 MINIBLOCKS = 4  # miniblocks per block: 32 values each
-MAX_BLOCK_SIZE = 1 << 16  # readers refuse larger blocks: bounds the work per header field
+# Bounds on untrusted input. Every block takes at least 1 + miniblocks bytes (its min delta and
+# its bit widths) even when all its deltas are equal, so one input byte can stand for at most
+# MAX_BLOCK_SIZE / 2 values: capping the block size caps the expansion (2,048 values, 16 KiB of
+# int64, a byte). Writers use 128 (parquet-mr, Arrow), 256 or 2,048 (DuckDB) values a block.
+MAX_BLOCK_SIZE = 1 << 12
+# The default cap on the values one call decodes (8 MiB of int64): far above a Parquet page
+# (pyarrow writes 20,000 values a page), far below what would exhaust memory. Pass max_values to
+# decode more.
+DEFAULT_MAX_VALUES = 1 << 20
 _ONE = np.uint64(1)
 
 
@@ -236,7 +244,17 @@ def _check_layout(block_size: int, miniblocks: int) -> None:
         raise DeltaError(f"{miniblocks} miniblocks do not split a block of {block_size} into multiples of 32 values")
 
 
-def _read_header(data: bytes) -> tuple[int, int, int, int, int]:
+def _check_max_values(max_values: int) -> None:
+    if not isinstance(max_values, int) or isinstance(max_values, bool) or max_values < 0:
+        raise DeltaError(f"max_values must be a non-negative integer, got {max_values!r}")
+
+
+def _read_header(data: bytes, max_values: int) -> tuple[int, int, int, int, int]:
+    """The header's fields, refusing a value count above ``max_values`` or above what the bytes hold.
+
+    Both checks come before anything is walked or allocated, so a hostile header costs O(1).
+    """
+    _check_max_values(max_values)
     block_size, pos = _read_uleb128(data, 0, "block size")
     miniblocks, pos = _read_uleb128(data, pos, "miniblock count")
     count, pos = _read_uleb128(data, pos, "value count")
@@ -245,6 +263,10 @@ def _read_header(data: bytes) -> tuple[int, int, int, int, int]:
         _check_layout(block_size, miniblocks)
     except DeltaError as error:
         raise CorruptDataError(f"header: {error}") from None
+    if count > max_values:
+        raise ValueCountError(
+            f"header promises {count} values, more than max_values={max_values} (pass a larger max_values to accept it)"
+        )
     blocks = -(-(count - 1) // block_size) if count > 1 else 0
     # Each block takes at least one byte of min delta and one per miniblock width.
     if blocks * (1 + miniblocks) > len(data) - pos:
@@ -329,10 +351,10 @@ def _widths(data: bytes, width_start: npt.NDArray[np.int64], miniblocks: int) ->
     return buffer[_ranges(width_start, miniblocks)].astype(np.int64).reshape(-1, miniblocks)
 
 
-def inspect(data: bytes) -> Layout:
+def inspect(data: bytes, max_values: int = DEFAULT_MAX_VALUES) -> Layout:
     """Read the header and block headers of packed bytes (for reports and tests)."""
     data = _as_bytes(data)
-    block_size, miniblocks, count, first, pos = _read_header(data)
+    block_size, miniblocks, count, first, pos = _read_header(data, max_values)
     deltas = max(count - 1, 0)
     if not deltas:
         return Layout(block_size, miniblocks, count, first, [], [], pos, pos)
@@ -355,13 +377,15 @@ def _as_bytes(data: Any) -> bytes:
     raise DeltaError(f"packed data must be bytes, got {type(data).__name__}")
 
 
-def unpack(data: Any) -> Int64Array:
+def unpack(data: Any, max_values: int = DEFAULT_MAX_VALUES) -> Int64Array:
     """Decode DELTA_BINARY_PACKED bytes to int64 values; a DeltaError names any problem.
 
-    Bytes after the encoded values are ignored, as a Parquet page reader does (it reads on).
+    The output is bounded before anything is allocated: a header promising more than
+    ``max_values`` values, or more than its bytes can hold, raises ValueCountError. Bytes after
+    the encoded values are ignored, as a Parquet page reader does (it reads on).
     """
     data = _as_bytes(data)
-    block_size, miniblocks, count, first, pos = _read_header(data)
+    block_size, miniblocks, count, first, pos = _read_header(data, max_values)
     if count == 0:
         return np.zeros(0, dtype=np.int64)
     if count == 1:
@@ -401,6 +425,6 @@ def pack_delta_of_delta(values: Any) -> bytes:
     return pack(delta_encode(values))
 
 
-def unpack_delta_of_delta(data: Any) -> Int64Array:
+def unpack_delta_of_delta(data: Any, max_values: int = DEFAULT_MAX_VALUES) -> Int64Array:
     """Inverse of pack_delta_of_delta."""
-    return delta_decode(unpack(data))
+    return delta_decode(unpack(data, max_values))
