@@ -28,7 +28,7 @@ import httpx
 from _common import REPORT_DIR, best_of, markdown_table, write_report
 from livingspec.infra import ManagedProcess, free_port
 from livingspec.runner.targets import TargetUnavailableError
-from livingspec.sticky import STRATEGIES, HAProxy, Pool, imbalance, load, make_strategy, scale_out, sessions
+from livingspec.sticky import STRATEGIES, HAProxyBalancer, Pool, imbalance, load, make_strategy, scale_out, sessions
 from livingspec.sticky.analysis import first_routes
 
 SERVERS = [f"s{i}" for i in range(10)]
@@ -123,7 +123,7 @@ def proxy_rows(requests_each: int) -> tuple[list[list[object]], list[str]]:
         }
         haproxy = None
         try:
-            haproxy = HAProxy(urls).start()
+            haproxy = HAProxyBalancer(urls).start()
             targets["HAProxy 2.6 (cookie insert)"] = [haproxy.url]
         except TargetUnavailableError as error:
             notes.append(f"HAProxy skipped: {error}")

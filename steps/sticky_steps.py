@@ -22,13 +22,13 @@ from livingspec.runner.targets import TargetUnavailableError, skip_scenario, tar
 from livingspec.runner.types import register
 from livingspec.sticky import (
     STRATEGIES,
-    CartCluster,
     Pool,
     RequestKey,
     SessionTable,
     imbalance,
     load,
     load_histogram_svg,
+    make_shop,
     make_strategy,
     route_in,
     scale_out,
@@ -90,7 +90,7 @@ def _open_shop(context, names, balancer, store="memory", strategy="cookie insert
         skip_scenario(context, "HAProxy is the peer on the real target only (behave -D target=real)")
         return
     try:
-        shop = CartCluster(names, strategy=strategy, store=store, target=target, peer=balancer).start()
+        shop = make_shop(target, names, strategy=strategy, store=store, balancer=balancer)
     except TargetUnavailableError as error:
         skip_scenario(context, str(error))
         return

@@ -10,20 +10,21 @@ import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
 
+from livingspec.infra.haproxy import SBIN
 from livingspec.runner.targets import TargetUnavailableError
-from livingspec.sticky import CartCluster, haproxy_config
-from livingspec.sticky.peers import SBIN
+from livingspec.sticky import Shop, haproxy_config, make_shop
 
 SHOPPERS, REQUESTS_EACH, KILL_AFTER, WORKERS, DEADLINE = 12, 12, 48, 4, 60.0
 
 
-def _cluster(peer: str) -> CartCluster:
+def _cluster(peer: str) -> Shop:
     try:
-        return CartCluster(["A", "B", "C"], target="real", peer=peer).start()
+        return make_shop("real", ["A", "B", "C"], balancer=peer)
     except TargetUnavailableError as error:
         pytest.skip(str(error))
 
@@ -108,3 +109,27 @@ def test_a_balancer_started_in_front_of_a_list_of_urls_pins_a_shopper_over_loopb
     finally:
         for app in apps:
             app.stop()
+
+
+def test_the_haproxy_launcher_holds_its_port_until_haproxy_listens_and_refuses_a_bad_config():
+    import socket
+
+    from livingspec.infra import InfraError
+    from livingspec.infra.haproxy import HAProxy
+
+    def render(at: Any) -> str:
+        answer = "    http-request return status 200 content-type text/plain string ok"
+        frontend = ["frontend f", f"    bind {at.bind}", answer]
+        return "\n".join(["defaults", "    mode http", "    timeout client 5s", *frontend, ""])
+
+    try:
+        proxy = HAProxy(render)
+    except TargetUnavailableError as error:
+        pytest.skip(str(error))
+    with socket.socket() as other, pytest.raises(OSError):
+        other.bind(("127.0.0.1", proxy.port))  # nobody else can take the port meanwhile
+    with proxy:
+        assert httpx.get(proxy.url + "/", timeout=5).text == "ok"
+    broken = HAProxy(lambda at: render(at) + "    no-such-keyword\n")
+    with pytest.raises(InfraError, match="no-such-keyword"):
+        broken.start()

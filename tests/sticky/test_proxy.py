@@ -17,11 +17,11 @@ from starlette.routing import Route
 from livingspec.sticky import (
     AffinityCookie,
     Balancer,
-    CartCluster,
     InProcessNetwork,
     InvalidServerError,
     ServerState,
     cart_app,
+    make_shop,
 )
 
 
@@ -161,7 +161,7 @@ def test_the_cart_app_gives_a_new_shopper_a_session_cookie():
 
 
 def test_checkout_returns_the_order_and_empties_the_cart():
-    with CartCluster(["A"]) as shop:
+    with make_shop("embedded", ["A"]) as shop:
         shopper = shop.shopper("abc123")
         shopper.add("iPhone")
         assert shopper.checkout().items == ["iPhone"]
@@ -169,7 +169,7 @@ def test_checkout_returns_the_order_and_empties_the_cart():
 
 
 def test_adding_a_server_at_run_time_gives_it_new_sessions_and_moves_no_one():
-    with CartCluster(["A", "B"]) as shop:
+    with make_shop("embedded", ["A", "B"]) as shop:
         old = [shop.shopper(f"u{i}", client_ip=f"10.0.0.{i + 1}") for i in range(4)]
         pins = [shopper.view_cart().server for shopper in old]
         shop.add_server("C")

@@ -14,16 +14,19 @@ Public API, smallest first:
   ``check_health()``.
 - Strategies (``route(RequestKey, PoolView) -> Route``): ``CookieInsert``, ``SessionTable``, ``SourceIPHash``,
   ``ConsistentHashRing``, ``Maglev``, ``RoundRobin``; ``make_strategy(name)``.
-- ``cart_app`` (the Starlette app server), ``MemoryCartStore``, ``RedisCartStore``;
-  ``CartCluster`` (servers + balancer + shoppers on a target), ``HAProxy``, ``RedisServer``.
+- ``cart_app`` (the Starlette app server), ``MemoryCartStore``, ``RedisCartStore``.
+- The shop the scenarios drive: ``Shop`` (one Protocol: servers, a balancer, shoppers), built by
+  ``make_shop(target, servers, balancer=..., strategy=..., store=...)`` as an ``EmbeddedShop`` (in
+  process) or a ``LoopbackShop`` (uvicorn on loopback, our balancer or ``HAProxyBalancer``, Redis).
 """
 
 from livingspec.infra import LoopbackServer
 from livingspec.infra.redis import RedisServer
 from livingspec.sticky.analysis import Movement, imbalance, load, load_histogram_svg, movement, scale_out, sessions
 from livingspec.sticky.app import SESSION_COOKIE, CartStore, MemoryCartStore, RedisCartStore, cart_app
-from livingspec.sticky.cluster import CartCluster, Reply, Shopper
+from livingspec.sticky.cluster import Reply, Shop, Shopper, ShopSpec
 from livingspec.sticky.cookies import DEFAULT_COOKIE_NAME, AffinityCookie, parse_cookie_header, strip_cookie
+from livingspec.sticky.embedded import EmbeddedShop
 from livingspec.sticky.errors import (
     BadRequestTargetError,
     InvalidServerError,
@@ -34,8 +37,9 @@ from livingspec.sticky.errors import (
     UnknownStrategyError,
 )
 from livingspec.sticky.hashing import stable_hash
+from livingspec.sticky.loopback import LoopbackShop
 from livingspec.sticky.network import InProcessNetwork
-from livingspec.sticky.peers import HAProxy, haproxy_config
+from livingspec.sticky.peers import HAProxyBalancer, haproxy_config
 from livingspec.sticky.pool import Pool, PoolView, Server, ServerState
 from livingspec.sticky.proxy import Balancer
 from livingspec.sticky.strategies import (
@@ -53,6 +57,7 @@ from livingspec.sticky.strategies import (
     make_strategy,
     route_in,
 )
+from livingspec.sticky.targets import make_shop
 
 __all__ = [
     "DEFAULT_COOKIE_NAME",
@@ -61,15 +66,16 @@ __all__ = [
     "AffinityCookie",
     "BadRequestTargetError",
     "Balancer",
-    "CartCluster",
     "CartStore",
     "ConsistentHashRing",
     "CookieInsert",
-    "HAProxy",
+    "EmbeddedShop",
+    "HAProxyBalancer",
     "InProcessNetwork",
     "InvalidServerError",
     "InvalidStrategyError",
     "LoopbackServer",
+    "LoopbackShop",
     "Maglev",
     "MemoryCartStore",
     "Movement",
@@ -85,6 +91,8 @@ __all__ = [
     "Server",
     "ServerState",
     "SessionTable",
+    "Shop",
+    "ShopSpec",
     "Shopper",
     "SourceIPHash",
     "StickyError",
@@ -97,6 +105,7 @@ __all__ = [
     "load",
     "load_histogram_svg",
     "maglev_table",
+    "make_shop",
     "make_strategy",
     "movement",
     "parse_cookie_header",

@@ -1,12 +1,13 @@
 """A shop to exercise sticky sessions: app servers with carts, a balancer in front, shoppers with cookies.
 
-``CartCluster`` builds the same world on each target:
+``Shop`` is the one interface the scenarios drive. Two implementations build the same world,
+and ``livingspec.sticky.targets.make_shop`` chooses one; nothing here knows which it is:
 
-- ``embedded``: app servers and our balancer in process, joined by an ``InProcessNetwork``;
-  requests run on one private event loop; health checks run when asked (no clock);
-- ``real``: app servers under uvicorn on loopback ports, our balancer on its own port (or
-  ``peer="haproxy"``: HAProxy on a port, same app servers), shoppers over TCP from their own
-  127.x.y.z source address; the shared store is a real redis-server.
+- ``EmbeddedShop`` (``sticky.embedded``): app servers and our balancer in process, joined by
+  an ``InProcessNetwork``; health checks run when asked (no clock);
+- ``LoopbackShop`` (``sticky.loopback``): app servers under uvicorn on loopback ports, our
+  balancer or HAProxy in front, shoppers over TCP from their own 127.x.y.z source address;
+  the shared store is a real redis-server.
 
 Shoppers keep their cookies like a browser (session id and affinity cookie), so what the
 scenarios observe is what a user would: which server answered and what cart it showed.
@@ -14,27 +15,24 @@ scenarios observe is what a user would: which server answered and what cart it s
 
 from __future__ import annotations
 
-import asyncio
-import time
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol, Self
 
 import httpx
 
-from livingspec.infra import LoopbackServer
-from livingspec.infra.redis import RedisServer
-from livingspec.sticky.app import SESSION_COOKIE, CartStore, MemoryCartStore, RedisCartStore, cart_app
-from livingspec.sticky.cookies import DEFAULT_COOKIE_NAME, AffinityCookie
+from livingspec.sticky.app import SESSION_COOKIE, CartStore, MemoryCartStore
+from livingspec.sticky.cookies import AffinityCookie
 from livingspec.sticky.errors import InvalidServerError, UnknownServerError
-from livingspec.sticky.network import InProcessNetwork
-from livingspec.sticky.peers import HAProxy
 from livingspec.sticky.proxy import Balancer
 from livingspec.sticky.strategies import CookieInsert, SessionTable, Strategy
 
-TARGETS = ("embedded", "real")
-PEERS = ("ours", "haproxy")
-STORES = ("memory", "shared")
+BalancerKind = Literal["ours", "haproxy"]
+StoreKind = Literal["memory", "shared"]
+BALANCERS: tuple[BalancerKind, ...] = ("ours", "haproxy")
+STORES: tuple[StoreKind, ...] = ("memory", "shared")
+DEMO_SECRET = b"livingspec sticky sessions demo key"
 
 
 @dataclass
@@ -56,11 +54,31 @@ class Reply:
         return None
 
 
+@dataclass(frozen=True)
+class ShopSpec:
+    """What a shop is made of: servers (name -> weight), the balancer, the strategy, where carts live."""
+
+    servers: Mapping[str, int]
+    balancer: BalancerKind = "ours"
+    strategy: str | Strategy = "cookie insert"
+    store: StoreKind = "memory"
+    cookie: AffinityCookie = field(default_factory=lambda: AffinityCookie(secret=DEMO_SECRET))
+
+    @classmethod
+    def of(cls, servers: Sequence[str] | Mapping[str, int], **options: Any) -> ShopSpec:
+        """A spec from server names (weight 1 each) or a name -> weight mapping; checks the choices."""
+        weights = dict(servers) if isinstance(servers, Mapping) else dict.fromkeys(servers, 1)
+        spec = cls(weights, **options)
+        if spec.balancer not in BALANCERS or spec.store not in STORES:
+            raise InvalidServerError(f"balancer {spec.balancer!r} or store {spec.store!r} is not supported")
+        return spec
+
+
 class Shopper:
     """A user with a browser's cookie jar, talking to the shop through the balancer."""
 
-    def __init__(self, cluster: CartCluster, session_id: str | None, client_ip: str) -> None:
-        self.cluster = cluster
+    def __init__(self, shop: Shop, session_id: str | None, client_ip: str) -> None:
+        self.shop = shop
         self.client_ip = client_ip
         self.cookies: dict[str, str] = {} if session_id is None else {SESSION_COOKIE: session_id}
         self.replies: list[Reply] = []
@@ -73,7 +91,14 @@ class Shopper:
     @property
     def affinity(self) -> str | None:
         """The affinity cookie's raw value, if the balancer set one."""
-        return self.cookies.get(self.cluster.cookie_name)
+        return self.cookies.get(self.shop.cookie_name)
+
+    @property
+    def last(self) -> Reply:
+        """The answer to the shopper's latest request."""
+        if not self.replies:
+            raise InvalidServerError("this shopper has made no request yet")
+        return self.replies[-1]
 
     def add(self, item: str) -> Reply:
         """Put an item in the cart."""
@@ -90,7 +115,7 @@ class Shopper:
     def request(self, method: str, path: str, body: Any = None) -> Reply:
         """Send one request with the shopper's cookies; keep the cookies the answer sets."""
         headers = {"cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
-        response = self.cluster.send(self, method, path, headers, body)
+        response = self.shop.send(self, method, path, headers, body)
         set_cookies = response.headers.get_list("set-cookie")
         for header in set_cookies:
             name, _, value = header.split(";")[0].strip().partition("=")
@@ -102,225 +127,171 @@ class Shopper:
         if not isinstance(data, dict):
             data = {}
         items = data.get("cart", data.get("order", []))
-        server = data.get("server")
-        reply = Reply(response.status_code, server, list(items), set_cookies, response.headers.get("cache-control"))
+        reply = Reply(
+            response.status_code, data.get("server"), list(items), set_cookies, response.headers.get("cache-control")
+        )
         self.replies.append(reply)
         return reply
 
 
-class CartCluster:
+class Shop(Protocol):
     """App servers keeping carts, a balancer in front of them, and the shoppers of a scenario."""
 
-    def __init__(
-        self,
-        servers: Sequence[str] | Mapping[str, int],
-        *,
-        strategy: str | Strategy = "cookie insert",
-        store: str = "memory",
-        target: str = "embedded",
-        peer: str = "ours",
-        cookie: AffinityCookie | None = None,
-    ) -> None:
-        if target not in TARGETS or peer not in PEERS or store not in STORES:
-            raise InvalidServerError(f"cluster target={target!r} peer={peer!r} store={store!r} is not supported")
-        if peer == "haproxy" and target != "real":
-            raise InvalidServerError("HAProxy runs only on the real target")
-        self.weights = dict(servers) if isinstance(servers, Mapping) else {name: 1 for name in servers}
-        self.strategy_spec = strategy
-        self.store_kind, self.target, self.peer = store, target, peer
-        self.cookie = cookie or AffinityCookie(secret=b"livingspec sticky sessions demo key")
-        self.stores: dict[str, CartStore] = {}
-        self.urls: dict[str, str] = {}
-        self._network: InProcessNetwork | None = None
-        self._runner: asyncio.Runner | None = None
-        self._servers: dict[str, LoopbackServer] = {}
-        self._redis: RedisServer | None = None
-        self._shared: CartStore | None = None
-        self._haproxy: HAProxy | None = None
-        self._front: LoopbackServer | None = None
-        self._clients: dict[str, Any] = {}
-        self.balancer: Balancer | None = None
+    spec: ShopSpec
+    balancer: Balancer | None  # our balancer, when it is the one in front
 
     @property
     def cookie_name(self) -> str:
         """Name of the affinity cookie."""
-        return self.cookie.name if self.peer == "ours" else DEFAULT_COOKIE_NAME
-
-    # -- life cycle ------------------------------------------------------------------------
-
-    def start(self) -> CartCluster:
-        """Start app servers, the shared store if any, and the balancer."""
-        try:
-            if self.target == "embedded":
-                self._runner = asyncio.Runner()
-                self._network = InProcessNetwork()
-                self._shared = MemoryCartStore() if self.store_kind == "shared" else None
-            elif self.store_kind == "shared":
-                self._redis = RedisServer().start()
-                self._shared = RedisCartStore(self._redis.url)
-            for name in self.weights:
-                self._start_app(name)
-            if self.peer == "haproxy":
-                self._haproxy = HAProxy(self.urls, cookie=DEFAULT_COOKIE_NAME).start()
-                return self
-            self.balancer = Balancer(
-                self.urls,
-                self.strategy_spec,
-                cookie=self.cookie,
-                weights=self.weights,
-                transport=self._network,
-                health_interval=None if self.target == "embedded" else 0.1,
-            )
-            if self.target == "real":
-                self._front = self.balancer.serve().start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def _start_app(self, name: str) -> None:
-        store = self._shared if self._shared is not None else MemoryCartStore()
-        self.stores[name] = store
-        app = cart_app(name, store)
-        if self._network is not None:
-            self.urls[name] = f"http://server-{name.lower()}.shop.internal"
-            self._network.attach(self.urls[name], app)
-        else:
-            server = LoopbackServer(app, name=f"app-{name}", lifespan="off").start()
-            self._servers[name] = server
-            self.urls[name] = server.url
-
-    def close(self) -> None:
-        """Stop everything this cluster started (idempotent)."""
-        for client in self._clients.values():
-            if isinstance(client, httpx.Client):
-                client.close()
-            elif self._runner is not None:
-                self._runner.run(client.aclose())
-        self._clients.clear()
-        if self._front is not None:
-            self._front.stop()
-            self._front = None
-        if self._haproxy is not None:
-            self._haproxy.stop()
-            self._haproxy = None
-        if self._runner is not None:
-            if self.balancer is not None:
-                self._runner.run(self.balancer.aclose())
-            self._runner.close()
-            self._runner = None
-        for server in self._servers.values():
-            if server.running:
-                server.stop()
-        self._servers.clear()
-        if self._redis is not None:
-            self._redis.stop()
-            self._redis = None
-
-    def __enter__(self) -> CartCluster:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- shoppers ------------------------------------------------------------------------------
+        ...
 
     @property
-    def url(self) -> str:
-        """Where shoppers send requests."""
-        if self._haproxy is not None:
-            return self._haproxy.url
-        if self._front is not None:
-            return self._front.url
-        return "http://shop.internal"
+    def servers(self) -> list[str]:
+        """The app servers' names, in the order they joined."""
+        ...
 
-    def shopper(self, session_id: str | None = None, client_ip: str = "10.0.0.1") -> Shopper:
-        """A new user (with an app session id already, as the seed's abc123, or none yet)."""
-        return Shopper(self, session_id, client_ip)
+    def start(self) -> Self:
+        """Start app servers, the shared store if any, and the balancer."""
+        ...
+
+    def close(self) -> None:
+        """Stop everything the shop started (idempotent)."""
+        ...
 
     def send(self, shopper: Shopper, method: str, path: str, headers: dict[str, str], body: Any) -> httpx.Response:
-        """Deliver one request from ``shopper`` to the balancer, over the target's network."""
-        if self._runner is not None:
-            assert self.balancer is not None
-            client = self._clients.get(shopper.client_ip)
-            if client is None:
-                transport = httpx.ASGITransport(app=self.balancer, client=(shopper.client_ip, 40000))
-                client = httpx.AsyncClient(transport=transport, base_url=self.url)
-                self._clients[shopper.client_ip] = client
-            response: httpx.Response = self._runner.run(client.request(method, path, headers=headers, json=body))
-        else:
-            # The shopper's own source address on loopback: 10.a.b.c becomes 127.a.b.c.
-            source = "127." + shopper.client_ip.split(".", 1)[1] if shopper.client_ip.count(".") == 3 else None
-            client = self._clients.get(shopper.client_ip)
-            if client is None:
-                client = httpx.Client(transport=httpx.HTTPTransport(local_address=source), base_url=self.url)
-                self._clients[shopper.client_ip] = client
-            response = client.request(method, path, headers=headers, json=body, timeout=10)
-        client.cookies.clear()  # the shopper keeps its own jar
-        return response
+        """Deliver one request from ``shopper`` to the balancer."""
+        ...
 
-    # -- operating the shop ------------------------------------------------------------------------
+    def shopper(self, session_id: str | None = None, client_ip: str | None = None) -> Shopper:
+        """A new user (with an app session id already, as the seed's abc123, or none yet)."""
+        ...
+
+    def shopper_named(self, name: str) -> Shopper:
+        """The scenario's shopper called ``name`` (session id ``name``), created on first mention."""
+        ...
+
+    def welcome(self, count: int) -> list[Shopper]:
+        """``count`` new shoppers, with no session yet, each make a first request."""
+        ...
+
+    def fail(self, name: str) -> None:
+        """Server ``name`` crashes: its process (and the carts in its memory) are gone."""
+        ...
+
+    def recover(self, name: str) -> None:
+        """Failed server ``name`` restarts (empty, with carts in memory) at its old address."""
+        ...
+
+    def drain(self, name: str) -> None:
+        """Retire server ``name``: it keeps its sessions and takes no new ones."""
+        ...
+
+    def retire(self, name: str) -> None:
+        """Take server ``name`` out of the balancer's pool, then stop it (our balancer only)."""
+        ...
+
+    def add_server(self, name: str, weight: int = 1) -> None:
+        """Scale out: start app server ``name`` and add it to the balancer (our balancer only)."""
+        ...
+
+    def check_health(self, timeout: float = 5.0) -> dict[str, bool]:
+        """The balancer's health verdict per server, after its checks have seen every change."""
+        ...
+
+    def pinned_server(self, shopper: Shopper) -> str | None:
+        """The server the balancer remembers for the shopper (its cookie or its table entry), if any."""
+        ...
+
+    def memory_of(self, name: str) -> dict[str, list[str]]:
+        """The carts in server ``name``'s memory (empty for a shared store, which no server holds)."""
+        ...
+
+    @property
+    def redispatched(self) -> int:
+        """Requests re-routed because their server refused the connection (our balancer)."""
+        ...
+
+    def session_table(self) -> dict[str, str] | None:
+        """The balancer's session id -> server map, when the strategy keeps one."""
+        ...
+
+
+class ShopBase(ABC):
+    """What both shops share: the spec, the stores, the shoppers, and what the balancer remembers."""
+
+    def __init__(self, spec: ShopSpec) -> None:
+        self.spec = spec
+        self.weights = dict(spec.servers)
+        self.stores: dict[str, CartStore] = {}
+        self.urls: dict[str, str] = {}
+        self.balancer: Balancer | None = None
+        self.shared: CartStore | None = None
+        self._named: dict[str, Shopper] = {}
+        self._addresses = 0
+
+    @property
+    def store_kind(self) -> StoreKind:
+        """Where carts live: each server's memory or a shared store."""
+        return self.spec.store
+
+    @property
+    def servers(self) -> list[str]:
+        """The app servers' names."""
+        return list(self.urls)
 
     def _check(self, name: str) -> None:
         if name not in self.urls:
             raise UnknownServerError(name)
 
-    def fail(self, name: str) -> None:
-        """Server ``name`` crashes: its process (and the carts in its memory) are gone."""
-        self._check(name)
-        if self._network is not None:
-            self._network.crash(self.urls[name])
-            if isinstance(self.stores[name], MemoryCartStore) and self._shared is None:
-                self.stores[name] = MemoryCartStore()  # a restart would come back empty
-        else:
-            self._servers[name].kill()
+    def _store_for(self, name: str) -> CartStore:
+        """The store of a (re)starting server: the shared one, or a fresh, empty memory."""
+        store = self.shared if self.shared is not None else MemoryCartStore()
+        self.stores[name] = store
+        return store
 
-    def drain(self, name: str) -> None:
-        """Retire server ``name``: it keeps its sessions and takes no new ones."""
-        self._check(name)
-        if self._haproxy is not None:
-            self._haproxy.drain(name)
-        else:
-            assert self.balancer is not None
-            self.balancer.drain(name)
+    def _balancer(self, transport: httpx.AsyncBaseTransport | None, health_interval: float | None) -> Balancer:
+        self.balancer = Balancer(
+            self.urls,
+            self.spec.strategy,
+            cookie=self.spec.cookie,
+            weights=self.weights,
+            transport=transport,
+            health_interval=health_interval,
+        )
+        return self.balancer
 
-    def retire(self, name: str) -> None:
-        """Take server ``name`` out of the balancer's pool, then stop it (our balancer only)."""
-        self._check(name)
+    def _ours(self, doing: str) -> Balancer:
         if self.balancer is None:
-            raise InvalidServerError("retiring servers at run time is shown on our balancer only")
-        self.balancer.remove_backend(name)
-        if self._network is not None:
-            self._network.crash(self.urls[name])
-        else:
-            self._servers[name].stop()
+            raise InvalidServerError(f"{doing} at run time is shown on our balancer only")
+        return self.balancer
 
-    def add_server(self, name: str, weight: int = 1) -> None:
-        """Scale out: start app server ``name`` and add it to the balancer."""
-        if self.balancer is None:
-            raise InvalidServerError("adding servers at run time is shown on our balancer only")
-        self.weights[name] = weight
-        self._start_app(name)
-        self.balancer.add_backend(name, self.urls[name], weight)
+    def shopper(self, session_id: str | None = None, client_ip: str | None = None) -> Shopper:
+        """A new user; without ``client_ip``, the next address of 10.0.0.0/16."""
+        if client_ip is None:
+            self._addresses += 1
+            client_ip = f"10.0.{self._addresses // 250}.{self._addresses % 250 + 1}"
+        return Shopper(self, session_id, client_ip)
 
-    def check_health(self, timeout: float = 5.0) -> dict[str, bool]:
-        """Run the balancer's health check (embedded: one round now; real: wait for the next rounds)."""
-        assert self.balancer is not None
-        if self._runner is not None:
-            return self._runner.run(self.balancer.check_health())
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:  # health checks run every 0.1 s in the balancer's thread
-            alive = {name: server.running for name, server in self._servers.items()}
-            seen = {name: self.balancer.pool.get(name).keeps_sessions for name in alive}
-            if seen == alive:
-                return seen
-            time.sleep(0.02)
-        return {name: self.balancer.pool.get(name).keeps_sessions for name in self._servers}
+    def shopper_named(self, name: str) -> Shopper:
+        """The shopper called ``name``, created on first mention with session id ``name``."""
+        if name not in self._named:
+            self._named[name] = self.shopper(name)
+        return self._named[name]
+
+    def welcome(self, count: int) -> list[Shopper]:
+        """New shoppers ``newcomer-1``... each make a first request."""
+        arrived = [self.shopper_named(f"newcomer-{len(self._named) + 1}") for _ in range(count)]
+        for shopper in arrived:
+            shopper.view_cart()
+        return arrived
+
+    @property
+    def cookie_name(self) -> str:
+        """Name of the affinity cookie."""
+        return self.spec.cookie.name
 
     def pinned_server(self, shopper: Shopper) -> str | None:
-        """The server the shopper's affinity cookie names (None when it has none or it is forged)."""
-        if self.peer == "haproxy":
-            return shopper.affinity
+        """The server the shopper's affinity cookie (or the balancer's session table) names."""
         strategy = self.balancer.strategy if self.balancer is not None else None
         if isinstance(strategy, SessionTable):
             return strategy.lookup(shopper.session_id or "")
@@ -329,4 +300,58 @@ class CartCluster:
     def memory_of(self, name: str) -> dict[str, list[str]]:
         """The carts in server ``name``'s memory (empty for a shared store, which no server holds)."""
         store = self.stores[name]
-        return dict(store.carts) if isinstance(store, MemoryCartStore) and self._shared is None else {}
+        return dict(store.carts) if isinstance(store, MemoryCartStore) and self.shared is None else {}
+
+    @property
+    def redispatched(self) -> int:
+        """Requests our balancer re-routed after a refused connection."""
+        return self._ours("counting redispatches").redispatched
+
+    def session_table(self) -> dict[str, str] | None:
+        """The session table's entries, when our balancer keeps one."""
+        strategy = self.balancer.strategy if self.balancer is not None else None
+        return strategy.entries() if isinstance(strategy, SessionTable) else None
+
+    def drain(self, name: str) -> None:
+        """Retire server ``name`` gracefully on our balancer."""
+        self._check(name)
+        self._ours("draining").drain(name)
+
+    @abstractmethod
+    def start(self) -> Self:
+        """Start app servers, the shared store if any, and the balancer."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop everything the shop started (idempotent)."""
+
+    @abstractmethod
+    def send(self, shopper: Shopper, method: str, path: str, headers: dict[str, str], body: Any) -> httpx.Response:
+        """Deliver one request from ``shopper`` to the balancer."""
+
+    @abstractmethod
+    def fail(self, name: str) -> None:
+        """Server ``name`` crashes."""
+
+    @abstractmethod
+    def recover(self, name: str) -> None:
+        """Failed server ``name`` restarts at its old address."""
+
+    @abstractmethod
+    def retire(self, name: str) -> None:
+        """Server ``name`` leaves the pool and stops."""
+
+    @abstractmethod
+    def add_server(self, name: str, weight: int = 1) -> None:
+        """Scale out with server ``name``."""
+
+    @abstractmethod
+    def check_health(self, timeout: float = 5.0) -> dict[str, bool]:
+        """The balancer's health verdict per server."""
+
+    def __enter__(self) -> Self:
+        """The shop itself: ``make_shop`` has started it; leaving the block closes it."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

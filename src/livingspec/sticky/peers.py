@@ -1,35 +1,39 @@
-"""Real systems beside our balancer: HAProxy as the peer balancer, redis-server as the shared cart store.
+"""HAProxy as the peer balancer of the shop: its configuration, and the operations scenarios need.
 
-Both run from their Debian binaries in a temporary folder, on a free loopback port, with a
-configuration written here, and stop when the context ends. A missing binary raises the
-frame's TargetUnavailableError, so a scenario skips with the reason.
+The process itself is the shared launcher (``livingspec.infra.haproxy.HAProxy``); this module
+only says what HAProxy should do: round robin with ``cookie SRV insert indirect nocache``, HTTP
+health checks every 100 ms (``fall 1 rise 1``), ``option redispatch``, and drain through the
+runtime API, so that the same scenarios run through HAProxy and through our balancer.
 """
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Mapping
-from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import httpx
 
-from livingspec.infra import ManagedProcess, free_port, require_binary
+from livingspec.infra.haproxy import HAProxy, HAProxyAddresses
 from livingspec.sticky.cookies import DEFAULT_COOKIE_NAME
 from livingspec.sticky.errors import UnknownServerError
 
-SBIN = ("/usr/sbin", "/usr/local/sbin")
+BACKEND = "shop"
 
 
 def haproxy_config(
-    port: int,
+    bind: int | str,
     backends: Mapping[str, str],
     *,
     cookie: str = DEFAULT_COOKIE_NAME,
     stats_socket: str | None = None,
     check_interval_ms: int = 100,
 ) -> str:
-    """An HAProxy configuration: round robin with ``cookie SRV insert indirect nocache`` and HTTP health checks."""
+    """An HAProxy configuration: round robin with ``cookie SRV insert indirect nocache`` and HTTP health checks.
+
+    ``bind`` is a port on 127.0.0.1 or HAProxy's own bind argument (``fd@3`` for an inherited socket).
+    """
+    address = f"127.0.0.1:{bind}" if isinstance(bind, int) else bind
     lines = [
         "global",
         "    maxconn 512",
@@ -41,8 +45,8 @@ def haproxy_config(
         "    timeout server 10s",
         "    option redispatch",
         "    retries 3",
-        "listen shop",
-        f"    bind 127.0.0.1:{port}",
+        f"listen {BACKEND}",
+        f"    bind {address}",
         "    balance roundrobin",
         f'    cookie {cookie} insert indirect nocache httponly attr "SameSite=Lax"',
         "    option httpchk GET /health",
@@ -55,55 +59,43 @@ def haproxy_config(
     return "\n".join(lines) + "\n"
 
 
-class HAProxy:
+class HAProxyBalancer:
     """HAProxy in front of ``backends`` (name -> URL) on a free loopback port; a context manager."""
 
     def __init__(self, backends: Mapping[str, str], *, cookie: str = DEFAULT_COOKIE_NAME) -> None:
-        binary = require_binary("haproxy", SBIN)
         self.backends = dict(backends)
-        self.port = free_port()
-        self._process = ManagedProcess([binary, "-db", "-f", "haproxy.cfg"], name="haproxy", ready_port=self.port)
-        self.stats_socket = str(self._process.workdir / "admin.sock")
-        config = haproxy_config(self.port, self.backends, cookie=cookie, stats_socket=self.stats_socket)
-        (Path(self._process.workdir) / "haproxy.cfg").write_text(config)
-        self.config = config
+
+        def render(at: HAProxyAddresses) -> str:
+            return haproxy_config(at.bind, self.backends, cookie=cookie, stats_socket=at.admin_socket)
+
+        self.process = HAProxy(render, name="haproxy-shop")
+        self.config = self.process.config
 
     @property
     def url(self) -> str:
         """Base URL of the balancer."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def command(self, line: str) -> str:
-        """Send one command to HAProxy's runtime API (the admin socket); return its answer."""
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(5)
-            sock.connect(self.stats_socket)
-            sock.sendall(line.encode() + b"\n")
-            chunks = []
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        return b"".join(chunks).decode(errors="replace")
+        return self.process.url
 
     def drain(self, name: str) -> None:
         """Put a server in HAProxy's drain state: persistent (cookie) sessions only."""
         if name not in self.backends:
             raise UnknownServerError(name)
-        self.command(f"set server shop/{name} state drain")
+        self.process.command(f"set server {BACKEND}/{name} state drain")
 
-    def log_tail(self) -> str:
-        """The end of HAProxy's log."""
-        return self._process.log_tail()
+    def health(self) -> dict[str, bool]:
+        """Server -> whether HAProxy's health checks see it up (a draining server counts as up)."""
+        return {name: status in ("UP", "DRAIN") for name, status in self.process.server_status(BACKEND).items()}
 
-    def start(self) -> HAProxy:
+    def start(self) -> Self:
         """Start HAProxy and wait (bounded) for its port."""
-        self._process.start()
+        self.process.start()
         return self
 
     def stop(self) -> None:
         """Stop HAProxy."""
-        self._process.stop()
+        self.process.stop()
 
-    def __enter__(self) -> HAProxy:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
