@@ -9,6 +9,12 @@ Feature: Compressed request bodies, decoded within hard limits
   answered 400 Bad Request; a coding the server does not read, 415 Unsupported Media Type
   with the codings it does read in Accept-Encoding (RFC 9110 15.5.16).
 
+  Codings may be stacked (`Content-Encoding: gzip, br`), and each layer costs a full decode:
+  150 gzip layers in a 7 MiB body cost seconds of CPU. The server undoes at most 5 layers, the
+  cap urllib3 keeps (nginx's gunzip undoes one), and refuses more with 415 before reading the
+  body. Large or layered bodies are decoded in a worker thread, off the event loop, so other
+  requests are answered while a bomb is being decoded and refused.
+
   One limit of the formats themselves: gzip, deflate and zstd frames carry checksums
   (CRC-32, Adler-32, XXH64 when written), but brotli (RFC 7932) has none, so a flipped byte
   inside a br body can decode to wrong bytes without any error. Integrity against corruption
@@ -65,3 +71,8 @@ Feature: Compressed request bodies, decoded within hard limits
       Then the compression server answers with status 415
       And the compressed response header "Accept-Encoding" is "br, zstd, gzip, deflate"
       And the compression server's refusal says "unsupported content coding 'lzma'"
+
+    Scenario: A body with more codings stacked than the server undoes is refused with 415
+      When a client posts a body to the compression server with Content-Encoding "gzip, gzip, gzip, gzip, gzip, gzip"
+      Then the compression server answers with status 415
+      And the compression server's refusal says "Content-Encoding lists 6 codings; at most 5 are decoded"

@@ -23,6 +23,7 @@ from livingspec.compression.errors import (
     CorruptBodyError,
     DecodedSizeLimitError,
     InvalidLevelError,
+    TooManyCodingsError,
     TruncatedBodyError,
     UnsupportedEncodingError,
 )
@@ -134,11 +135,14 @@ class DecodeLimits:
     max_ratio: decoded/encoded allowed once the body is past ``ratio_floor`` bytes (default 200x;
         gzip tops out near 1032x, so honest JSON rarely passes 50x while bombs run far above).
     ratio_floor: decoded size under which the ratio is not judged (tiny bodies compress well).
+    max_layers: codings one Content-Encoding may stack (default 5, urllib3's cap); each layer is a
+        full decode, so more is refused (415) before any is decoded.
     """
 
     max_size: int = 8 * 1024 * 1024
     max_ratio: float = 200.0
     ratio_floor: int = 64 * 1024
+    max_layers: int = 5
 
 
 class _Budget:
@@ -262,8 +266,17 @@ def parse_content_encoding(header: str | None) -> list[str]:
     return [("gzip" if c == "x-gzip" else c) for c in codings if c and c != "identity"]
 
 
+def check_layers(codings: list[str], limits: DecodeLimits) -> None:
+    """Raise TooManyCodingsError when ``codings`` stacks more layers than ``limits`` allow."""
+    if len(codings) > limits.max_layers:
+        raise TooManyCodingsError(len(codings), limits.max_layers)
+
+
 def decode_all(data: bytes, content_encoding: str | None, limits: DecodeLimits | None = None) -> bytes:
     """Undo every coding of a Content-Encoding value, last applied first, each under ``limits``."""
-    for coding in reversed(parse_content_encoding(content_encoding)):
+    limits = limits or DecodeLimits()
+    codings = parse_content_encoding(content_encoding)
+    check_layers(codings, limits)
+    for coding in reversed(codings):
         data = decode(data, coding, limits)
     return data

@@ -26,6 +26,40 @@ class UnsupportedEncodingError(CompressionError):
         super().__init__(f"unsupported content coding {coding!r}; supported: {', '.join(supported)}")
 
 
+class TooManyCodingsError(CompressionError):
+    """A Content-Encoding lists more codings than the server undoes (answered with 415).
+
+    Each layer costs a full decode: 150 gzip layers cost seconds of CPU, so the count is capped as
+    urllib3 does (5 at most); nginx's gunzip undoes a single layer.
+    """
+
+    status = 415
+
+    def __init__(self, count: int, limit: int) -> None:
+        self.count, self.limit = count, limit
+        super().__init__(f"Content-Encoding lists {count} codings; at most {limit} are decoded")
+
+
+class UnknownSampleKindError(CompressionError):
+    """The sample application has no sample of this kind (answered with 404)."""
+
+    status = 404
+
+    def __init__(self, kind: str, known: tuple[str, ...]) -> None:
+        self.kind, self.known = kind, known
+        super().__init__(f"unknown payload kind {kind!r}; known: {', '.join(known)}")
+
+
+class SampleSizeError(CompressionError):
+    """A sample size outside what the sample application makes (answered with 422)."""
+
+    status = 422
+
+    def __init__(self, kind: str, size: int, low: int, high: int) -> None:
+        self.kind, self.size, self.low, self.high = kind, size, low, high
+        super().__init__(f"a {kind} sample has {low}..{high} bytes, asked for {size}")
+
+
 class InvalidLevelError(CompressionError):
     """A compression level outside the coding's range."""
 

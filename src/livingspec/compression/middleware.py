@@ -20,11 +20,14 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio.to_thread
+
 from livingspec.compression.codecs import (
     CODINGS,
     DEFAULT_LEVELS,
     DecodeLimits,
     Encoder,
+    check_layers,
     compress,
     decode_all,
     encoder,
@@ -76,6 +79,10 @@ class CompressionPolicy:
     skip_types: media-type prefixes sent as they are (already compressed).
     limits: hard limits for decoding request bodies.
     decode_requests: decode request bodies that carry Content-Encoding (False passes them through).
+    offload_above: request bodies of more encoded bytes than this, or of more than one coding, are
+        decoded in a worker thread, so a bomb being refused never stalls the event loop. A single
+        layer of at most this many bytes decodes to at most ``max_ratio`` times as much (about
+        200 KiB by default) and decodes in place: the thread hop would cost more.
     """
 
     minimum_size: int = 512
@@ -84,6 +91,7 @@ class CompressionPolicy:
     skip_types: tuple[str, ...] = ALREADY_COMPRESSED
     limits: DecodeLimits = field(default_factory=DecodeLimits)
     decode_requests: bool = True
+    offload_above: int = 1024
 
     def compressible(self, content_type: str) -> bool:
         """Whether a body of ``content_type`` is worth compressing."""
@@ -133,6 +141,24 @@ async def _plain(send: Send, status: int, text: str, extra: list[tuple[bytes, by
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The whole request body; EncodedSizeLimitError as soon as it passes ``limit`` bytes."""
+    parts: list[bytes] = []
+    received = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        received += len(chunk)
+        if received > limit:  # even the encoded form is past the decoded limit
+            raise EncodedSizeLimitError(received, limit)
+        parts.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(parts)
+
+
 class CompressionMiddleware:
     """Wrap an ASGI app: negotiated, streaming response compression and bounded request decoding."""
 
@@ -169,24 +195,16 @@ class CompressionMiddleware:
     ) -> tuple[Scope, Receive]:
         """Read the encoded body (bounded), decode it under the limits, and hand the app the decoded bytes."""
         content_encoding = joined_values(headers, b"content-encoding")
-        for coding in parse_content_encoding(content_encoding):
+        codings = parse_content_encoding(content_encoding)
+        check_layers(codings, self.policy.limits)  # before reading: 150 layers are refused unread
+        for coding in codings:
             if coding not in CODINGS:
                 raise UnsupportedEncodingError(coding, CODINGS)
-        limit = self.policy.limits.max_size
-        parts: list[bytes] = []
-        received = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            received += len(chunk)
-            if received > limit:  # even the encoded form is past the decoded limit
-                raise EncodedSizeLimitError(received, limit)
-            parts.append(chunk)
-            more = message.get("more_body", False)
-        body = decode_all(b"".join(parts), content_encoding, self.policy.limits)
+        encoded = await _read_body(receive, self.policy.limits.max_size)
+        if len(encoded) > self.policy.offload_above or len(codings) > 1:  # off the loop: others go on meanwhile
+            body = await anyio.to_thread.run_sync(decode_all, encoded, content_encoding, self.policy.limits)
+        else:
+            body = decode_all(encoded, content_encoding, self.policy.limits)
         new_headers = _without(headers, b"content-encoding", b"content-length")
         new_headers.append((b"content-length", str(len(body)).encode()))
         delivered = False
