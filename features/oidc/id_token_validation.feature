@@ -5,8 +5,8 @@ Feature: The relying party validates every rule of OpenID Connect Core 3.1.3.7
   turn the provider's public key into a shared secret); the signing key is found in the
   provider's JWKS by `kid`; the signature verifies; `iss` is exactly the issuer; `aud` contains
   the client_id and no untrusted audience; `azp` is present when there are several audiences
-  and names this client; `exp` is not past and `iat` not in the future (with 60 s of clock
-  skew); `nonce` is the one sent; `auth_time` is recent enough for `max_age`; `at_hash` matches
+  and names this client; `exp` is not past and neither `iat` nor `nbf` (when present, RFC 7519
+  section 4.1.5) in the future (with 60 s of clock skew); `nonce` is the one sent; `auth_time` is recent enough for `max_age`; `at_hash` matches
   the access token (Core 3.1.3.8). Each broken rule is its own error, named below.
 
   The last column names the OpenID Foundation relying-party certification test a row reproduces,
@@ -57,6 +57,8 @@ Feature: The relying party validates every rule of OpenID Connect Core 3.1.3.7
         | ES256 | exp as a string                     | MissingClaimError        |                                    |
         | RS256 | expired                             | ExpiredTokenError        |                                    |
         | ES256 | iat 5 minutes in the future         | IssuedInFutureError      |                                    |
+        | RS256 | nbf 5 minutes in the future         | NotYetValidError         |                                    |
+        | ES256 | nbf as a string                     | MissingClaimError        |                                    |
         | RS256 | no nonce                            | NonceMismatchError       | rp-nonce-invalid                   |
         | RS256 | another nonce                       | NonceMismatchError       | rp-nonce-invalid                   |
         | RS256 | a wrong at_hash                     | AccessTokenHashError     |                                    |
@@ -85,3 +87,4 @@ Feature: The relying party validates every rule of OpenID Connect Core 3.1.3.7
         | RS256 | a trusted second audience and azp |                                     |
         | RS256 | expired within the clock skew     |                                     |
         | ES256 | iat 30 seconds in the future      |                                     |
+        | RS256 | nbf 30 seconds in the future      |                                     |

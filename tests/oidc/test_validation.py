@@ -73,6 +73,7 @@ ACCEPTED = {
     "a trusted second audience and azp",
     "expired within the clock skew",
     "iat 30 seconds in the future",
+    "nbf 30 seconds in the future",
 }
 
 

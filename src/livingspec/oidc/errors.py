@@ -123,6 +123,12 @@ class IssuedInFutureError(TokenValidationError):
     rule = "Core 3.1.3.7 rule 10: iat"
 
 
+class NotYetValidError(TokenValidationError):
+    """``nbf`` lies further in the future than the allowed clock skew: the token is not valid yet."""
+
+    rule = "RFC 7519 section 4.1.5: nbf"
+
+
 class NonceMismatchError(TokenValidationError):
     """``nonce`` is missing or differs from the one sent in the authentication request."""
 
@@ -211,6 +217,16 @@ class AccessDeniedError(ProviderError):
 
     code = "access_denied"
     status = 403
+
+
+class LoginThrottledError(AccessDeniedError):
+    """Too many wrong passwords for this account: sign-in is refused, even with the right one, for a while."""
+
+    status = 429
+
+    def __init__(self, description: str, *, retry_after: float) -> None:
+        self.retry_after = retry_after  #: seconds until the account may try again
+        super().__init__(description)
 
 
 class InvalidTokenError(ProviderError):

@@ -10,15 +10,15 @@ from __future__ import annotations
 import base64
 import binascii
 import html
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from livingspec.oidc.errors import InvalidClientError, InvalidRequestError, ProviderError
-from livingspec.oidc.provider import OpenIDProvider
+from livingspec.oidc.errors import InvalidClientError, InvalidRequestError, LoginThrottledError, ProviderError
+from livingspec.oidc.provider import OpenIDProvider, redirect_with
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -50,7 +50,7 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
     if header.lower().startswith("basic "):
         try:
             decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):  # ValueError: non-ASCII characters in the header
             raise InvalidClientError("malformed Basic credentials") from None
         client_id, sep, secret = decoded.partition(":")
         if not sep:
@@ -86,7 +86,7 @@ def provider_app(provider: OpenIDProvider) -> Starlette:
             params = {"error": error.code, "error_description": error.description}
             if error.state is not None:
                 params["state"] = error.state
-            return RedirectResponse(f"{error.redirect_uri}?{urlencode(params)}", 302)
+            return RedirectResponse(redirect_with(error.redirect_uri, params), 302)
         return _page("Sign in", _login_form(transaction.txn, transaction.client.client_id))
 
     async def login(request: Request) -> Response:
@@ -97,6 +97,10 @@ def provider_app(provider: OpenIDProvider) -> Starlette:
             user = provider.authenticate(txn, form.get("username", ""), form.get("password", ""))
         except InvalidRequestError as error:
             return _page("Invalid request", f"<p>{html.escape(error.description)}</p>", 400)
+        except LoginThrottledError as error:
+            page = _page("Sign in", _login_form(txn, transaction.client.client_id, error.description), 429)
+            page.headers["Retry-After"] = str(max(1, round(error.retry_after)))
+            return page
         except ProviderError as error:
             return _page("Sign in", _login_form(txn, transaction.client.client_id, error.description), 401)
         scopes = ", ".join(transaction.scope)

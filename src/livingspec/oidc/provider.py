@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from livingspec.oidc.clock import Clock
 from livingspec.oidc.errors import (
@@ -28,6 +28,7 @@ from livingspec.oidc.errors import (
     InvalidGrantError,
     InvalidRequestError,
     InvalidTokenError,
+    LoginThrottledError,
     TokenValidationError,
 )
 from livingspec.oidc.jose import b64url_encode, token_hash
@@ -35,6 +36,7 @@ from livingspec.oidc.keys import SUPPORTED_ALGS, KeyRing, SigningKey
 from livingspec.oidc.validation import AccessTokenValidator, JwksCache
 
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")  # RFC 7636 section 4.1
+_MAX_AGE = re.compile(r"[0-9]{1,10}")  # ASCII digits only: str.isdigit also takes "²", which float() refuses
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
 
@@ -67,6 +69,11 @@ class ProviderSettings:
     access_token_lifetime: float = 600.0  #: shorter than the ID token: it opens APIs
     code_lifetime: float = 60.0  #: RFC 6749 4.1.2 recommends at most 10 minutes
     api_audience: str = "https://api.example.test"  #: the resource server access tokens are for
+    transaction_lifetime: float = 600.0  #: a login left unfinished this long is forgotten
+    max_transactions_per_client: int = 1000  #: open logins kept per client; the oldest is dropped beyond
+    max_failed_logins: int = 5  #: consecutive wrong passwords that lock an account
+    lockout_seconds: float = 900.0  #: how long a locked account is refused, even with the right password
+    max_tracked_accounts: int = 10_000  #: failure records kept (unknown usernames too); oldest dropped beyond
 
 
 @dataclass
@@ -89,8 +96,17 @@ class AuthorizationTransaction:
     nonce: str | None
     code_challenge: str
     max_age: float | None
+    expires_at: float = float("inf")  #: clock time after which the login can no longer finish
     user: User | None = None
     auth_time: float | None = None
+
+
+@dataclass
+class _Failures:
+    """Consecutive wrong passwords for one username, and the end of its lock (None: not locked)."""
+
+    count: int = 0
+    locked_until: float | None = None
 
 
 @dataclass
@@ -107,6 +123,16 @@ class CodeGrant:
     expires_at: float
     used: bool = False
     issued_jtis: list[str] = field(default_factory=list)
+
+
+def redirect_with(uri: str, params: Mapping[str, str]) -> str:
+    """``uri`` with ``params`` added to its query, keeping the registered query (RFC 6749 3.1.2).
+
+    A registered parameter of the same name as one of ours is dropped, so the answer is never ambiguous.
+    """
+    parts = urlsplit(uri)
+    kept = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True) if name not in params]
+    return parts._replace(query=urlencode([*kept, *params.items()])).geturl()
 
 
 def s256(verifier: str) -> str:
@@ -148,6 +174,7 @@ class OpenIDProvider:
         self.users: dict[str, User] = {}
         self._transactions: dict[str, AuthorizationTransaction] = {}
         self._codes: dict[str, CodeGrant] = {}
+        self._failures: dict[str, _Failures] = {}
         self.revoked_jtis: set[str] = set()
         self._access_tokens = AccessTokenValidator(
             self.issuer, self.userinfo_endpoint, JwksCache(self.keys.jwks, clock, max_age=0.0), clock
@@ -228,7 +255,7 @@ class OpenIDProvider:
         if params.get("code_challenge_method") != "S256" or not params.get("code_challenge"):
             problems.append("PKCE with code_challenge_method S256 is required")
         max_age = params.get("max_age")
-        if max_age is not None and not max_age.isdigit():
+        if max_age is not None and not _MAX_AGE.fullmatch(max_age):
             problems.append("max_age must be a number of seconds")
         if problems:
             raise InvalidRequestError("; ".join(problems), redirect_uri=redirect_uri, state=params.get("state"))
@@ -241,31 +268,76 @@ class OpenIDProvider:
             nonce=params.get("nonce"),
             code_challenge=params["code_challenge"],
             max_age=float(max_age) if max_age is not None else None,
+            expires_at=self.clock() + self.settings.transaction_lifetime,
         )
-        self._transactions[transaction.txn] = transaction
+        self._admit(transaction)
         return transaction
 
+    def _admit(self, transaction: AuthorizationTransaction) -> None:
+        """Keep a new transaction: expired ones are dropped, and a client's oldest beyond its cap."""
+        now = self.clock()
+        for txn in [txn for txn, t in self._transactions.items() if now >= t.expires_at]:
+            del self._transactions[txn]
+        client_id = transaction.client.client_id
+        mine = [txn for txn, t in self._transactions.items() if t.client.client_id == client_id]
+        for txn in mine[: max(0, len(mine) + 1 - self.settings.max_transactions_per_client)]:
+            del self._transactions[txn]  # dicts keep insertion order: these are the oldest
+        self._transactions[transaction.txn] = transaction
+
+    def open_transactions(self, client_id: str) -> int:
+        """How many unexpired login transactions ``client_id`` has open."""
+        now = self.clock()
+        return sum(1 for t in self._transactions.values() if t.client.client_id == client_id and now < t.expires_at)
+
     def transaction(self, txn: str) -> AuthorizationTransaction:
-        """The open transaction ``txn``, or InvalidRequestError."""
+        """The open transaction ``txn``, or InvalidRequestError (unknown, finished or expired)."""
         transaction = self._transactions.get(txn)
+        if transaction is not None and self.clock() >= transaction.expires_at:
+            del self._transactions[txn]
+            transaction = None
         if transaction is None:
-            raise InvalidRequestError("unknown or finished login transaction")
+            raise InvalidRequestError("unknown, expired or finished login transaction")
         return transaction
 
     def authenticate(self, txn: str, username: str, password: str) -> User:
-        """The login step: check the credentials (Core 3.1.2.3) and record auth_time."""
+        """The login step: check the credentials (Core 3.1.2.3) and record auth_time.
+
+        ``max_failed_logins`` consecutive wrong passwords lock the username for ``lockout_seconds``
+        (unknown usernames too, so the lock reveals no account); while locked even the right password
+        is refused with LoginThrottledError, before any password check.
+        """
         transaction = self.transaction(txn)
+        now = self.clock()
+        failures = self._failures.get(username)
+        if failures is not None and failures.locked_until is not None:
+            if now < failures.locked_until:
+                remaining = failures.locked_until - now
+                raise LoginThrottledError(
+                    f"too many wrong passwords: try again in {remaining:.0f} s", retry_after=remaining
+                )
+            del self._failures[username]  # the lock is over: a fresh count
+            failures = None
         user = self.users.get(username)
         if user is None or not hmac.compare_digest(user.password.encode(), password.encode()):
+            self._count_failure(username, now)
             raise AccessDeniedError("wrong username or password")
-        transaction.user, transaction.auth_time = user, self.clock()
+        self._failures.pop(username, None)
+        transaction.user, transaction.auth_time = user, now
         return user
+
+    def _count_failure(self, username: str, now: float) -> None:
+        failures = self._failures.pop(username, None) or _Failures()
+        failures.count += 1
+        if failures.count >= self.settings.max_failed_logins:
+            failures.locked_until = now + self.settings.lockout_seconds
+        self._failures[username] = failures  # re-inserted last: the dict is oldest-first
+        while len(self._failures) > self.settings.max_tracked_accounts:
+            del self._failures[next(iter(self._failures))]
 
     def consent(self, txn: str, *, allow: bool) -> str:
         """The consent step (Core 3.1.2.4): the redirect URL back to the client, with a code or an error."""
-        transaction = self._transactions.pop(txn, None)
-        if transaction is None:
-            raise InvalidRequestError("unknown or finished login transaction")
+        transaction = self.transaction(txn)
+        del self._transactions[txn]
         params: dict[str, str] = {}
         if not allow or transaction.user is None or transaction.auth_time is None:
             params["error"] = "access_denied"
@@ -285,7 +357,7 @@ class OpenIDProvider:
         if transaction.state is not None:
             params["state"] = transaction.state
         params["iss"] = self.issuer  # RFC 9207: tells the client which provider answered
-        return f"{transaction.redirect_uri}?{urlencode(params)}"
+        return redirect_with(transaction.redirect_uri, params)
 
     # --- token endpoint ----------------------------------------------------------------------------
 

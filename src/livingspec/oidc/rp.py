@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import httpx
 from starlette.applications import Starlette
@@ -35,7 +35,7 @@ from livingspec.oidc.errors import (
     UserinfoSubjectMismatchError,
 )
 from livingspec.oidc.jose import b64url_encode
-from livingspec.oidc.provider import s256
+from livingspec.oidc.provider import redirect_with, s256
 from livingspec.oidc.validation import DEFAULT_ALGS, IdTokenValidator, JwksCache
 
 
@@ -152,7 +152,7 @@ class RelyingParty:
         }
         if self.settings.max_age is not None:
             params["max_age"] = str(int(self.settings.max_age))
-        url = f"{self.metadata['authorization_endpoint']}?{urlencode(params)}"
+        url = redirect_with(str(self.metadata["authorization_endpoint"]), params)
         return AuthorizationRequest(url, state, nonce, verifier, self.settings.max_age)
 
     def complete(self, request: AuthorizationRequest, callback: Mapping[str, str]) -> SignIn:
@@ -222,19 +222,63 @@ class RelyingParty:
         return body
 
 
+class PendingLogins:
+    """Logins the app started and the provider has not answered yet, keyed by session id.
+
+    Bounded: an entry older than ``lifetime`` seconds is forgotten, and beyond ``capacity`` entries
+    the oldest is dropped, so browsers that start logins and never come back cannot grow it.
+    """
+
+    def __init__(self, clock: Clock, *, lifetime: float = 600.0, capacity: int = 1000) -> None:
+        self.clock, self.lifetime, self.capacity = clock, lifetime, capacity
+        self._entries: dict[str, tuple[float, AuthorizationRequest]] = {}  # oldest first
+
+    def __len__(self) -> int:
+        self._expire()
+        return len(self._entries)
+
+    def _expire(self) -> None:
+        cutoff = self.clock() - self.lifetime
+        for session in [s for s, (started, _) in self._entries.items() if started <= cutoff]:
+            del self._entries[session]
+
+    def add(self, session: str, request: AuthorizationRequest) -> None:
+        """Remember ``request`` for ``session``; expired entries go, then the oldest beyond capacity."""
+        self._expire()
+        self._entries.pop(session, None)
+        while len(self._entries) >= self.capacity:
+            del self._entries[next(iter(self._entries))]
+        self._entries[session] = (self.clock(), request)
+
+    def pop(self, session: str) -> AuthorizationRequest | None:
+        """The login ``session`` started, if it is still pending (each is answered once)."""
+        self._expire()
+        entry = self._entries.pop(session, None)
+        return entry[1] if entry is not None else None
+
+
 class RelyingPartyApp:
     """The web application of the seed: a Login link, the callback, and a page that says who you are.
 
     Sessions live in memory, keyed by the ``rp_session`` cookie; ``sign_ins`` keeps every completed
-    login and ``errors`` every refused one, for the specification to inspect.
+    login and ``errors`` every refused one, for the specification to inspect. A session id is never
+    taken from the browser: each login starts under a fresh one and a completed login gets another
+    (no session fixation, OWASP Session Management).
     """
 
     COOKIE = "rp_session"
 
-    def __init__(self, rp: RelyingParty, new_session_id: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        rp: RelyingParty,
+        new_session_id: Callable[[], str] | None = None,
+        *,
+        pending_lifetime: float = 600.0,
+        max_pending: int = 1000,
+    ) -> None:
         self.rp = rp
         self._new_id = new_session_id or (lambda: secrets.token_urlsafe(16))
-        self.pending: dict[str, AuthorizationRequest] = {}
+        self.pending = PendingLogins(rp.clock, lifetime=pending_lifetime, capacity=max_pending)
         self.sessions: dict[str, SignIn] = {}
         self.sign_ins: list[SignIn] = []
         self.errors: list[OIDCError] = []
@@ -255,15 +299,15 @@ class RelyingPartyApp:
 
     def _login(self, request: Request) -> Response:
         authorization = self.rp.begin()
-        session = request.cookies.get(self.COOKIE) or self._new_id()
-        self.pending[session] = authorization
+        session = self._new_id()  # never the browser's: a planted cookie must not become the session
+        self.pending.add(session, authorization)
         response = RedirectResponse(authorization.url, 302)
         response.set_cookie(self.COOKIE, session, httponly=True, samesite="lax")
         return response
 
     def _callback(self, request: Request) -> Response:
         session = request.cookies.get(self.COOKIE, "")
-        authorization = self.pending.pop(session, None)
+        authorization = self.pending.pop(session)
         if authorization is None:
             return HTMLResponse("<!doctype html><p>No login in progress</p>", 400)
         params = dict(request.query_params)
@@ -273,6 +317,9 @@ class RelyingPartyApp:
         except OIDCError as error:
             self.errors.append(error)
             return HTMLResponse(f"<!doctype html><p>Login refused: {type(error).__name__}</p>", 400)
-        self.sessions[session] = sign_in
+        signed_in = self._new_id()  # a fresh id once the user is known
+        self.sessions[signed_in] = sign_in
         self.sign_ins.append(sign_in)
-        return RedirectResponse("/", 302)
+        response = RedirectResponse("/", 302)
+        response.set_cookie(self.COOKIE, signed_in, httponly=True, samesite="lax")
+        return response

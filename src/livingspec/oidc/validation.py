@@ -32,6 +32,7 @@ from livingspec.oidc.errors import (
     IssuerMismatchError,
     MissingClaimError,
     NonceMismatchError,
+    NotYetValidError,
     UnknownKeyError,
     WrongTokenTypeError,
 )
@@ -180,6 +181,20 @@ def _audiences(claims: Mapping[str, Any]) -> list[str]:
     raise MissingClaimError("claim 'aud' is absent or not a string or list of strings")
 
 
+def _check_times(claims: Mapping[str, Any], now: float, skew: float) -> None:
+    """exp not past, iat and nbf (when present) not in the future, each with ``skew`` seconds of tolerance."""
+    exp = _require(claims, "exp", "date")
+    iat = _require(claims, "iat", "date")
+    if now >= exp + skew:  # Core 3.1.3.7 rule 9
+        raise ExpiredTokenError(f"expired at {exp}, now {now:.0f} (skew {skew:.0f} s)")
+    if iat > now + skew:  # Core 3.1.3.7 rule 10
+        raise IssuedInFutureError(f"iat {iat} is {iat - now:.0f} s in the future (skew {skew:.0f} s)")
+    if "nbf" in claims:  # RFC 7519 section 4.1.5: optional, but binding when present
+        nbf = _require(claims, "nbf", "date")
+        if nbf > now + skew:
+            raise NotYetValidError(f"nbf {nbf} is {nbf - now:.0f} s in the future (skew {skew:.0f} s)")
+
+
 class IdTokenValidator:
     """Validates ID tokens for one client, every rule of Core 3.1.3.7 (and at_hash, 3.1.3.8)."""
 
@@ -222,8 +237,8 @@ class IdTokenValidator:
         iss = _require(claims, "iss", "string")
         _require(claims, "sub", "string")
         audiences = _audiences(claims)
-        exp = _require(claims, "exp", "date")
-        iat = _require(claims, "iat", "date")
+        _require(claims, "exp", "date")
+        _require(claims, "iat", "date")
         if iss != self.issuer:  # rule 2: exact match, no normalisation
             raise IssuerMismatchError(f"iss {iss[:80]!r} is not {self.issuer!r}")
         if self.client_id not in audiences:  # rule 3
@@ -236,10 +251,7 @@ class IdTokenValidator:
         untrusted = [aud for aud in audiences if aud not in self.trusted_audiences]
         if untrusted:  # rule 3, second half
             raise AudienceMismatchError(f"aud contains audiences the client does not trust: {untrusted!r}")
-        if now >= exp + skew:  # rule 9
-            raise ExpiredTokenError(f"expired at {exp}, now {now:.0f} (skew {skew:.0f} s)")
-        if iat > now + skew:  # rule 10
-            raise IssuedInFutureError(f"iat {iat} is {iat - now:.0f} s in the future (skew {skew:.0f} s)")
+        _check_times(claims, now, skew)  # rules 9-10 and nbf
         if nonce is not None:  # rule 11
             sent = claims.get("nonce")
             if not isinstance(sent, str):
@@ -291,15 +303,11 @@ class AccessTokenValidator:
         for name in ("sub", "client_id", "jti"):
             _require(claims, name, "string")
         audiences = _audiences(claims)
-        exp = _require(claims, "exp", "date")
-        iat = _require(claims, "iat", "date")
-        now = self.clock()
+        _require(claims, "exp", "date")
+        _require(claims, "iat", "date")
         if iss != self.issuer:
             raise IssuerMismatchError(f"iss {iss[:80]!r} is not {self.issuer!r}")
         if self.audience not in audiences:
             raise AudienceMismatchError(f"aud {audiences!r} does not contain this API {self.audience!r}")
-        if now >= exp + self.clock_skew:
-            raise ExpiredTokenError(f"expired at {exp}, now {now:.0f}")
-        if iat > now + self.clock_skew:
-            raise IssuedInFutureError(f"iat {iat} is {iat - now:.0f} s in the future")
+        _check_times(claims, self.clock(), self.clock_skew)
         return claims
