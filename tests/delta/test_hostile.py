@@ -1,9 +1,13 @@
 """Hostile packed bytes: decoder bombs are refused before allocating, and arbitrary bytes raise only DeltaError."""
 
+import signal
 import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from livingspec import delta
 
@@ -94,3 +98,88 @@ def test_max_values_must_be_a_non_negative_integer(bad):
 def test_pack_refuses_blocks_larger_than_readers_accept():
     with pytest.raises(delta.DeltaError, match="up to 4096"):
         delta.pack([1, 2, 3], block_size=2 * delta.MAX_BLOCK_SIZE)
+
+
+# ---------------------------------------------------------------- fuzz: arbitrary bytes
+
+HANG_GUARD_SECONDS = 20  # a hang detector, not a speed check: a decode takes milliseconds
+
+
+class DecoderHangError(Exception):
+    """The decoder ran past the hang guard."""
+
+
+def _decode_guarded(data: bytes, max_values: int):
+    """unpack under a hang guard and tracemalloc: (values or None, error or None, peak bytes)."""
+
+    def alarm(signum, frame):
+        raise DecoderHangError(f"unpack ran over {HANG_GUARD_SECONDS} s on {len(data)} bytes: {data[:40].hex()}")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, HANG_GUARD_SECONDS)
+    tracemalloc.start()
+    try:
+        try:
+            return delta.unpack(data, max_values=max_values), None, tracemalloc.get_traced_memory()[1]
+        except delta.DeltaError as error:
+            return None, error, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _check_bounded(data: bytes, max_values: int) -> None:
+    """Only DeltaError; the output no larger than max_values or what the bytes hold; memory in proportion."""
+    values, error, peak = _decode_guarded(data, max_values)
+    event("decoded" if error is None else type(error).__name__)
+    if error is not None:
+        assert str(error), "a DeltaError must say what is wrong"
+        assert peak < 64 * len(data) + (4 << 20), f"refusing {len(data)} bytes took {peak} bytes of memory"
+        return
+    assert values is not None and values.dtype == np.int64 and values.ndim == 1
+    assert values.size <= max_values
+    assert values.size <= 1 + len(data) * delta.MAX_BLOCK_SIZE // 2
+    budget = 48 * values.nbytes + 64 * len(data) + (8 << 20)
+    assert peak < budget, f"decoding {values.size} values from {len(data)} bytes peaked at {peak} bytes"
+
+
+valid_layouts = st.sampled_from([(128, 4), (128, 1), (256, 4), (256, 8), (1024, 2), (4096, 1), (4096, 128)])
+any_layouts = st.tuples(st.integers(0, 1 << 20), st.integers(0, 300))
+layouts = st.one_of(valid_layouts, valid_layouts, valid_layouts, any_layouts)  # mostly valid, some not
+value_counts = st.one_of(st.integers(0, 5000), st.integers(0, 2**64 - 1))
+limits = st.one_of(st.just(delta.DEFAULT_MAX_VALUES), st.integers(0, delta.DEFAULT_MAX_VALUES))
+
+
+@given(st.binary(max_size=3000), limits)
+def test_fuzz_arbitrary_bytes_raise_only_delta_error_within_bounds(data, max_values):
+    _check_bounded(data, max_values)
+
+
+@given(layouts, value_counts, st.integers(0, 2**64 - 1), st.binary(max_size=3000), limits)
+def test_fuzz_plausible_headers_over_arbitrary_blocks(layout, count, first, body, max_values):
+    block_size, miniblocks = layout
+    header = delta.uleb128(block_size) + delta.uleb128(miniblocks) + delta.uleb128(count) + delta.uleb128(first)
+    _check_bounded(header + body, max_values)
+
+
+@given(
+    hnp.arrays(np.int64, st.integers(2, 2000), elements=st.integers(-(2**63), 2**63 - 1)),
+    st.sampled_from([(128, 4), (256, 4), (128, 1), (4096, 8)]),
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.integers(0, 255), st.sampled_from(["set", "insert", "delete"])), max_size=8
+    ),
+    limits,
+)
+def test_fuzz_damaged_packed_forms(values, layout, edits, max_values):
+    data = bytearray(delta.pack(values, *layout))
+    for where, byte, kind in edits:
+        at = where % (len(data) + 1)
+        if kind == "insert":
+            data.insert(at, byte)
+        elif at < len(data):
+            if kind == "set":
+                data[at] = byte
+            else:
+                del data[at]
+    _check_bounded(bytes(data), max_values)
