@@ -9,11 +9,16 @@ The rules, from the seed's "Feature: User Login" (day 8):
 - A success resets the count; the lock ends by itself once its 15 minutes have passed.
 - Lockout is per account (per normalised email), and unknown emails lock the same way, so the
   lock itself does not reveal which accounts exist.
+- Failures are forgotten a day after the last one (``forget_after_seconds``), and rows of ended
+  locks and forgotten failures are purged, so guessing many emails cannot grow the table for ever.
+- Attempts on one email are checked one at a time (striped locks), so parallel guesses cannot
+  escape the count now that hashing runs in worker threads.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections import deque
 from dataclasses import dataclass
 from enum import Enum
@@ -24,6 +29,8 @@ from livingspec.login.store import Account, FailureState, LoginStore, normalize_
 
 INVALID_MESSAGE = "Invalid email or password"
 MAX_PASSWORD_LENGTH = 1024  # longer input is refused without hashing it (hashing cost is the attacker's lever)
+PURGE_INTERVAL_SECONDS = 60.0  # clock seconds between two purges of ended locks and forgotten failures
+LOCK_STRIPES = 64  # attempts on emails in one stripe are serialised; others run in parallel
 
 
 @dataclass(frozen=True)
@@ -32,12 +39,18 @@ class LockoutPolicy:
 
     max_failures: int = 3  # the failure that reaches this count locks the account
     lock_seconds: float = 15 * 60  # 15 minutes
+    forget_after_seconds: float = 24 * 3600  # failures older than this (since the last one) no longer count
 
     def __post_init__(self) -> None:
         if self.max_failures < 1:
             raise ValueError(f"max_failures must be at least 1, got {self.max_failures}")
         if self.lock_seconds <= 0:
             raise ValueError(f"lock_seconds must be positive, got {self.lock_seconds}")
+        if self.forget_after_seconds < self.lock_seconds:
+            raise ValueError(
+                f"forget_after_seconds ({self.forget_after_seconds}) must be at least "
+                f"lock_seconds ({self.lock_seconds})"
+            )
 
 
 def locked_message(remaining_seconds: float) -> str:
@@ -99,29 +112,49 @@ class Authenticator:
         self.clock = clock
         #: The latest attempts, oldest first (bounded: an audit trail, not a store).
         self.history: deque[AttemptRecord] = deque(maxlen=1000)
+        self._stripes = [threading.Lock() for _ in range(LOCK_STRIPES)]
+        self._purge_lock = threading.Lock()
+        self._next_purge = -math.inf
 
     def register(self, name: str, email: str, password: str) -> Account:
         """Create an account with an argon2id hash of ``password``."""
         return self.store.add_account(name, email, self.verifier.hash(password))
 
     def state(self, email: str) -> FailureState:
-        """The failure state of an email, with an expired lock already cleared."""
-        state = self.store.failures(normalize_email(email))
-        if state.locked_until is not None and self.clock() >= state.locked_until:
+        """The failure state of an email, with an ended lock or forgotten failures already cleared."""
+        return self._current(self.store.failures(normalize_email(email)), self.clock())
+
+    def _current(self, state: FailureState, now: float) -> FailureState:
+        """``state`` as it counts at ``now``: fresh once its lock has ended or its failures are forgotten."""
+        if state.locked_until is not None:
+            return FailureState() if now >= state.locked_until else state
+        if state.last_failed is not None and now - state.last_failed >= self.policy.forget_after_seconds:
             return FailureState()
         return state
 
     def attempt(self, email: str, password: str) -> LoginResult:
-        """One login attempt. Never raises on any input."""
-        result = self._attempt(email, password)
+        """One login attempt. Never raises on any input; safe to call from several threads."""
         key = normalize_email(email)
+        self._purge()
+        with self._stripes[hash(key) % LOCK_STRIPES]:
+            result = self._attempt(key, password)
         self.history.append(AttemptRecord(self.clock(), key, result.outcome, result.failures, result.locked_until))
         return result
 
-    def _attempt(self, email: str, password: str) -> LoginResult:
-        key = normalize_email(email)
+    def _purge(self) -> None:
+        """Delete rows of ended locks and forgotten failures, at most once per PURGE_INTERVAL_SECONDS."""
+        now = self.clock()
+        with self._purge_lock:
+            if now < self._next_purge:
+                return
+            self._next_purge = now + PURGE_INTERVAL_SECONDS
+        self.store.purge_failures(now, now - self.policy.forget_after_seconds)
+
+    def _attempt(self, key: str, password: str) -> LoginResult:
         now = self.clock()
         state = self.store.failures(key)
+        if state.locked_until is None:
+            state = self._current(state, now)  # failures older than the window are forgotten
         if state.locked_until is not None:
             if now < state.locked_until:
                 # Locked: refused before any password check, even the right one.
@@ -148,7 +181,7 @@ class Authenticator:
         failures = state.consecutive + 1
         if failures >= self.policy.max_failures:
             until = now + self.policy.lock_seconds
-            self.store.set_failures(key, FailureState(failures, until))
+            self.store.set_failures(key, FailureState(failures, until, now))
             return LoginResult(Outcome.LOCKED, locked_message(self.policy.lock_seconds), None, failures, until)
-        self.store.set_failures(key, FailureState(failures, None))
+        self.store.set_failures(key, FailureState(failures, None, now))
         return LoginResult(Outcome.INVALID, INVALID_MESSAGE, None, failures, None)

@@ -1,10 +1,13 @@
 """Server-side sessions behind a signed cookie, with a CSRF token per session.
 
 The cookie carries only a random session id (256 bits), signed with HMAC (itsdangerous) so a
-forged or altered cookie is refused before the database is asked. Every visitor gets a session,
-anonymous at first, which holds the CSRF token of its forms (the synchroniser-token pattern,
-OWASP CSRF Prevention Cheat Sheet). Signing in replaces the session with a new id and a new
-token (no session fixation, OWASP Session Management Cheat Sheet); logging out deletes it.
+forged or altered cookie is refused before the database is asked. A signed-in session is a row
+holding the CSRF token of its forms (the synchroniser-token pattern, OWASP CSRF Prevention Cheat
+Sheet). A visitor who has not signed in gets no row: the cookie itself carries a random CSRF token
+and its issue time, signed (the signed double-submit cookie of the same cheat sheet), so a
+crawler or an attacker sending cookieless requests cannot make the table grow. Signing in stores
+a session with a new id and a new token (no session fixation, OWASP Session Management Cheat
+Sheet); logging out deletes it, and expired rows are purged as new sessions are stored.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from livingspec.login.store import LoginStore, SessionRecord
 
 COOKIE_NAME = "livingspec_session"
 MAX_COOKIE_LENGTH = 512
+ANONYMOUS = "anonymous"  # first field of an anonymous cookie's signed payload
+PURGE_INTERVAL_SECONDS = 60.0  # clock seconds between two purges of expired sessions
 
 
 @dataclass(frozen=True)
@@ -45,16 +50,26 @@ class SessionManager:
         self.clock = clock
         self.policy = policy or CookiePolicy()
         self._signer = Signer(secret, salt="livingspec.login.session")
+        self._next_purge = -1.0e300
+
+    def anonymous(self) -> SessionRecord:
+        """A session for a visitor who has not signed in: a fresh CSRF token, stored nowhere but the cookie."""
+        return SessionRecord("", None, secrets.token_urlsafe(32), self.clock())
 
     def new_session(self, email_key: str | None = None) -> SessionRecord:
-        """A fresh session (anonymous when ``email_key`` is None) with its own CSRF token."""
-        record = SessionRecord(secrets.token_urlsafe(32), email_key, secrets.token_urlsafe(32), self.clock())
+        """A stored session with a new id and its own CSRF token; purges expired ones first."""
+        now = self.clock()
+        if now >= self._next_purge:
+            self._next_purge = now + PURGE_INTERVAL_SECONDS
+            self.store.purge_sessions(now - self.policy.max_age_seconds)
+        record = SessionRecord(secrets.token_urlsafe(32), email_key, secrets.token_urlsafe(32), now)
         self.store.put_session(record)
         return record
 
     def cookie_value(self, record: SessionRecord) -> str:
-        """The signed cookie value for a session."""
-        return self._signer.sign(record.id).decode("ascii")
+        """The signed cookie value: the id of a stored session, or an anonymous one's token and issue time."""
+        payload = record.id if record.id else f"{ANONYMOUS}:{record.created!r}:{record.csrf}"
+        return self._signer.sign(payload).decode("ascii")
 
     def load(self, cookie: str | None) -> SessionRecord:
         """The live session a cookie names; SessionError saying why when there is none."""
@@ -66,6 +81,8 @@ class SessionManager:
             session_id = self._signer.unsign(cookie.encode("utf-8", "replace")).decode("utf-8", "replace")
         except BadSignature:
             raise SessionError("the session cookie's signature is wrong") from None
+        if session_id.startswith(ANONYMOUS + ":"):
+            return self._anonymous_from(session_id)
         record = self.store.session(session_id)
         if record is None:
             raise SessionError("the session has ended")
@@ -74,21 +91,33 @@ class SessionManager:
             raise SessionError("the session has expired")
         return record
 
+    def _anonymous_from(self, payload: str) -> SessionRecord:
+        """The anonymous session a validly signed payload describes, unless it is older than a session may live."""
+        _, created, csrf = [*payload.split(":", 2), "", ""][:3]
+        try:
+            issued = float(created)
+        except ValueError:
+            raise SessionError("the anonymous session cookie is damaged") from None
+        if not csrf or not self.clock() - self.policy.max_age_seconds <= issued <= self.clock():
+            raise SessionError("the anonymous session has expired")
+        return SessionRecord("", None, csrf, issued)
+
     def load_or_new(self, cookie: str | None) -> tuple[SessionRecord, bool]:
-        """The cookie's session, or a new anonymous one; the flag says whether it is new."""
+        """The cookie's session, or a new anonymous one (not stored); the flag says whether it is new."""
         try:
             return self.load(cookie), False
         except SessionError:
-            return self.new_session(), True
+            return self.anonymous(), True
 
     def rotate(self, old: SessionRecord, email_key: str | None) -> SessionRecord:
-        """End ``old`` and start a new session (new id, new CSRF token) for ``email_key``."""
-        self.store.delete_session(old.id)
+        """End ``old`` and start a new stored session (new id, new CSRF token) for ``email_key``."""
+        self.end(old)
         return self.new_session(email_key)
 
     def end(self, record: SessionRecord) -> None:
-        """End a session (logout)."""
-        self.store.delete_session(record.id)
+        """End a session (logout); an anonymous one has nothing stored to end."""
+        if record.id:
+            self.store.delete_session(record.id)
 
     @staticmethod
     def check_csrf(record: SessionRecord, token: str | None) -> None:

@@ -27,8 +27,11 @@ CREATE TABLE IF NOT EXISTS accounts (
 CREATE TABLE IF NOT EXISTS failures (
     email_key TEXT PRIMARY KEY,      -- also for unknown emails: lockout must not reveal accounts
     consecutive INTEGER NOT NULL,    -- failed logins since the last success or lock expiry
-    locked_until REAL                -- clock seconds; NULL when not locked
+    locked_until REAL,               -- clock seconds; NULL when not locked
+    last_failed REAL                 -- clock seconds of the latest failure (forgotten after a window)
 );
+CREATE INDEX IF NOT EXISTS failures_by_lock ON failures (locked_until);
+CREATE INDEX IF NOT EXISTS failures_by_last ON failures (last_failed);
 CREATE TABLE IF NOT EXISTS orders (
     email_key TEXT NOT NULL,
     number TEXT NOT NULL,
@@ -42,6 +45,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     csrf TEXT NOT NULL,              -- synchroniser token for the session's forms
     created REAL NOT NULL            -- clock seconds
 );
+CREATE INDEX IF NOT EXISTS sessions_by_created ON sessions (created);
 """
 
 
@@ -89,6 +93,7 @@ class FailureState:
 
     consecutive: int = 0
     locked_until: float | None = None
+    last_failed: float | None = None  # clock seconds of the latest failure
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,9 @@ class LoginStore:
     def __init__(self, path: str = ":memory:") -> None:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(failures)")}
+        if columns and "last_failed" not in columns:  # a database from before failures were forgotten
+            self._db.execute("ALTER TABLE failures ADD COLUMN last_failed REAL")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -156,9 +164,9 @@ class LoginStore:
         """The failure state of an email key (zero for one never seen)."""
         with self._lock:
             row = self._db.execute(
-                "SELECT consecutive, locked_until FROM failures WHERE email_key = ?", (email_key,)
+                "SELECT consecutive, locked_until, last_failed FROM failures WHERE email_key = ?", (email_key,)
             ).fetchone()
-        return FailureState(row[0], row[1]) if row else FailureState()
+        return FailureState(row[0], row[1], row[2]) if row else FailureState()
 
     def set_failures(self, email_key: str, state: FailureState) -> None:
         """Store the failure state of an email key (a zero state deletes the row)."""
@@ -167,9 +175,20 @@ class LoginStore:
                 self._db.execute("DELETE FROM failures WHERE email_key = ?", (email_key,))
             else:
                 self._db.execute(
-                    "INSERT OR REPLACE INTO failures VALUES (?, ?, ?)",
-                    (email_key, state.consecutive, state.locked_until),
+                    "INSERT OR REPLACE INTO failures (email_key, consecutive, locked_until, last_failed) "
+                    "VALUES (?, ?, ?, ?)",
+                    (email_key, state.consecutive, state.locked_until, state.last_failed),
                 )
+
+    def purge_failures(self, now: float, forgotten_before: float) -> int:
+        """Delete rows whose lock ended by ``now`` or whose last failure is before ``forgotten_before``."""
+        with self._lock:
+            ended = self._db.execute("DELETE FROM failures WHERE locked_until <= ?", (now,)).rowcount
+            old = self._db.execute(
+                "DELETE FROM failures WHERE locked_until IS NULL AND (last_failed IS NULL OR last_failed <= ?)",
+                (forgotten_before,),
+            ).rowcount
+        return int(ended + old)
 
     # orders -----------------------------------------------------------------------------------
     def add_order(self, email_key: str, order: Order) -> None:
@@ -207,3 +226,19 @@ class LoginStore:
         """Forget a session (logout, rotation, expiry)."""
         with self._lock:
             self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    def purge_sessions(self, created_before: float) -> int:
+        """Delete sessions created before ``created_before`` (expired); return how many went."""
+        with self._lock:
+            return int(self._db.execute("DELETE FROM sessions WHERE created < ?", (created_before,)).rowcount)
+
+    # size ---------------------------------------------------------------------------------------
+    def session_count(self) -> int:
+        """How many session rows are stored (what an attacker could make grow)."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+
+    def failure_count(self) -> int:
+        """How many failure rows are stored (one per email with failures not yet forgotten)."""
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM failures").fetchone()[0])

@@ -4,11 +4,18 @@ Pages: ``/login`` (the form), ``/dashboard`` ("Welcome back, John!"), ``/orders`
 ``POST /logout``. The dashboard and the order history redirect to the login page when nobody is
 signed in. Every form carries the session's CSRF token; every page is ``no-store`` and may not be
 framed. LoginSite bundles the store, the authenticator, the sessions and the app for one run.
+
+A login's argon2id verification (tens of milliseconds of CPU, by design) runs in a small pool of
+worker threads, never on the event loop, so other visitors' pages are answered while logins hash;
+the pool's size bounds the memory hashing can take (19 MiB per hash at OWASP's cost).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html import escape
 
@@ -130,14 +137,20 @@ class LoginSite:
         cookies: CookiePolicy | None = None,
         policy: LockoutPolicy | None = None,
         database: str = ":memory:",
+        verifier: PasswordVerifier | None = None,
+        hashing_threads: int | None = None,
     ) -> LoginSite:
-        """A site with secure defaults: OWASP argon2id, secure cookies, a random secret, the wall clock."""
+        """A site with secure defaults: OWASP argon2id, secure cookies, a random secret, the wall clock.
+
+        ``verifier`` replaces the one built from ``parameters``; ``hashing_threads`` sizes the pool
+        that verifies passwords (default: one per CPU).
+        """
         clock = clock or wall_clock
         store = LoginStore(database)
-        verifier = PasswordVerifier(parameters, allow_weak=allow_weak_hashing)
+        verifier = verifier or PasswordVerifier(parameters, allow_weak=allow_weak_hashing)
         auth = Authenticator(store, verifier, policy=policy, clock=clock)
         sessions = SessionManager(store, secret or secrets.token_bytes(32), clock=clock, policy=cookies)
-        return cls(store, auth, sessions, build_app(auth, sessions), clock)
+        return cls(store, auth, sessions, build_app(auth, sessions, hashing_threads=hashing_threads), clock)
 
     def register(self, name: str, email: str, password: str) -> Account:
         """Create a customer account."""
@@ -171,10 +184,16 @@ def _small_form(request: Request) -> bool:
 class _Routes:
     """The handlers of the login application: one method per route, sharing the cookie helpers."""
 
-    def __init__(self, auth: Authenticator, sessions: SessionManager) -> None:
+    def __init__(self, auth: Authenticator, sessions: SessionManager, hashing_threads: int) -> None:
         self.auth = auth
         self.sessions = sessions
         self.policy = sessions.policy
+        # Threads start on first use and end when the app is garbage collected.
+        self.hashing = ThreadPoolExecutor(max_workers=hashing_threads, thread_name_prefix="login-argon2")
+
+    async def attempt(self, email: str, password: str) -> LoginResult:
+        """One login attempt, hashed in a worker thread so the event loop keeps answering."""
+        return await asyncio.get_running_loop().run_in_executor(self.hashing, self.auth.attempt, email, password)
 
     # responses --------------------------------------------------------------------------------
     def respond(self, html: str, status: int = 200, record: SessionRecord | None = None) -> Response:
@@ -236,7 +255,7 @@ class _Routes:
             self.sessions.check_csrf(record, fields.get("csrf_token"))
         except CsrfError:
             return self.respond(login_page(record.csrf, error=CSRF_MESSAGE), 403, record if new else None)
-        result: LoginResult = self.auth.attempt(fields.get("email", ""), fields.get("password", ""))
+        result = await self.attempt(fields.get("email", ""), fields.get("password", ""))
         if result.ok and result.account is not None:
             # A new session id at sign-in: a planted (fixated) id never becomes a signed-in one.
             return self.redirect("/dashboard", self.sessions.rotate(record, result.account.email_key))
@@ -277,9 +296,15 @@ class _Routes:
         return response
 
 
-def build_app(auth: Authenticator, sessions: SessionManager) -> Starlette:
-    """The Starlette application over an authenticator and a session manager."""
-    routes = _Routes(auth, sessions)
+def build_app(auth: Authenticator, sessions: SessionManager, *, hashing_threads: int | None = None) -> Starlette:
+    """The Starlette application over an authenticator and a session manager.
+
+    ``hashing_threads``: worker threads verifying passwords (default one per CPU); at least 1.
+    """
+    threads = hashing_threads if hashing_threads is not None else (os.cpu_count() or 1)
+    if threads < 1:
+        raise ValueError(f"hashing_threads must be at least 1, got {threads}")
+    routes = _Routes(auth, sessions, threads)
     return Starlette(
         routes=[
             Route("/", routes.home),
