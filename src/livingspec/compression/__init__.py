@@ -23,7 +23,17 @@ from livingspec.compression.codecs import (
     encoder,
     parse_content_encoding,
 )
-from livingspec.compression.corpus import KINDS, incompressible, payload, users_html, users_json
+from livingspec.compression.corpus import (
+    KINDS,
+    MAX_SAMPLE_SIZE,
+    SIZE_RANGES,
+    check_sample,
+    check_stream,
+    incompressible,
+    payload,
+    users_html,
+    users_json,
+)
 from livingspec.compression.errors import (
     CompressionError,
     CompressionRatioLimitError,
@@ -33,8 +43,10 @@ from livingspec.compression.errors import (
     EncodedSizeLimitError,
     InvalidLevelError,
     NotAcceptableError,
+    SampleSizeError,
     TooManyCodingsError,
     TruncatedBodyError,
+    UnknownSampleKindError,
     UnsupportedEncodingError,
 )
 from livingspec.compression.middleware import (
@@ -60,7 +72,9 @@ __all__ = [
     "DEFAULT_PREFERENCE",
     "KINDS",
     "LEVEL_RANGES",
+    "MAX_SAMPLE_SIZE",
     "ORIGINAL_LENGTH",
+    "SIZE_RANGES",
     "AcceptEncoding",
     "CompressionError",
     "CompressionMiddleware",
@@ -76,12 +90,16 @@ __all__ = [
     "InvalidLevelError",
     "Negotiation",
     "NotAcceptableError",
+    "SampleSizeError",
     "StreamTrace",
     "TooManyCodingsError",
     "TruncatedBodyError",
+    "UnknownSampleKindError",
     "UnsupportedEncodingError",
     "acceptable_codings",
     "check_layers",
+    "check_sample",
+    "check_stream",
     "compress",
     "decode",
     "decode_all",

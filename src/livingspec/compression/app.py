@@ -3,8 +3,10 @@
 Routes (all plain Starlette; the app knows nothing of compression, which is the point):
 
 - ``GET /api/users``: the seed's 1247-byte JSON page of users.
-- ``GET /corpus/{kind}/{size}``: a sample body (json, html, png, gzip) of about ``size`` bytes, with a strong ETag.
-- ``GET /stream/{chunks}/{size}``: ``chunks`` lines of JSON text of ``size`` bytes each, streamed.
+- ``GET /corpus/{kind}/{size}``: a sample body (json, html, png, gzip) of about ``size`` bytes, with a strong ETag;
+  404 for an unknown kind, 422 for a size the kind is not made in (``corpus.SIZE_RANGES``, at most 4 MiB).
+- ``GET /stream/{chunks}/{size}``: ``chunks`` lines of JSON text of ``size`` bytes each, streamed
+  (422 past 1024 chunks or 64 KiB a chunk).
 - ``GET /encoded``: a body the app compressed itself (Content-Encoding: gzip), which must pass untouched.
 - ``POST /echo``: the length and SHA-256 of the request body the app received.
 
@@ -22,10 +24,11 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from livingspec.compression.corpus import payload, users_json
+from livingspec.compression.corpus import check_stream, payload, users_json
+from livingspec.compression.errors import CompressionError
 from livingspec.compression.middleware import ASGIApp, CompressionMiddleware, CompressionPolicy
 
 
@@ -35,8 +38,11 @@ async def api_users(request: Request) -> Response:
 
 
 async def corpus(request: Request) -> Response:
-    """A sample body of a kind and size, with a strong ETag of its bytes."""
-    body, content_type = payload(request.path_params["kind"], int(request.path_params["size"]))
+    """A sample body of a kind and size, with a strong ETag of its bytes; 404 or 422 when none is made."""
+    try:
+        body, content_type = payload(request.path_params["kind"], int(request.path_params["size"]))
+    except CompressionError as error:
+        return PlainTextResponse(str(error), status_code=error.status)
     etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
     return Response(body, headers={"content-type": content_type, "etag": etag, "accept-ranges": "bytes"})
 
@@ -44,6 +50,10 @@ async def corpus(request: Request) -> Response:
 async def stream(request: Request) -> Response:
     """Lines of JSON text produced one chunk at a time (a log tail, a large export)."""
     chunks, size = int(request.path_params["chunks"]), int(request.path_params["size"])
+    try:
+        check_stream(chunks, size)
+    except CompressionError as error:
+        return PlainTextResponse(str(error), status_code=error.status)
 
     async def lines() -> AsyncIterator[bytes]:
         for index in range(chunks):

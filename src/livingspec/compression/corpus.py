@@ -1,7 +1,9 @@
 """Deterministic sample payloads: realistic JSON and HTML API responses, and already-compressed bytes.
 
 Every payload is made from a seeded generator, so sizes and ratios in the specification are
-the same on every run. ``users_json(1247)`` is the seed's GET /api/users body.
+the same on every run. ``users_json(1247)`` is the seed's GET /api/users body. Sizes are bounded
+(``SIZE_RANGES``): a page of users needs room for its frame, and nothing is made past
+``MAX_SAMPLE_SIZE``, so a request cannot make the sample application build gigabytes.
 """
 
 from __future__ import annotations
@@ -10,12 +12,45 @@ import json
 import random
 import zlib
 
+from livingspec.compression.errors import SampleSizeError, UnknownSampleKindError
+
 KINDS: dict[str, str] = {
     "json": "application/json",
     "html": "text/html; charset=utf-8",
     "png": "image/png",
     "gzip": "application/gzip",
 }
+
+#: The largest sample made (bytes): half the default decode limit, twice the benchmark's largest body.
+MAX_SAMPLE_SIZE = 4 << 20
+#: Sizes (bytes, inclusive) each kind is made in; json and html need room for their frame.
+SIZE_RANGES: dict[str, tuple[int, int]] = {
+    "json": (40, MAX_SAMPLE_SIZE),
+    "html": (120, MAX_SAMPLE_SIZE),
+    "png": (0, MAX_SAMPLE_SIZE),
+    "gzip": (0, MAX_SAMPLE_SIZE // 8),  # made by compressing about 7 times as much JSON
+}
+#: Streamed samples: at most this many chunks, each of at most this many bytes.
+MAX_STREAM_CHUNKS = 1024
+MAX_STREAM_CHUNK_SIZE = 64 * 1024
+
+
+def check_sample(kind: str, size: int) -> None:
+    """Raise UnknownSampleKindError (404) or SampleSizeError (422) unless ``kind`` is made in ``size`` bytes."""
+    if kind not in SIZE_RANGES:
+        raise UnknownSampleKindError(kind, tuple(KINDS))
+    low, high = SIZE_RANGES[kind]
+    if not low <= size <= high:
+        raise SampleSizeError(kind, size, low, high)
+
+
+def check_stream(chunks: int, size: int) -> None:
+    """Raise SampleSizeError (422) unless ``chunks`` chunks of ``size`` bytes are within the stream's bounds."""
+    if not 0 <= chunks <= MAX_STREAM_CHUNKS:
+        raise SampleSizeError("stream", chunks, 0, MAX_STREAM_CHUNKS, "chunks")
+    if not 0 <= size <= MAX_STREAM_CHUNK_SIZE:
+        raise SampleSizeError("stream chunk", size, 0, MAX_STREAM_CHUNK_SIZE)
+
 
 _FIRST = ["Ada", "Grace", "Alan", "Barbara", "Edsger", "Frances", "Donald", "Margaret", "Ken", "Radia", "Leslie"]
 _LAST = ["Lovelace", "Hopper", "Turing", "Liskov", "Dijkstra", "Allen", "Knuth", "Hamilton", "Thompson", "Perlman"]
@@ -46,7 +81,7 @@ def users_json(size: int = 1247, seed: int = 9) -> bytes:
     Users are added while they fit; the cursor (random base32, like a real one) fills the rest.
     """
     if size < 40:
-        raise ValueError(f"a users page needs at least 40 bytes, asked for {size}")
+        raise SampleSizeError("json", size, 40, MAX_SAMPLE_SIZE)
     rng = random.Random(seed)
     head, tail = '{"data":[', '],"next_cursor":"{cursor}"}}'
     users: list[str] = []
@@ -67,7 +102,7 @@ def users_json(size: int = 1247, seed: int = 9) -> bytes:
 def users_html(size: int, seed: int = 9) -> bytes:
     """An HTML page with a table of users, exactly ``size`` bytes (size >= 120)."""
     if size < 120:
-        raise ValueError(f"an HTML page needs at least 120 bytes, asked for {size}")
+        raise SampleSizeError("html", size, 120, MAX_SAMPLE_SIZE)
     rng = random.Random(seed)
     head = "<!doctype html><html><head><title>Users</title></head><body><table>"
     tail = "</table><!--{pad}--></body></html>"
@@ -104,8 +139,10 @@ def gzip_archive(size: int, seed: int = 9) -> bytes:
 
 
 def payload(kind: str, size: int, seed: int = 9) -> tuple[bytes, str]:
-    """A sample body of ``kind`` (json, html, png, gzip) and about ``size`` bytes, with its content type."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown payload kind {kind!r}; known: {', '.join(KINDS)}")
+    """A sample body of ``kind`` (json, html, png, gzip) and about ``size`` bytes, with its content type.
+
+    An unknown kind raises UnknownSampleKindError, a size outside ``SIZE_RANGES`` SampleSizeError.
+    """
+    check_sample(kind, size)
     makers = {"json": users_json, "html": users_html, "png": incompressible, "gzip": gzip_archive}
     return makers[kind](size, seed), KINDS[kind]

@@ -55,9 +55,9 @@ class SampleSizeError(CompressionError):
 
     status = 422
 
-    def __init__(self, kind: str, size: int, low: int, high: int) -> None:
-        self.kind, self.size, self.low, self.high = kind, size, low, high
-        super().__init__(f"a {kind} sample has {low}..{high} bytes, asked for {size}")
+    def __init__(self, kind: str, size: int, low: int, high: int, unit: str = "bytes") -> None:
+        self.kind, self.size, self.low, self.high, self.unit = kind, size, low, high, unit
+        super().__init__(f"{kind} samples have {low}..{high} {unit}, asked for {size}")
 
 
 class InvalidLevelError(CompressionError):
