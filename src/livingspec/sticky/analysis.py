@@ -135,3 +135,26 @@ def load_histogram_svg(loads: Mapping[str, Counter[str]], width: int = 640, heig
         f'y="{plot_bottom - 14}">(imbalance = max / fair)</text></svg>'
     )
     return "\n".join(parts)
+
+
+def follow_sessions(strategy: Strategy, pool: Pool, keys: Sequence[RequestKey], requests: int) -> dict[str, list[str]]:
+    """Each session sends ``requests`` requests in turn, sending back any cookie it was given: session -> servers."""
+    visited: dict[str, list[str]] = {}
+    for first in keys:
+        key, servers = first, visited.setdefault(first.session_id or first.client_ip, [])
+        for _ in range(requests):
+            route = route_in(strategy, pool, key)
+            if route.set_cookie is not None:
+                key = replace(key, affinity=route.set_cookie)
+            servers.append(route.server)
+    return visited
+
+
+def share_deviations(counts: Mapping[str, int], weights: Mapping[str, int]) -> dict[str, float]:
+    """Per server, (sessions - weighted fair share) / fair share: 0.0 is exact, +0.1 is 10% over."""
+    total, weight_sum = sum(counts.values()), sum(weights.values())
+    return {
+        name: (counts[name] - total * weights[name] / weight_sum) / (total * weights[name] / weight_sum)
+        for name in counts
+        if weights.get(name, 0) > 0
+    }

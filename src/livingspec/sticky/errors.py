@@ -38,3 +38,7 @@ class InvalidStrategyError(StickyError, ValueError):
 
 class BadRequestTargetError(StickyError, ValueError):
     """A request target the balancer refuses to forward (not origin-form, or bytes a URL cannot hold): 400."""
+
+
+class NotOnThisTargetError(StickyError):
+    """The shop asked for does not exist on the selected target (HAProxy is a real process: real target only)."""

@@ -2,8 +2,8 @@
 
 ``make_shop("embedded", ["A", "B"])`` builds an ``EmbeddedShop``; ``make_shop("real", ...)`` a
 ``LoopbackShop``. Both implement ``Shop``; the shop's core and the steps see only that interface.
-HAProxy needs the real target: asking for it on the embedded one raises TargetUnavailableError,
-so a scenario skips with the reason.
+HAProxy needs the real target: asking for it on the embedded one raises NotOnThisTargetError (the
+scenario does not apply there), while a binary missing on the real target raises TargetUnavailableError.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from livingspec.infra import TargetUnavailableError
 from livingspec.sticky.cluster import Shop, ShopSpec
 from livingspec.sticky.embedded import EmbeddedShop
-from livingspec.sticky.errors import InvalidServerError
+from livingspec.sticky.errors import InvalidServerError, NotOnThisTargetError
 from livingspec.sticky.loopback import LoopbackShop
 
 SHOPS: dict[str, Callable[[ShopSpec], Shop]] = {"embedded": EmbeddedShop, "real": LoopbackShop}
@@ -26,5 +25,5 @@ def make_shop(target: str, servers: Sequence[str] | Mapping[str, int], **options
         raise InvalidServerError(f"unknown target {target!r}; known: {', '.join(SHOPS)}")
     spec = ShopSpec.of(servers, **options)
     if spec.balancer == "haproxy" and target != "real":
-        raise TargetUnavailableError("HAProxy is the peer on the real target only (behave -D target=real)")
+        raise NotOnThisTargetError("HAProxy is the peer on the real target only (behave -D target=real)")
     return SHOPS[target](spec).start()
