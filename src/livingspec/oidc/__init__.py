@@ -53,6 +53,7 @@ from livingspec.oidc.errors import (
     TokenEncodingError,
     TokenJSONError,
     TokenRequestError,
+    TokenTooLargeError,
     TokenValidationError,
     TruncatedTokenError,
     UnknownKeyError,
@@ -60,7 +61,7 @@ from livingspec.oidc.errors import (
     WrongTokenTypeError,
 )
 from livingspec.oidc.forgery import TAMPERINGS, Forgery, tamper
-from livingspec.oidc.jose import ParsedToken, b64url_decode, b64url_encode, parse_token, token_hash
+from livingspec.oidc.jose import MAX_TOKEN_LENGTH, ParsedToken, b64url_decode, b64url_encode, parse_token, token_hash
 from livingspec.oidc.keys import SUPPORTED_ALGS, KeyRing, SigningKey, new_signing_key
 from livingspec.oidc.op_app import provider_app
 from livingspec.oidc.provider import (
@@ -82,6 +83,7 @@ from livingspec.oidc.validation import (
 
 __all__ = [
     "DEFAULT_ALGS",
+    "MAX_TOKEN_LENGTH",
     "SUPPORTED_ALGS",
     "TAMPERINGS",
     "AccessDeniedError",
@@ -138,6 +140,7 @@ __all__ = [
     "TokenEncodingError",
     "TokenJSONError",
     "TokenRequestError",
+    "TokenTooLargeError",
     "TokenValidationError",
     "TruncatedTokenError",
     "UnknownKeyError",

@@ -39,6 +39,12 @@ class TruncatedTokenError(MalformedTokenError):
     rule = "JWT format: three parts"
 
 
+class TokenTooLargeError(MalformedTokenError):
+    """The token is longer than any ID token this relying party accepts; it is refused unread."""
+
+    rule = "JWT format: size limit"
+
+
 class TokenEncodingError(MalformedTokenError):
     """A part of the token is not canonical unpadded base64url (RFC 7515 section 2)."""
 

@@ -11,15 +11,20 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from livingspec.oidc.errors import TokenEncodingError, TokenJSONError, TruncatedTokenError
+from livingspec.oidc.errors import TokenEncodingError, TokenJSONError, TokenTooLargeError, TruncatedTokenError
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+#: Longest token read, in characters: far above real ID tokens (1-4 KiB), small enough that decoding
+#: and JSON parsing stay cheap whatever the token holds.
+MAX_TOKEN_LENGTH = 65_536
 
 #: Hash used for at_hash / c_hash by each JWS algorithm (Core 3.1.3.6: the hash of the alg's family).
 HASH_OF_ALG = {
@@ -90,6 +95,8 @@ def parse_token(token: str) -> ParsedToken:
     """Split a compact JWS into header, claims and signature; raise a MalformedTokenError subclass."""
     if not isinstance(token, str):
         raise TruncatedTokenError(f"a token is a string, got {type(token).__name__}")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise TokenTooLargeError(f"{len(token)} characters, more than the {MAX_TOKEN_LENGTH} accepted")
     parts = token.split(".")
     if len(parts) != 3:
         raise TruncatedTokenError(f"expected 3 dot-separated parts, got {len(parts)}")
@@ -98,6 +105,11 @@ def parse_token(token: str) -> ParsedToken:
     claims = _json_object(b64url_decode(claims_part, "claims set"), "claims set")
     signature = b64url_decode(signature_part, "signature")
     return ParsedToken(header, claims, f"{header_part}.{claims_part}".encode("ascii"), signature)
+
+
+def same_text(a: str, b: str) -> bool:
+    """Constant-time equality of two strings of any code points (lone surrogates from JSON included)."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
 
 
 def is_numeric_date(value: Any) -> bool:
@@ -112,5 +124,5 @@ def is_numeric_date(value: Any) -> bool:
 
 def token_hash(value: str, alg: str) -> str:
     """at_hash of an access token (Core 3.1.3.6): left half of the alg's hash, base64url."""
-    digest = HASH_OF_ALG[alg](value.encode("utf-8")).digest()
+    digest = HASH_OF_ALG[alg](value.encode("utf-8", "surrogatepass")).digest()
     return b64url_encode(digest[: len(digest) // 2])

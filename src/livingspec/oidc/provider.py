@@ -31,7 +31,7 @@ from livingspec.oidc.errors import (
     LoginThrottledError,
     TokenValidationError,
 )
-from livingspec.oidc.jose import b64url_encode, token_hash
+from livingspec.oidc.jose import b64url_encode, same_text, token_hash
 from livingspec.oidc.keys import SUPPORTED_ALGS, KeyRing, SigningKey
 from livingspec.oidc.validation import AccessTokenValidator, JwksCache
 
@@ -318,7 +318,7 @@ class OpenIDProvider:
             del self._failures[username]  # the lock is over: a fresh count
             failures = None
         user = self.users.get(username)
-        if user is None or not hmac.compare_digest(user.password.encode(), password.encode()):
+        if user is None or not same_text(user.password, password):
             self._count_failure(username, now)
             raise AccessDeniedError("wrong username or password")
         self._failures.pop(username, None)
@@ -368,7 +368,7 @@ class OpenIDProvider:
             raise InvalidClientError(f"unknown client {client_id!r}")
         if method != client.token_endpoint_auth_method:
             raise InvalidClientError(f"client {client_id} is registered for {client.token_endpoint_auth_method}")
-        if not hmac.compare_digest(client.client_secret.encode(), client_secret.encode()):
+        if not same_text(client.client_secret, client_secret):
             raise InvalidClientError(f"wrong secret for client {client_id}")
         return client
 

@@ -10,7 +10,6 @@ in process (ASGI) or over the network, the code is the same. ``rp_app`` serves i
 from __future__ import annotations
 
 import base64
-import hmac
 import html
 import random
 import secrets
@@ -34,7 +33,7 @@ from livingspec.oidc.errors import (
     TokenRequestError,
     UserinfoSubjectMismatchError,
 )
-from livingspec.oidc.jose import b64url_encode
+from livingspec.oidc.jose import b64url_encode, same_text
 from livingspec.oidc.provider import redirect_with, s256
 from livingspec.oidc.validation import DEFAULT_ALGS, IdTokenValidator, JwksCache
 
@@ -157,7 +156,7 @@ class RelyingParty:
 
     def complete(self, request: AuthorizationRequest, callback: Mapping[str, str]) -> SignIn:
         """Steps 4-5: check the redirect back, exchange the code, validate the ID token, ask UserInfo."""
-        if not hmac.compare_digest(callback.get("state", "").encode(), request.state.encode()):
+        if not same_text(callback.get("state", ""), request.state):
             raise StateMismatchError("the callback's state is not the one sent with the request")
         if "error" in callback:
             raise AuthorizationDeniedError(f"the provider answered {callback['error']}")

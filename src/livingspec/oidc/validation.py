@@ -10,7 +10,6 @@ objects on public keys parsed once per kid.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +35,7 @@ from livingspec.oidc.errors import (
     UnknownKeyError,
     WrongTokenTypeError,
 )
-from livingspec.oidc.jose import ParsedToken, is_numeric_date, parse_token, token_hash
+from livingspec.oidc.jose import ParsedToken, is_numeric_date, parse_token, same_text, token_hash
 
 #: The algorithms a relying party accepts unless told otherwise: asymmetric only, never "none".
 DEFAULT_ALGS = ("RS256", "ES256")
@@ -256,7 +255,7 @@ class IdTokenValidator:
             sent = claims.get("nonce")
             if not isinstance(sent, str):
                 raise NonceMismatchError("the nonce sent in the request is missing from the token")
-            if not hmac.compare_digest(sent.encode(), nonce.encode()):
+            if not same_text(sent, nonce):
                 raise NonceMismatchError(f"nonce {sent[:40]!r} is not the one sent")
         if max_age is not None:  # rule 13
             auth_time: Any = claims.get("auth_time")
@@ -266,9 +265,7 @@ class IdTokenValidator:
                 raise AuthTimeError(f"authenticated {now - auth_time:.0f} s ago, max_age {max_age:.0f} s")
         if access_token is not None and "at_hash" in claims:  # 3.1.3.8
             at_hash = claims["at_hash"]
-            if not isinstance(at_hash, str) or not hmac.compare_digest(
-                at_hash.encode(), token_hash(access_token, parsed.alg).encode()
-            ):
+            if not isinstance(at_hash, str) or not same_text(at_hash, token_hash(access_token, parsed.alg)):
                 raise AccessTokenHashError("at_hash does not match the access token")
         return claims
 
