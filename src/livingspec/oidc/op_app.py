@@ -68,18 +68,21 @@ def _error_json(error: ProviderError) -> JSONResponse:
     return JSONResponse({"error": error.code, "error_description": error.description}, error.status, headers)
 
 
-def provider_app(provider: OpenIDProvider) -> Starlette:
-    """The Starlette application serving ``provider``."""
+class _Endpoints:
+    """The provider's HTTP endpoints, one method each; every refusal is an OAuth error answer."""
 
-    async def discovery(request: Request) -> Response:
-        return JSONResponse(provider.discovery())
+    def __init__(self, provider: OpenIDProvider) -> None:
+        self.provider = provider
 
-    async def jwks(request: Request) -> Response:
-        return JSONResponse(provider.jwks(), headers={"Cache-Control": "max-age=300"})
+    async def discovery(self, request: Request) -> Response:
+        return JSONResponse(self.provider.discovery())
 
-    async def authorize(request: Request) -> Response:
+    async def jwks(self, request: Request) -> Response:
+        return JSONResponse(self.provider.jwks(), headers={"Cache-Control": "max-age=300"})
+
+    async def authorize(self, request: Request) -> Response:
         try:
-            transaction = provider.start_authorization(dict(request.query_params))
+            transaction = self.provider.start_authorization(dict(request.query_params))
         except InvalidRequestError as error:
             if error.redirect_uri is None:  # never redirect to an unverified URI
                 return _page("Invalid request", f"<p>{html.escape(error.description)}</p>", 400)
@@ -89,12 +92,12 @@ def provider_app(provider: OpenIDProvider) -> Starlette:
             return RedirectResponse(redirect_with(error.redirect_uri, params), 302)
         return _page("Sign in", _login_form(transaction.txn, transaction.client.client_id))
 
-    async def login(request: Request) -> Response:
-        form = {key: str(value) for key, value in (await request.form()).items()}
+    async def login(self, request: Request) -> Response:
+        form = await _form_fields(request)
         txn = form.get("txn", "")
         try:
-            transaction = provider.transaction(txn)
-            user = provider.authenticate(txn, form.get("username", ""), form.get("password", ""))
+            transaction = self.provider.transaction(txn)
+            user = self.provider.authenticate(txn, form.get("username", ""), form.get("password", ""))
         except InvalidRequestError as error:
             return _page("Invalid request", f"<p>{html.escape(error.description)}</p>", 400)
         except LoginThrottledError as error:
@@ -109,40 +112,48 @@ def provider_app(provider: OpenIDProvider) -> Starlette:
             f"Allow access, {user.claims.get('name', user.username)}?", body + _form("/consent", txn, "", "Allow")
         )
 
-    async def consent(request: Request) -> Response:
-        form = {key: str(value) for key, value in (await request.form()).items()}
+    async def consent(self, request: Request) -> Response:
+        form = await _form_fields(request)
         try:
-            location = provider.consent(form.get("txn", ""), allow=form.get("decision") == "allow")
+            location = self.provider.consent(form.get("txn", ""), allow=form.get("decision") == "allow")
         except ProviderError as error:
             return _page("Invalid request", f"<p>{html.escape(error.description)}</p>", 400)
         return RedirectResponse(location, 302)
 
-    async def token(request: Request) -> Response:
-        form = {key: str(value) for key, value in (await request.form()).items()}
+    async def token(self, request: Request) -> Response:
+        form = await _form_fields(request)
         try:
             client_id, secret, method = _client_credentials(request, form)
-            client = provider.authenticate_client(client_id, secret, method)
-            return JSONResponse(provider.exchange_code(client, form), headers=_NO_STORE)
+            client = self.provider.authenticate_client(client_id, secret, method)
+            return JSONResponse(self.provider.exchange_code(client, form), headers=_NO_STORE)
         except ProviderError as error:
             return _error_json(error)
 
-    async def userinfo(request: Request) -> Response:
+    async def userinfo(self, request: Request) -> Response:
         header = request.headers.get("authorization", "")
         try:
             if not header.lower().startswith("bearer "):
                 raise InvalidRequestError("no bearer token")
-            return JSONResponse(provider.userinfo(header[7:].strip()), headers=_NO_STORE)
+            return JSONResponse(self.provider.userinfo(header[7:].strip()), headers=_NO_STORE)
         except ProviderError as error:
             return _error_json(error)
 
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    return {key: str(value) for key, value in (await request.form()).items()}
+
+
+def provider_app(provider: OpenIDProvider) -> Starlette:
+    """The Starlette application serving ``provider``."""
+    endpoints = _Endpoints(provider)
     return Starlette(
         routes=[
-            Route("/.well-known/openid-configuration", discovery),
-            Route("/jwks", jwks),
-            Route("/authorize", authorize),
-            Route("/login", login, methods=["POST"]),
-            Route("/consent", consent, methods=["POST"]),
-            Route("/token", token, methods=["POST"]),
-            Route("/userinfo", userinfo, methods=["GET", "POST"]),
+            Route("/.well-known/openid-configuration", endpoints.discovery),
+            Route("/jwks", endpoints.jwks),
+            Route("/authorize", endpoints.authorize),
+            Route("/login", endpoints.login, methods=["POST"]),
+            Route("/consent", endpoints.consent, methods=["POST"]),
+            Route("/token", endpoints.token, methods=["POST"]),
+            Route("/userinfo", endpoints.userinfo, methods=["GET", "POST"]),
         ]
     )

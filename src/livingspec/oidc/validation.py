@@ -232,7 +232,21 @@ class IdTokenValidator:
         if typ is not None and (not isinstance(typ, str) or typ.lower() not in _JWT_TYPES):
             raise WrongTokenTypeError(f"typ {typ!r} is not an ID token (JWT); an access token is for APIs")
         self._jws.verify(parsed)  # rules 6-8: alg allowlist, key by kid, signature
-        claims, now, skew = parsed.claims, self.clock(), self.clock_skew
+        claims, now = parsed.claims, self.clock()
+        self._check_parties(claims)  # required claims, rules 2-5
+        _check_times(claims, now, self.clock_skew)  # rules 9-10 and nbf
+        if nonce is not None:  # rule 11
+            _check_nonce(claims, nonce)
+        if max_age is not None:  # rule 13
+            self._check_auth_time(claims, now, max_age)
+        if access_token is not None and "at_hash" in claims:  # 3.1.3.8
+            at_hash = claims["at_hash"]
+            if not isinstance(at_hash, str) or not same_text(at_hash, token_hash(access_token, parsed.alg)):
+                raise AccessTokenHashError("at_hash does not match the access token")
+        return claims
+
+    def _check_parties(self, claims: Mapping[str, Any]) -> None:
+        """The required claims are there; the issuer is ours; the audiences and azp name this client."""
         iss = _require(claims, "iss", "string")
         _require(claims, "sub", "string")
         audiences = _audiences(claims)
@@ -250,24 +264,23 @@ class IdTokenValidator:
         untrusted = [aud for aud in audiences if aud not in self.trusted_audiences]
         if untrusted:  # rule 3, second half
             raise AudienceMismatchError(f"aud contains audiences the client does not trust: {untrusted!r}")
-        _check_times(claims, now, skew)  # rules 9-10 and nbf
-        if nonce is not None:  # rule 11
-            sent = claims.get("nonce")
-            if not isinstance(sent, str):
-                raise NonceMismatchError("the nonce sent in the request is missing from the token")
-            if not same_text(sent, nonce):
-                raise NonceMismatchError(f"nonce {sent[:40]!r} is not the one sent")
-        if max_age is not None:  # rule 13
-            auth_time: Any = claims.get("auth_time")
-            if not is_numeric_date(auth_time):
-                raise AuthTimeError("max_age was requested but auth_time is absent")
-            if now > auth_time + max_age + skew:
-                raise AuthTimeError(f"authenticated {now - auth_time:.0f} s ago, max_age {max_age:.0f} s")
-        if access_token is not None and "at_hash" in claims:  # 3.1.3.8
-            at_hash = claims["at_hash"]
-            if not isinstance(at_hash, str) or not same_text(at_hash, token_hash(access_token, parsed.alg)):
-                raise AccessTokenHashError("at_hash does not match the access token")
-        return claims
+
+    def _check_auth_time(self, claims: Mapping[str, Any], now: float, max_age: float) -> None:
+        """auth_time is present and no older than max_age (plus the clock skew)."""
+        auth_time: Any = claims.get("auth_time")
+        if not is_numeric_date(auth_time):
+            raise AuthTimeError("max_age was requested but auth_time is absent")
+        if now > auth_time + max_age + self.clock_skew:
+            raise AuthTimeError(f"authenticated {now - auth_time:.0f} s ago, max_age {max_age:.0f} s")
+
+
+def _check_nonce(claims: Mapping[str, Any], nonce: str) -> None:
+    """The token carries exactly the nonce the request sent (replay protection)."""
+    sent = claims.get("nonce")
+    if not isinstance(sent, str):
+        raise NonceMismatchError("the nonce sent in the request is missing from the token")
+    if not same_text(sent, nonce):
+        raise NonceMismatchError(f"nonce {sent[:40]!r} is not the one sent")
 
 
 class AccessTokenValidator:
