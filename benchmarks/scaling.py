@@ -27,7 +27,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_report
-from livingspec.scaling import SEED_SPEC, LoadBalancedStage, MicroservicesStage, Product, daily_load, simulate_day
+from livingspec.scaling import (
+    SEED_SPEC,
+    Product,
+    RealLoadBalancedStage,
+    RealMicroservicesStage,
+    daily_load,
+    simulate_day,
+)
 from livingspec.scaling.db import SQLiteDatabase
 from livingspec.scaling.infra import app_process
 from livingspec.scaling.service import ShopService
@@ -108,7 +115,7 @@ def main() -> None:
             )
         finally:
             process.stop()
-    stage2 = LoadBalancedStage(real=True)
+    stage2 = RealLoadBalancedStage()
     try:
         stage2.seed(*seed_args(args.clients))
         results.append(
@@ -119,7 +126,7 @@ def main() -> None:
         )
     finally:
         stage2.close()
-    stage4 = MicroservicesStage(real=True)
+    stage4 = RealMicroservicesStage()
     try:
         stage4.seed(*seed_args(args.clients))
         results.append(

@@ -3,30 +3,119 @@
 Phrases: the shop is deployed as stage <n> [with the catalog]; the shop sells: (table); the shop
 customer <id> is registered as <Name> <<email>>; shop customer <id> orders <items> with card <card>;
 the shop confirms / refuses ...; the shop has <stock>; the shop holds <n> confirmed orders and
-<n> payments; the shop order history of <id> lists ...; stage 2 instance loss; stage 4 crashes;
-module boundaries; the seed's autoscaler; the autoscaler observes / asks for / runs a day.
+<n> payments; the shop order history of <id> lists ...; stage 2 instance loss; stage 4 crashes
+(a service killed between reading and acknowledging, committing and publishing, publishing and
+marking an event); module boundaries; the seed's autoscaler; the autoscaler observes / asks for /
+runs a day.
+
+The target (``-D target=real``, ``pytest --target=real``) picks the deployment of stages 2 and 4
+through ``livingspec.scaling.make_stage``: in process, or processes on PostgreSQL and Redis.
 """
 
+from __future__ import annotations
+
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from behave import given, then, when
 
-from livingspec.runner import evidence
-from livingspec.runner.targets import TargetUnavailableError, skip_scenario, target_of
+from livingspec.runner import evidence, types
+from livingspec.runner.targets import TargetUnavailableError, skip_unavailable, target_of
+from livingspec.runner.types import MULTIWORD, choice
+from livingspec.runner.world import need, world
 from livingspec.scaling import (
+    CRASH_POINTS,
     SEED_SPEC,
+    SERVICES,
+    STAGE_NUMBERS,
+    TOPICS,
     BoundaryViolationError,
+    CrashPlan,
     HorizontalPodAutoscaler,
+    LoadBalancedStage,
+    MicroservicesStage,
+    OrderOutcome,
     Product,
-    SimulatedCrashError,
+    ShopService,
+    Stage,
     daily_load,
     desired_replicas,
     make_stage,
     simulate_day,
 )
+from livingspec.scaling.hpa import LoadStep
 
 ITEM = re.compile(r"(\d+) ([a-z0-9-]+)")
+DEPLOY_GIVEN = "Given the shop is deployed as stage 4"
+CATALOG_GIVEN = "Given the shop sells: (a table of product, name, price, stock)"
+AUTOSCALER_GIVEN = "Given the seed's autoscaler: 3 to 20 replicas, CPU target 70%, memory target 80%"
+#: A service as the features name it: singular or plural ("the order service", "the orders service").
+SERVICE_NAMES = {**{s: s for s in SERVICES}, "order": "orders", "payment": "payments", "user": "users"}
+
+types.register(
+    ShopStage=choice("stage", [str(n) for n in STAGE_NUMBERS], r"\d+"),
+    ShopServiceName=choice("service", list(SERVICE_NAMES)),
+    CrashPoint=choice("crash point", CRASH_POINTS, MULTIWORD),
+    EventTopic=choice("event topic", TOPICS),
+)
+
+
+@dataclass
+class ScalingWorld:
+    """One scenario's state: the shop at a stage, what it answered, and the autoscaler's run."""
+
+    stage: Stage | None = None
+    catalog: list[dict[str, str]] = field(default_factory=list)
+    products: list[Product] | None = None
+    outcome: OrderOutcome | None = None
+    pending: dict[str, Any] | None = None
+    failed_instance: str | None = None
+    foreign: object = None
+    hpa: HorizontalPodAutoscaler | None = None
+    replicas: int | None = None
+    desired: int | None = None
+    clock_s: float = 0.0
+    drop_at_s: float = 0.0
+    timeline: list[tuple[float, int]] | None = None
+    after_window: list[tuple[float, int]] = field(default_factory=list)
+    day: list[LoadStep] | None = None
+
+    @property
+    def shop(self) -> Stage:
+        return need(self.stage, "a deployed shop", DEPLOY_GIVEN)
+
+    def balanced(self) -> LoadBalancedStage:
+        shop = self.shop
+        assert hasattr(shop, "served_by"), (
+            f"this step needs stage 2 (the load-balanced monolith), not stage {shop.number}"
+        )
+        return shop  # type: ignore[return-value]
+
+    def services(self) -> MicroservicesStage:
+        shop = self.shop
+        assert hasattr(shop, "plan_crash"), f"this step needs stage 4 (the microservices), not stage {shop.number}"
+        return shop  # type: ignore[return-value]
+
+    def the_outcome(self) -> OrderOutcome:
+        return need(
+            self.outcome, "an order's outcome", "When shop customer john orders 1 ipad with card 4242 4242 4242 4242"
+        )
+
+    def the_pending(self) -> dict[str, Any]:
+        return need(
+            self.pending,
+            "a submitted order",
+            "When shop customer john submits an order for 1 iphone with card 4242 4242 4242 4242",
+        )
+
+    def autoscaler(self) -> HorizontalPodAutoscaler:
+        return need(self.hpa, "an autoscaler", AUTOSCALER_GIVEN)
+
+
+def _world(context: Any) -> ScalingWorld:
+    return world(context, ScalingWorld)
 
 
 def _cents(amount: str) -> int:
@@ -39,21 +128,21 @@ def _items(text: str) -> dict[str, int]:
     return found
 
 
-def _deploy(context, stage):
-    real = target_of(context) == "real" and stage in (2, 4)
+def _deploy(context: Any, stage: int) -> bool:
+    state = _world(context)
     try:
-        context.shop_stage = make_stage(stage, real=real)
+        state.stage = make_stage(stage, target_of(context))
     except TargetUnavailableError as error:
-        skip_scenario(context, str(error))
+        skip_unavailable(context, error)
         return False
-    context.add_cleanup(context.shop_stage.close)
-    evidence.attach_text("deployment", f"stage {stage}: {context.shop_stage.name} ({context.shop_stage.detail})")
+    context.add_cleanup(state.stage.close)
+    evidence.attach_text("deployment", f"stage {stage}: {state.stage.name} ({state.stage.detail})")
     return True
 
 
-def _seed_catalog(context):
-    rows = context.shop_catalog
-    context.shop_stage.seed(
+def _seed_catalog(state: ScalingWorld) -> None:
+    rows = need(state.catalog or None, "a catalog", CATALOG_GIVEN)
+    state.shop.seed(
         [Product(r["product"], r["name"], _cents(r["price"])) for r in rows],
         {r["product"]: int(r["stock"]) for r in rows},
         [],
@@ -63,64 +152,68 @@ def _seed_catalog(context):
 # ---------------------------------------------------------------- the shop at a stage
 
 
-@given("the shop is deployed as stage {stage:d}")
-def step_deploy(context, stage):
-    """Start an empty shop at one of the seed's stages (1 to 4)."""
-    _deploy(context, stage)
+@given("the shop is deployed as stage {stage:ShopStage}")
+def step_deploy(context: Any, stage: str) -> None:
+    """Start an empty shop at one of the seed's stages (1 to 4; 2 and 4 run on real servers with -D target=real)."""
+    _deploy(context, int(stage))
 
 
-@given("the shop is deployed as stage {stage:d} with the catalog")
-def step_deploy_with_catalog(context, stage):
-    """Start a shop at a stage and load the catalog given before."""
-    if _deploy(context, stage):
-        _seed_catalog(context)
+@given("the shop is deployed as stage {stage:ShopStage} with the catalog")
+def step_deploy_with_catalog(context: Any, stage: str) -> None:
+    """Start a shop at a stage (1 to 4) and load the catalog given before."""
+    if _deploy(context, int(stage)):
+        _seed_catalog(_world(context))
 
 
 @given("the shop sells:")
-def step_catalog(context):
-    """The catalog: product id, name, price and stock (loaded now if the shop is deployed)."""
-    context.shop_catalog = [dict(zip(context.table.headings, row.cells, strict=True)) for row in context.table]
-    if getattr(context, "shop_stage", None) is not None:
-        _seed_catalog(context)
+def step_catalog(context: Any) -> None:
+    """The catalog: columns product (id), name, price (dollars) and stock (units); loaded now if the shop is deployed."""
+    state = _world(context)
+    state.catalog = [dict(zip(context.table.headings, row.cells, strict=True)) for row in context.table]
+    if state.stage is not None:
+        _seed_catalog(state)
 
 
 @given("the shop customer {user_id:w} is registered as {name:w} <{email}>")
-def step_register(context, user_id, name, email):
-    """Register a customer."""
-    context.shop_stage.seed([], {}, [(user_id, name, email)])
+def step_register(context: Any, user_id: str, name: str, email: str) -> None:
+    """Register a customer: id, first name and e-mail address."""
+    _world(context).shop.seed([], {}, [(user_id, name, email)])
 
 
 @when("the shop catalog is listed")
-def step_list(context):
+def step_list(context: Any) -> None:
     """Ask the shop for its products."""
-    context.shop_products = context.shop_stage.products()
+    state = _world(context)
+    state.products = state.shop.products()
     evidence.attach_table(
         "catalog",
         ["product", "name", "price"],
-        [(p.id, p.name, f"${p.price_cents / 100:.2f}") for p in context.shop_products],
+        [(p.id, p.name, f"${p.price_cents / 100:.2f}") for p in state.products],
     )
 
 
 @when("shop customer {user_id:w} orders {items} with card {card}")
 @given("shop customer {user_id:w} has ordered {items} with card {card}")
-def step_order(context, user_id, items, card):
-    """Place an order and keep the shop's answer."""
-    context.shop_outcome = context.shop_stage.place_order(user_id, _items(items), card)
-    evidence.attach_json("order outcome", context.shop_outcome.__dict__)
+def step_order(context: Any, user_id: str, items: str, card: str) -> None:
+    """Place an order ('1 iphone, 2 ipad') paid with a card number, and keep the shop's answer."""
+    state = _world(context)
+    state.outcome = state.shop.place_order(user_id, _items(items), card)
+    evidence.attach_json("order outcome", state.outcome.__dict__)
 
 
 @then("the shop catalog shows {listing}")
-def step_check_listing(context, listing):
+def step_check_listing(context: Any, listing: str) -> None:
     """Compare the catalog with 'Name at $price and Name at $price'."""
+    products = need(_world(context).products, "the listed catalog", "When the shop catalog is listed")
     expected = [(name, _cents(price)) for name, price in re.findall(r"(\w+) at (\$[\d.,]+)", listing)]
-    actual = [(p.name, p.price_cents) for p in context.shop_products]
+    actual = [(p.name, p.price_cents) for p in products]
     assert actual == expected, f"expected {expected}, the shop lists {actual}"
 
 
 @then("the shop confirms the order with a total of {total}")
-def step_check_confirmed(context, total):
-    """The order was accepted with this total."""
-    outcome = context.shop_outcome
+def step_check_confirmed(context: Any, total: str) -> None:
+    """The order was accepted with this total (dollars)."""
+    outcome = _world(context).the_outcome()
     assert outcome.accepted, f"expected a confirmed order, the shop said {outcome.status}: {outcome.reason}"
     assert outcome.total_cents == _cents(total), f"expected a total of {total}, got {outcome.total_cents / 100:.2f}"
 
@@ -129,38 +222,39 @@ REFUSALS = {
     "for insufficient inventory": "InsufficientInventoryError",
     "because the payment was declined": "PaymentDeclinedError",
 }
+types.register(Refusal=choice("refusal", list(REFUSALS), MULTIWORD))
 
 
-@then("the shop refuses the order {reason}")
-def step_check_refused(context, reason):
-    """The order was refused, for insufficient inventory or because the payment was declined."""
-    expected = REFUSALS.get(reason)
-    assert expected, f"say why the order is refused: {' / '.join(REFUSALS)}"
-    outcome = context.shop_outcome
+@then("the shop refuses the order {reason:Refusal}")
+def step_check_refused(context: Any, reason: str) -> None:
+    """The order was refused: for insufficient inventory, or because the payment was declined."""
+    expected = REFUSALS[reason]
+    outcome = _world(context).the_outcome()
     assert outcome.status == "refused", f"expected a refusal, the shop said {outcome.status}"
     assert outcome.error == expected, f"expected {reason}, got {outcome.error}: {outcome.reason}"
 
 
 @then("the shop has {stock} in stock")
-def step_check_stock(context, stock):
-    """Check stock levels written as '2 iphone and 3 ipad'."""
+def step_check_stock(context: Any, stock: str) -> None:
+    """Check stock levels written as '2 iphone and 3 ipad' (units per product id)."""
+    shop = _world(context).shop
     expected = {name: int(qty) for qty, name in ITEM.findall(stock)}
-    actual = {product: context.shop_stage.stock(product) for product in expected}
+    actual = {product: shop.stock(product) for product in expected}
     assert actual == expected, f"expected stock {expected}, the shop has {actual}"
 
 
 @then("the shop holds {orders:d} confirmed {order_word:w} and {payments:d} {payment_word:w}")
-def step_check_counts(context, orders, order_word, payments, payment_word):
-    """Count the confirmed orders and captured payments the shop keeps."""
-    counts = context.shop_stage.counts()
+def step_check_counts(context: Any, orders: int, order_word: str, payments: int, payment_word: str) -> None:
+    """Count the confirmed orders and captured payments the shop keeps ('1 confirmed order and 1 payment')."""
+    counts = _world(context).shop.counts()
     actual = (counts["orders"], counts["payments"])
     assert actual == (orders, payments), f"expected {orders} orders and {payments} payments, the shop holds {counts}"
 
 
 @then("the shop order history of {user_id:w} lists {count:d} confirmed orders: {listing}")
-def step_check_history(context, user_id, count, listing):
-    """The history lists the orders oldest first, with their items."""
-    history = context.shop_stage.history(user_id)
+def step_check_history(context: Any, user_id: str, count: int, listing: str) -> None:
+    """The history lists the orders oldest first, with their items ('1 ipad, then 1 iphone')."""
+    history = _world(context).shop.history(user_id)
     evidence.attach_records("order history", history)
     expected = [_items(part) for part in listing.split(", then ")]
     actual = [order["items"] for order in history]
@@ -172,201 +266,247 @@ def step_check_history(context, user_id, count, listing):
 
 
 @when("the shop instance that served {user_id:w} fails")
-def step_instance_fails(context, user_id):
-    """Stop the instance that answered the customer's last request."""
-    context.shop_failed_instance = context.shop_stage.served_by(user_id)
-    context.shop_stage.stop_instance(context.shop_failed_instance)
+def step_instance_fails(context: Any, user_id: str) -> None:
+    """Stop the instance that answered the customer's last request (on the real target: SIGKILL its process)."""
+    state = _world(context)
+    shop = state.balanced()
+    state.failed_instance = shop.served_by(user_id)
+    shop.stop_instance(state.failed_instance)
 
 
 @then("shop customer {user_id:w} orders {items} with card {card} without logging in again")
-def step_order_same_session(context, user_id, items, card):
+def step_order_same_session(context: Any, user_id: str, items: str, card: str) -> None:
     """Order again with the same session cookie."""
-    sessions_before = dict(context.shop_stage.sessions)
-    context.shop_outcome = context.shop_stage.place_order(user_id, _items(items), card)
-    assert context.shop_stage.sessions == sessions_before, "the customer had to log in again"
-    assert context.shop_outcome.accepted, f"the order failed: {context.shop_outcome}"
+    state = _world(context)
+    shop = state.balanced()
+    sessions_before = dict(shop.sessions)
+    state.outcome = shop.place_order(user_id, _items(items), card)
+    assert shop.sessions == sessions_before, "the customer had to log in again"
+    assert state.outcome.accepted, f"the order failed: {state.outcome}"
 
 
 @then("another shop instance served {user_id:w}")
-def step_other_instance(context, user_id):
+def step_other_instance(context: Any, user_id: str) -> None:
     """The request went to a live instance, not the failed one."""
-    now = context.shop_stage.served_by(user_id)
-    assert now != context.shop_failed_instance, f"{now} served the request, but it had failed"
+    state = _world(context)
+    failed = need(state.failed_instance, "a failed instance", "When the shop instance that served john fails")
+    now = state.balanced().served_by(user_id)
+    assert now != failed, f"{now} served the request, but it had failed"
 
 
 # ---------------------------------------------------------------- stage 4: crashes mid-event
 
 
 @when("shop customer {user_id:w} submits an order for {items} with card {card}")
-def step_submit(context, user_id, items, card):
+def step_submit(context: Any, user_id: str, items: str, card: str) -> None:
     """Hand the order to the order service (it answers 'pending' at once)."""
-    context.shop_pending = context.shop_stage.submit(user_id, _items(items), card)
+    state = _world(context)
+    state.pending = state.services().submit(user_id, _items(items), card)
+
+
+def _crash_now(context: Any, plan: CrashPlan) -> None:
+    """Plan a crash and let the events run into it (in process: the work already waiting)."""
+    shop = _world(context).services()
+    shop.plan_crash(plan)
+    evidence.attach_text("crash", shop.await_crash(plan.service))
 
 
 @when("the shop's inventory service dies before acknowledging the order.created event")
-def step_inventory_crash(context):
+def step_inventory_crash(context: Any) -> None:
     """Publish the order's event, then let the inventory service apply it and die before the ack."""
-    stage = context.shop_stage
-    stage.node("orders").relay(stage.broker)
-    try:
-        stage.node("inventory").consume(stage.broker, crash_before_ack=True)
-    except SimulatedCrashError as crash:
-        evidence.attach_text("crash", str(crash))
-    else:
-        raise AssertionError("the inventory service had no event to crash on")
+    _crash_now(context, CrashPlan("inventory", CRASH_POINTS[0], "order.created"))
 
 
 @when("the shop's order service dies after publishing but before marking its outbox")
-def step_relay_crash(context):
+def step_relay_crash(context: Any) -> None:
     """The order service publishes order.created and dies before marking it published."""
-    stage = context.shop_stage
-    try:
-        stage.node("orders").relay(stage.broker, crash_after_publish=True)
-    except SimulatedCrashError as crash:
-        evidence.attach_text("crash", str(crash))
-    else:
-        raise AssertionError("the order service had no event to publish")
+    _crash_now(context, CrashPlan("orders", CRASH_POINTS[2], "order.created"))
 
 
-@when("the shop's {service:w} service restarts and the events settle")
-def step_restart(context, service):
+@given("the shop's {service:ShopServiceName} service will be killed {point:CrashPoint} {topic:EventTopic}")
+def step_plan_crash(context: Any, service: str, point: str, topic: str) -> None:
+    """Arm a crash: the service dies at that gap of its next event of the topic.
+
+    Points: reading and acknowledging (a consumer that applied the event), committing and publishing
+    (a publisher whose outbox holds the event), publishing and marking (published, outbox not marked).
+    On the real target the process is stopped there with SIGKILL.
+    """
+    _world(context).services().plan_crash(CrashPlan(SERVICE_NAMES[service], point, topic))
+
+
+@when("the shop's {service:ShopServiceName} service is killed there")
+def step_killed_there(context: Any, service: str) -> None:
+    """Wait until the service reaches the planned gap and kill it (SIGKILL on the real target)."""
+    evidence.attach_text("crash", _world(context).services().await_crash(SERVICE_NAMES[service]))
+
+
+@when("the shop's {service:ShopServiceName} service restarts and the events settle")
+def step_restart(context: Any, service: str) -> None:
     """The process comes back (pending messages are redelivered, the outbox is relayed again)."""
-    context.shop_outcome = context.shop_stage.outcome(context.shop_pending["order_id"])
+    state = _world(context)
+    shop = state.services()
+    shop.restart(SERVICE_NAMES[service])
+    state.outcome = shop.outcome(state.the_pending()["order_id"])
 
 
 @then("the shop's inventory service received order.created {times:d} times and applied it once")
-def step_check_once(context, times):
-    """Count deliveries of the event and the reservations it caused."""
-    stage = context.shop_stage
-    with stage.node("inventory").db.transaction() as tx:
-        applied = tx.execute("SELECT COUNT(*) FROM inventory_reservations").fetchone()[0]
-        seen = tx.execute("SELECT COUNT(*) FROM processed_events WHERE consumer = 'inventory'").fetchone()[0]
-    deliveries = stage.broker.deliveries("order.created", "inventory")
+def step_check_once(context: Any, times: int) -> None:
+    """Count deliveries of the event to the inventory service and the reservations it caused."""
+    flow = _world(context).services().event_flow("order.created", "inventory")
     evidence.attach_table(
         "event flow",
         ["what", "count"],
-        [("order.created deliveries", deliveries), ("reservations", applied), ("events recorded", seen)],
+        [
+            ("order.created deliveries", flow.deliveries),
+            ("reservations", flow.reservations),
+            ("events recorded", flow.recorded),
+        ],
     )
-    assert deliveries == times, f"expected {times} deliveries of order.created, the broker made {deliveries}"
-    assert applied == 1, f"expected one reservation, found {applied}"
+    assert flow.deliveries == times, f"expected {times} deliveries of order.created, the broker made {flow.deliveries}"
+    assert flow.reservations == 1, f"expected one reservation, found {flow.reservations}"
 
 
 # ---------------------------------------------------------------- stage 3: module boundaries
 
 
 @when("the shop's orders module reads the inventory table directly")
-def step_foreign_read(context):
+def step_foreign_read(context: Any) -> None:
     """Let the orders module query a table the inventory module owns."""
+    state = _world(context)
+    service = getattr(state.shop, "service", None)
+    assert isinstance(service, ShopService), "this step needs stage 1 or 3 (one process, one database)"
     try:
-        context.shop_foreign = context.shop_stage.service.read_foreign_table("orders", "inventory")
+        state.foreign = service.read_foreign_table("orders", "inventory")
     except BoundaryViolationError as error:
-        context.shop_foreign = error
+        state.foreign = error
 
 
 @then("the shop's module boundary check {answer}")
-def step_check_boundary(context, answer):
+def step_check_boundary(context: Any, answer: str) -> None:
     """'allows it...' or 'refuses it...': did the read go through?"""
-    refused = isinstance(context.shop_foreign, BoundaryViolationError)
-    evidence.attach_text("answer", repr(context.shop_foreign))
+    foreign = _world(context).foreign
+    refused = isinstance(foreign, BoundaryViolationError)
+    evidence.attach_text("answer", repr(foreign))
     if answer.startswith("refuses"):
-        assert refused, f"expected the read to be refused, it returned {context.shop_foreign!r}"
+        assert refused, f"expected the read to be refused, it returned {foreign!r}"
     else:
         assert answer.startswith("allows"), f"write 'allows it...' or 'refuses it...', not {answer!r}"
-        assert not refused, f"expected the read to be allowed, it was refused: {context.shop_foreign}"
+        assert not refused, f"expected the read to be allowed, it was refused: {foreign}"
 
 
 # ---------------------------------------------------------------- stage 5: the autoscaler
 
 
 @given("the seed's autoscaler: {low:d} to {high:d} replicas, CPU target {cpu:d}%, memory target {memory:d}%")
-def step_seed_autoscaler(context, low, high, cpu, memory):
-    """The seed's HorizontalPodAutoscaler configuration."""
+def step_seed_autoscaler(context: Any, low: int, high: int, cpu: int, memory: int) -> None:
+    """The seed's HorizontalPodAutoscaler: replica bounds, CPU and memory targets (percent of requests)."""
     spec = SEED_SPEC
     targets = {m.name: m.average_utilization for m in spec.metrics}
     actual = (spec.min_replicas, spec.max_replicas, targets["cpu"], targets["memory"])
     assert actual == (low, high, cpu, memory), f"the seed's autoscaler is {actual}"
-    context.hpa = HorizontalPodAutoscaler(spec)
+    _world(context).hpa = HorizontalPodAutoscaler(spec)
 
 
 @given("the autoscaled deployment runs {replicas:d} replicas")
-def step_replicas(context, replicas):
+def step_replicas(context: Any, replicas: int) -> None:
     """The current replica count."""
-    context.hpa_replicas = replicas
+    _world(context).replicas = replicas
+
+
+def _current(state: ScalingWorld) -> int:
+    return need(state.replicas, "the current replica count", "Given the autoscaled deployment runs 4 replicas")
 
 
 @when("the autoscaler observes CPU at {cpu:d}% and memory at {memory:d}%")
-def step_observe(context, cpu, memory):
-    """One reconciliation with these average utilizations."""
-    context.hpa_desired = desired_replicas(context.hpa.spec, context.hpa_replicas, {"cpu": cpu, "memory": memory})
+def step_observe(context: Any, cpu: int, memory: int) -> None:
+    """One reconciliation with these average utilizations (percent of the pods' requests)."""
+    state = _world(context)
+    state.desired = desired_replicas(state.autoscaler().spec, _current(state), {"cpu": cpu, "memory": memory})
 
 
 @then("the autoscaler asks for {replicas:d} replicas")
-def step_check_desired(context, replicas):
+def step_check_desired(context: Any, replicas: int) -> None:
     """The replica count the algorithm computes."""
-    assert context.hpa_desired == replicas, (
-        f"expected {replicas} replicas, the autoscaler asks for {context.hpa_desired}"
+    desired = need(
+        _world(context).desired, "an observation", "When the autoscaler observes CPU at 70% and memory at 50%"
     )
+    assert desired == replicas, f"expected {replicas} replicas, the autoscaler asks for {desired}"
+
+
+def _reconcile(state: ScalingWorld, cpu: int, memory: int) -> int:
+    state.replicas = state.autoscaler().reconcile(state.clock_s, _current(state), {"cpu": cpu, "memory": memory})
+    return state.replicas
 
 
 @given(
     "the autoscaled deployment has run {replicas:d} replicas at CPU {cpu:d}% and memory {memory:d}% for {minutes:d} minutes"
 )
-def step_history(context, replicas, cpu, memory, minutes):
-    """Steady load, observed every 60 seconds."""
-    context.hpa_replicas = replicas
-    context.hpa_clock = 0
+def step_history(context: Any, replicas: int, cpu: int, memory: int, minutes: int) -> None:
+    """Steady load (percent utilizations) for some minutes, observed every 60 seconds."""
+    state = _world(context)
+    state.replicas, state.clock_s = replicas, 0.0
     for _ in range(minutes):
-        context.hpa_replicas = context.hpa.reconcile(
-            context.hpa_clock, context.hpa_replicas, {"cpu": cpu, "memory": memory}
-        )
-        context.hpa_clock += 60
+        _reconcile(state, cpu, memory)
+        state.clock_s += 60
 
 
 @when(
     "the load drops to CPU {cpu:d}% and memory {memory:d}% for {minutes:d} minutes, observed every {period:d} seconds"
 )
-def step_drop(context, cpu, memory, minutes, period):
-    """Lower utilization, observed every period; record the replica count after each observation."""
-    context.hpa_drop_at = context.hpa_clock
-    context.hpa_timeline = []
+def step_drop(context: Any, cpu: int, memory: int, minutes: int, period: int) -> None:
+    """Lower utilization (percent), observed every period (seconds); record the replica count after each observation."""
+    state = _world(context)
+    state.drop_at_s = state.clock_s
+    timeline = state.timeline = []
     for _ in range(minutes * 60 // period):
-        context.hpa_replicas = context.hpa.reconcile(
-            context.hpa_clock, context.hpa_replicas, {"cpu": cpu, "memory": memory}
-        )
-        context.hpa_timeline.append((context.hpa_clock - context.hpa_drop_at, context.hpa_replicas))
-        context.hpa_clock += period
-    evidence.attach_table("replicas after the drop", ["seconds after the drop", "replicas"], context.hpa_timeline)
+        timeline.append((state.clock_s - state.drop_at_s, _reconcile(state, cpu, memory)))
+        state.clock_s += period
+    evidence.attach_table("replicas after the drop", ["seconds after the drop", "replicas"], timeline)
 
 
-@then("the autoscaler keeps {replicas:d} replicas until {seconds:d} seconds after the drop")
-def step_check_kept(context, replicas, seconds):
-    """No scale-down inside the stabilisation window."""
-    early = [(t, r) for t, r in context.hpa_timeline if t < seconds]
-    assert early and all(r == replicas for _, r in early), f"expected {replicas} replicas before {seconds} s: {early}"
-    context.hpa_after = [(t, r) for t, r in context.hpa_timeline if t >= seconds]
-
-
-@then("then the autoscaler scales down to {replicas:d} replicas")
-def step_check_scaled_down(context, replicas):
-    """Right after the window, the lower recommendation applies."""
-    first = context.hpa_after[0] if context.hpa_after else None
-    assert first is not None and first[1] == replicas, (
-        f"expected {replicas} replicas after the window: {context.hpa_after}"
+def _timeline(state: ScalingWorld) -> list[tuple[float, int]]:
+    return need(
+        state.timeline,
+        "a drop in load",
+        "When the load drops to CPU 35% and memory 40% for 8 minutes, observed every 60 seconds",
     )
 
 
+@then("the autoscaler keeps {replicas:d} replicas until {seconds:d} seconds after the drop")
+def step_check_kept(context: Any, replicas: int, seconds: int) -> None:
+    """No scale-down inside the stabilisation window (seconds after the drop)."""
+    state = _world(context)
+    timeline = _timeline(state)
+    early = [(t, r) for t, r in timeline if t < seconds]
+    assert early and all(r == replicas for _, r in early), f"expected {replicas} replicas before {seconds} s: {early}"
+    state.after_window = [(t, r) for t, r in timeline if t >= seconds]
+
+
+@then("then the autoscaler scales down to {replicas:d} replicas")
+def step_check_scaled_down(context: Any, replicas: int) -> None:
+    """Right after the window, the lower recommendation applies."""
+    after = _world(context).after_window
+    first = after[0] if after else None
+    assert first is not None and first[1] == replicas, f"expected {replicas} replicas after the window: {after}"
+
+
+def _day(state: ScalingWorld) -> list[LoadStep]:
+    return need(state.day, "a simulated day", "When the autoscaler runs the shop through a simulated day of traffic")
+
+
 @when("the autoscaler runs the shop through a simulated day of traffic")
-def step_day(context):
+def step_day(context: Any) -> None:
     """A day of load per minute through the seed's autoscaler."""
-    context.hpa_day = simulate_day(context.hpa.spec, daily_load())
+    state = _world(context)
+    day = state.day = simulate_day(state.autoscaler().spec, daily_load())
     figure = evidence.new_figure(7.5, 3.6)
     axes = figure.add_subplot()
-    hours = [s.time_s / 3600 for s in context.hpa_day]
-    axes.plot(hours, [s.load_rps for s in context.hpa_day], color="#999999", label="load (requests/s)")
+    hours = [s.time_s / 3600 for s in day]
+    axes.plot(hours, [s.load_rps for s in day], color="#999999", label="load (requests/s)")
     axes.set_xlabel("hour of the day")
     axes.set_ylabel("requests per second")
     twin = axes.twinx()
-    twin.step(hours, [s.replicas for s in context.hpa_day], color="#c44e52", where="post", label="replicas")
+    twin.step(hours, [s.replicas for s in day], color="#c44e52", where="post", label="replicas")
     twin.set_ylabel("replicas")
     twin.set_ylim(0, 21)
     figure.legend(loc="upper left")
@@ -374,22 +514,23 @@ def step_day(context):
 
 
 @then("the autoscaled deployment never runs fewer than {low:d} or more than {high:d} replicas")
-def step_check_bounds(context, low, high):
+def step_check_bounds(context: Any, low: int, high: int) -> None:
     """Replica counts stay within the bounds."""
-    counts = [s.replicas for s in context.hpa_day]
+    counts = [s.replicas for s in _day(_world(context))]
     assert low <= min(counts) and max(counts) <= high, f"replicas ranged {min(counts)}..{max(counts)}"
 
 
 @then("the autoscaled deployment uses less than half the replica-hours of running {fixed:d} all day")
-def step_check_cost(context, fixed):
-    """Replica-hours used against a fixed fleet sized for the peak."""
-    used = sum(s.replicas for s in context.hpa_day) / 60
+def step_check_cost(context: Any, fixed: int) -> None:
+    """Replica-hours used against a fixed fleet of this many replicas (sized for the peak)."""
+    used = sum(s.replicas for s in _day(_world(context))) / 60
     evidence.attach_text("cost", f"{used:.1f} replica-hours used, against {fixed * 24} for {fixed} replicas all day")
     assert used < fixed * 24 / 2, f"used {used:.1f} replica-hours, not less than half of {fixed * 24}"
 
 
 @then("CPU stays at or below {limit:d}% in at least {share:d}% of the minutes")
-def step_check_cpu(context, limit, share):
-    """The autoscaler keeps up with the load most of the time."""
-    ok = sum(1 for s in context.hpa_day if s.cpu <= limit) / len(context.hpa_day)
+def step_check_cpu(context: Any, limit: int, share: int) -> None:
+    """The autoscaler keeps up with the load most of the time (CPU limit and share of minutes, percent)."""
+    day = _day(_world(context))
+    ok = sum(1 for s in day if s.cpu <= limit) / len(day)
     assert ok * 100 >= share, f"CPU was at or below {limit}% in only {ok:.1%} of the minutes"

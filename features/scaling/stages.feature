@@ -25,6 +25,36 @@ Feature: What each stage adds, and what it must survive
 
   Rule: Risk mitigation: stage 4 survives a process dying mid-event, with no double reservation
 
+    A service can die in three gaps of the event protocol: a consumer between reading an event
+    and acknowledging it, a publisher between committing an event to its outbox and publishing it,
+    and a publisher between publishing and marking the outbox row. The first and the last make
+    the broker deliver the event twice; the idempotent consumer applies it once. The planned
+    crashes run on both targets: in process the work unwinds at that gap, on the real target the
+    service process waits there and is killed with SIGKILL, then started again on the same port,
+    database and Redis consumer. The two scenarios that say the crash after the order was
+    submitted are embedded only: real services move the event before the next step can stop them.
+
+    Scenario Outline: The <service> service killed between <gap> <topic> loses nothing and applies nothing twice
+      Given the shop is deployed as stage 4 with the catalog
+      And the shop customer john is registered as John <john@example.com>
+      And the shop's <service> service will be killed between <gap> <topic>
+      When shop customer john submits an order for 1 iphone with card 4242 4242 4242 4242
+      And the shop's <service> service is killed there
+      And the shop's <service> service restarts and the events settle
+      Then the shop confirms the order with a total of $999.00
+      And the shop has 2 iphone in stock
+      And the shop holds 1 confirmed order and 1 payment
+      And the shop's inventory service received order.created <deliveries> times and applied it once
+
+      Examples:
+        | service   | gap                        | topic              | deliveries |
+        | inventory | reading and acknowledging  | order.created      | 2          |
+        | orders    | committing and publishing  | order.created      | 1          |
+        | orders    | publishing and marking     | order.created      | 2          |
+        | payments  | reading and acknowledging  | inventory.reserved | 1          |
+        | inventory | publishing and marking     | inventory.reserved | 1          |
+        | orders    | reading and acknowledging  | payment.completed  | 1          |
+
     @target.embedded
     Scenario: The inventory service dies after reserving but before acknowledging order.created
       Given the shop is deployed as stage 4 with the catalog

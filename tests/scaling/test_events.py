@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livingspec.scaling import MicroservicesStage, Product, SimulatedCrashError
+from livingspec.scaling import EmbeddedMicroservicesStage, Product, SimulatedCrashError
 
 CARDS = ["4242 4242 4242 4242", "4000 0000 0000 0002"]
 
@@ -14,7 +14,7 @@ CARDS = ["4242 4242 4242 4242", "4000 0000 0000 0002"]
     crashes=st.lists(st.tuples(st.sampled_from(["orders", "inventory", "payments"]), st.booleans()), max_size=8),
 )
 def test_crashes_lose_nothing_and_apply_nothing_twice(orders, crashes):
-    stage = MicroservicesStage()
+    stage = EmbeddedMicroservicesStage()
     try:
         stage.seed([Product("iphone", "iPhone", 1000)], {"iphone": 5}, [("john", "John", "john@x.test")])
         ids = [stage.submit("john", {"iphone": qty}, card)["order_id"] for qty, card in orders]

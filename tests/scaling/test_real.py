@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from livingspec.runner.targets import TargetUnavailableError
-from livingspec.scaling import LoadBalancedStage, MicroservicesStage, Product
+from livingspec.scaling import Product, RealLoadBalancedStage, RealMicroservicesStage
 
 CARD = "4242 4242 4242 4242"
 BUYERS = 12
@@ -28,9 +28,7 @@ def _start(make):
 
 @pytest.fixture(params=["stage2", "stage4"])
 def real_stage(request):
-    make = (
-        (lambda: LoadBalancedStage(real=True)) if request.param == "stage2" else (lambda: MicroservicesStage(real=True))
-    )
+    make = RealLoadBalancedStage if request.param == "stage2" else RealMicroservicesStage
     stage = _start(make)
     users = [(f"u{i}", f"U{i}", f"u{i}@x.test") for i in range(BUYERS)]
     stage.seed([Product("iphone", "iPhone", 99900)], {"iphone": 1}, users)
@@ -58,7 +56,7 @@ def test_a_burst_of_orders_for_the_last_unit_sells_it_once(real_stage):
 
 
 def test_stage_two_keeps_sessions_when_an_instance_dies():
-    stage = _start(lambda: LoadBalancedStage(real=True))
+    stage = _start(RealLoadBalancedStage)
     try:
         stage.seed([Product("ipad", "iPad", 59900)], {"ipad": 5}, [("john", "John", "john@x.test")])
         assert stage.place_order("john", {"ipad": 1}, CARD).accepted

@@ -31,17 +31,51 @@ from livingspec.scaling.hpa import (
     proposal,
     simulate_day,
 )
-from livingspec.scaling.microservices import SimulatedCrashError
+from livingspec.scaling.microservices import (
+    AFTER_PUBLISH,
+    BEFORE_ACK,
+    BEFORE_PUBLISH,
+    CRASH_POINTS,
+    SERVICES,
+    TOPICS,
+    CrashPlan,
+    CrashPlanError,
+    SimulatedCrashError,
+)
 from livingspec.scaling.service import OrderOutcome, ShopService
-from livingspec.scaling.stages import STAGE_NAMES, LoadBalancedStage, MicroservicesStage, Stage, make_stage
+from livingspec.scaling.stages import (
+    STAGE_NAMES,
+    STAGE_NUMBERS,
+    EmbeddedLoadBalancedStage,
+    EmbeddedMicroservicesStage,
+    EventFlow,
+    LoadBalancedStage,
+    MicroservicesStage,
+    RealLoadBalancedStage,
+    RealMicroservicesStage,
+    Stage,
+    make_stage,
+)
 
 __all__ = [
+    "AFTER_PUBLISH",
+    "BEFORE_ACK",
+    "BEFORE_PUBLISH",
+    "CRASH_POINTS",
     "SEED_SPEC",
+    "SERVICES",
     "STAGE_NAMES",
+    "STAGE_NUMBERS",
+    "TOPICS",
     "AutoscalerConfigError",
     "AutoscalerSpec",
     "BoundaryViolationError",
     "CardProcessor",
+    "CrashPlan",
+    "CrashPlanError",
+    "EmbeddedLoadBalancedStage",
+    "EmbeddedMicroservicesStage",
+    "EventFlow",
     "HorizontalPodAutoscaler",
     "InProcessBroker",
     "InsufficientInventoryError",
@@ -56,6 +90,8 @@ __all__ = [
     "PaymentDeclinedError",
     "PostgresDatabase",
     "Product",
+    "RealLoadBalancedStage",
+    "RealMicroservicesStage",
     "RedisStreamsBroker",
     "SQLiteDatabase",
     "ScalingError",

@@ -30,6 +30,8 @@ class Broker(Protocol):
 
     def ack(self, topic: str, group: str, message_id: str) -> None: ...
 
+    def deliveries(self, topic: str, group: str) -> int: ...
+
 
 @dataclass
 class _Group:
@@ -84,6 +86,10 @@ class InProcessBroker:
             return len(self._groups.get((topic, group), _Group()).pending)
 
 
+#: The Redis hash that counts deliveries per topic and group (Redis forgets them once acknowledged).
+DELIVERIES_KEY = "livingspec:deliveries"
+
+
 class RedisStreamsBroker:
     """Redis Streams: XADD to publish, XREADGROUP (pending first, then new), XACK."""
 
@@ -117,7 +123,13 @@ class RedisStreamsBroker:
                 for message_id, fields in entries:
                     if fields:  # a pending entry whose message was trimmed has no fields
                         messages.append(Message(message_id, fields["event_id"], topic, json.loads(fields["payload"])))
+        if messages:
+            self._redis.hincrby(DELIVERIES_KEY, f"{topic} {group}", len(messages))
         return messages
+
+    def deliveries(self, topic: str, group: str) -> int:
+        """How many times messages of ``topic`` were handed to ``group``, counted in Redis across restarts."""
+        return int(self._redis.hget(DELIVERIES_KEY, f"{topic} {group}") or 0)
 
     def ack(self, topic: str, group: str, message_id: str) -> None:
         self._redis.xack(topic, group, message_id)

@@ -41,3 +41,10 @@ def app_process(factory: str, name: str, env: dict[str, Any]) -> AppProcess:
     process = AppProcess(argv, name=name, ready_port=port, env={k: str(v) for k, v in env.items()})
     process.url = f"http://{LOOPBACK}:{port}"
     return process
+
+
+def restarted(process: AppProcess) -> AppProcess:
+    """A fresh process like ``process`` (same command, port and environment), not started yet."""
+    again = AppProcess(process.argv, name=process.name, ready_port=process.ready_port, env=process.env)
+    again.url = process.url
+    return again

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -49,6 +50,10 @@ class SimulatedCrashError(ScalingError):
     """A process died at a chosen point (failure tests)."""
 
 
+class CrashPlanError(ScalingError):
+    """A crash was planned where it cannot happen (an unknown service or point, a topic it never sees)."""
+
+
 class Caller(Protocol):
     """How one service reaches another over HTTP: ``call("users", "GET", "/users/u1")``."""
 
@@ -58,23 +63,89 @@ class Caller(Protocol):
 Handler = Callable[[Transaction, str, dict[str, Any]], None]
 
 
+#: Where a process can die in the middle of its event work (the outbox and consumer protocol's gaps).
+BEFORE_PUBLISH = "between committing and publishing"  # publisher: the event is in the outbox, unpublished
+AFTER_PUBLISH = "between publishing and marking"  # publisher: published, but the outbox still says unpublished
+BEFORE_ACK = "between reading and acknowledging"  # consumer: applied and recorded, not acknowledged
+CRASH_POINTS = (BEFORE_ACK, BEFORE_PUBLISH, AFTER_PUBLISH)
+
+#: The topics each service consumes and publishes (the event flow in the module docstring).
+CONSUMES = {
+    "inventory": ("order.created", "payment.declined"),
+    "payments": ("inventory.reserved",),
+    "orders": ("inventory.rejected", "payment.completed", "payment.declined"),
+}
+PUBLISHES = {
+    "orders": ("order.created", "order.email"),
+    "inventory": ("inventory.reserved", "inventory.rejected"),
+    "payments": ("payment.completed", "payment.declined"),
+}
+TOPICS = tuple(dict.fromkeys(t for topics in (*CONSUMES.values(), *PUBLISHES.values()) for t in topics))
+
+
+@dataclass(frozen=True)
+class CrashPlan:
+    """A process is to die at ``point`` on its next event of ``topic`` (None: of any topic)."""
+
+    service: str
+    point: str
+    topic: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.service not in SERVICES:
+            raise CrashPlanError(f"unknown service {self.service!r}; known: {', '.join(SERVICES)}")
+        if self.point not in CRASH_POINTS:
+            raise CrashPlanError(f"unknown crash point {self.point!r}; known: {', '.join(CRASH_POINTS)}")
+        role = CONSUMES if self.point == BEFORE_ACK else PUBLISHES
+        topics = role.get(self.service, ())
+        verb = "consumes" if role is CONSUMES else "publishes"
+        if not topics or (self.topic is not None and self.topic not in topics):
+            known, wanted = ", ".join(topics) or "none", self.topic or "events"
+            raise CrashPlanError(f"the {self.service} service never {verb} {wanted}; it {verb}: {known}")
+
+    def matches(self, point: str, topic: str) -> bool:
+        return point == self.point and self.topic in (None, topic)
+
+    def describe(self, topic: str, event_id: str) -> str:
+        return f"the {self.service} service was killed {self.point} {topic} {event_id}"
+
+
+def raise_crash(description: str) -> None:
+    """The embedded way to die: unwind the work in progress with SimulatedCrashError."""
+    raise SimulatedCrashError(description)
+
+
 @dataclass
 class ServiceNode:
-    """One service: its database, the events it consumes, its outbox relay."""
+    """One service: its database, the events it consumes, its outbox relay.
+
+    ``crash_plan`` arms one crash at a point of the event work; reaching it calls ``die`` (in process:
+    raise SimulatedCrashError; in a service process: wait to be killed with SIGKILL).
+    """
 
     name: str
     db: Database
     shop: Shop = field(default_factory=Shop.create)
     handlers: dict[str, Handler] = field(default_factory=dict)
+    crash_plan: CrashPlan | None = None
+    die: Callable[[str], None] = raise_crash
+
+    def _checkpoint(self, point: str, topic: str, event_id: str) -> None:
+        plan = self.crash_plan
+        if plan is not None and plan.matches(point, topic):
+            self.crash_plan = None
+            self.die(plan.describe(topic, event_id))
 
     def relay(self, broker: Broker, crash_after_publish: bool = False) -> int:
         """Publish unpublished outbox events, then mark them (a crash in between re-publishes later)."""
         with self.db.transaction() as tx:
             events = self.shop.outbox.unpublished(tx)
         for event_id, topic, payload in events:
+            self._checkpoint(BEFORE_PUBLISH, topic, event_id)
             broker.publish(topic, event_id, payload)
             if crash_after_publish:
                 raise SimulatedCrashError(f"{self.name} died after publishing {topic} {event_id}")
+            self._checkpoint(AFTER_PUBLISH, topic, event_id)
             with self.db.transaction() as tx:
                 self.shop.outbox.mark_published(tx, event_id)
         return len(events)
@@ -90,6 +161,7 @@ class ServiceNode:
                         handler(tx, message.event_id, message.payload)
                 if crash_before_ack:
                     raise SimulatedCrashError(f"{self.name} died before acknowledging {topic} {message.event_id}")
+                self._checkpoint(BEFORE_ACK, topic, message.event_id)
                 broker.ack(topic, self.name, message.message_id)
         return delivered
 
@@ -222,11 +294,12 @@ class ServiceApi:
         return JSONResponse({"error": str(exc), "type": type(exc).__name__}, status_code=status)
 
 
-def service_app(node: ServiceNode, call: Caller, lifespan: Any = None) -> Starlette:
-    """The HTTP API of one service (each process serves one)."""
+def service_app(node: ServiceNode, call: Caller, lifespan: Any = None, extra: Sequence[Route] = ()) -> Starlette:
+    """The HTTP API of one service (each process serves one); ``extra`` adds routes (the crash switch)."""
     api = ServiceApi(node, call)
     return Starlette(
         routes=[
+            *extra,
             Route("/products", api.products),
             Route("/prices", api.prices),
             Route("/users/{user_id}", api.user),
@@ -269,6 +342,34 @@ def run_event_loop(node: ServiceNode, broker: Broker, stop: threading.Event, per
             stop.wait(period_s)
 
 
+class CrashSwitch:
+    """In a service process: arm a crash over HTTP; reaching it parks the worker until SIGKILL arrives.
+
+    ``POST /crash {"point": ..., "topic": ...}`` arms the node's crash plan; ``GET /crash`` says whether
+    the worker has reached it. The worker then waits, inside the gap it was planned in, for the test to
+    kill the process with SIGKILL; if no kill comes within ``limit_s`` it sends SIGKILL to itself.
+    Served only when the process starts with ``SHOP_CRASH_SWITCH=1``.
+    """
+
+    def __init__(self, node: ServiceNode, limit_s: float = 60.0) -> None:
+        self.node, self.limit_s = node, limit_s
+        self.reached = threading.Event()
+        self.description = ""
+        node.die = self.park
+
+    def park(self, description: str) -> None:
+        self.description = description
+        self.reached.set()
+        time.sleep(self.limit_s)  # the kill comes here
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    async def endpoint(self, request: Request) -> Response:
+        if request.method == "POST":
+            body = await request.json()
+            self.node.crash_plan = CrashPlan(self.node.name, body["point"], body.get("topic"))
+        return JSONResponse({"reached": self.reached.is_set(), "description": self.description})
+
+
 def create_service() -> Starlette:
     """uvicorn --factory entry point for one service process (PostgreSQL database, Redis Streams)."""
     import json
@@ -301,7 +402,10 @@ def create_service() -> Starlette:
         if worker:
             worker.join(timeout=5)
 
-    return service_app(node, call, lifespan)
+    extra = []
+    if os.environ.get("SHOP_CRASH_SWITCH") == "1":
+        extra.append(Route("/crash", CrashSwitch(node).endpoint, methods=["GET", "POST"]))
+    return service_app(node, call, lifespan, extra)
 
 
 def wait_until_final(fetch: Callable[[], dict[str, Any]], timeout_s: float = 20.0) -> dict[str, Any]:

@@ -9,26 +9,35 @@
   broker with outboxes and idempotent consumers (embedded: in process; real: processes,
   PostgreSQL, Redis Streams).
 5 Autoscaling is in hpa.py: it drives the instance count of stage 2 or 4.
+
+Stages 2 and 4 each have one Protocol the scenarios drive, an embedded implementation and a real
+one; ``make_stage`` is the one factory that picks by the selected target. The stages themselves
+never see the target's name.
 """
 
 from __future__ import annotations
 
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 from itertools import count
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
-from livingspec.scaling.broker import InProcessBroker
-from livingspec.scaling.db import PostgresDatabase, SQLiteDatabase
+from livingspec.scaling.broker import InProcessBroker, RedisStreamsBroker
+from livingspec.scaling.db import Database, PostgresDatabase, SQLiteDatabase
 from livingspec.scaling.domain import Product
 from livingspec.scaling.errors import OrderRefusedError, ScalingError, StageUnavailableError, UnknownUserError
 from livingspec.scaling.microservices import (
     SERVICES,
+    Caller,
+    CrashPlan,
     ServiceNode,
+    SimulatedCrashError,
     build_nodes,
     raise_for,
     service_app,
@@ -68,6 +77,43 @@ class Stage(Protocol):
     def counts(self) -> dict[str, int]: ...
 
     def close(self) -> None: ...
+
+
+class LoadBalancedStage(Stage, Protocol):
+    """Stage 2: what its scenarios add to every stage's interface (sessions, instances that fail)."""
+
+    sessions: dict[str, dict[str, str]]
+
+    def served_by(self, user_id: str) -> str: ...
+
+    def stop_instance(self, name: str) -> None: ...
+
+    def instances(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class EventFlow:
+    """How an event reached a consumer: deliveries by the broker, reservations made, events recorded."""
+
+    deliveries: int
+    reservations: int
+    recorded: int
+
+
+class MicroservicesStage(Stage, Protocol):
+    """Stage 4: orders answered at once and settled by events; processes that die mid-event."""
+
+    def submit(self, user_id: str, items: Mapping[str, int], card: str) -> dict[str, Any]: ...
+
+    def outcome(self, order_id: str) -> OrderOutcome: ...
+
+    def plan_crash(self, plan: CrashPlan) -> None: ...
+
+    def await_crash(self, service: str) -> str: ...
+
+    def restart(self, service: str) -> None: ...
+
+    def event_flow(self, topic: str, consumer: str) -> EventFlow: ...
 
 
 def _tmp_sqlite(prefix: str) -> str:
@@ -130,57 +176,22 @@ class RoundRobinPool:
         raise StageUnavailableError("every instance is down")
 
 
-class LoadBalancedStage:
-    """Stage 2: several monolith instances, one database, sessions outside the instances."""
+class _BalancedShop:
+    """What both stage-2 deployments share: log in once per customer, then talk through the balancer."""
 
     number, name = 2, STAGE_NAMES[2]
+    detail: str
+    service: ShopService
 
-    def __init__(self, instances: int = 3, real: bool = False) -> None:
-        self.real = real
+    def __init__(self) -> None:
         self.sessions: dict[str, dict[str, str]] = {}
-        self._servers: list[Any] = []
-        if real:
-            try:
-                self._start_real(instances)
-            except BaseException:
-                self._stop_servers()  # nothing started may outlive a failed start
-                raise
-        else:
-            path = _tmp_sqlite("stage2")
-            self.service = ShopService(SQLiteDatabase(path))
-            store = MemorySessions()
-            apps = {
-                f"app{i}": monolith_app(ShopService(SQLiteDatabase(path)), store, f"app{i}")
-                for i in range(1, instances + 1)
-            }
-            self.pool = RoundRobinPool(apps)
-            self.detail = f"{instances} in-process instances, one SQLite file, shared session store"
 
-    def _start_real(self, instances: int) -> None:
-        from livingspec.scaling.infra import app_process, shared_postgres, shared_redis
-        from livingspec.sticky import Balancer
-
-        self.postgres, self.redis = shared_postgres(), shared_redis()
-        dsn = self.postgres.create_database("shop")
-        self.service = ShopService(PostgresDatabase(dsn))
-        self.processes: dict[str, Any] = {}
-        for i in range(1, instances + 1):
-            env = {"SHOP_DATABASE": dsn, "SHOP_REDIS": self.redis.url, "SHOP_INSTANCE": f"app{i}"}
-            process = app_process("livingspec.scaling.web:create_monolith_instance", f"app{i}", env).start()
-            self._servers.append(process)
-            self.processes[f"app{i}"] = process
-        # The sticky-sessions balancer in round-robin mode: sessions live in Redis, so no affinity.
-        self.balancer = Balancer({n: p.url for n, p in self.processes.items()}, strategy="round robin")
-        server = self.balancer.serve().start()
-        self._servers.append(server)
-        self.client = httpx.Client(base_url=server.url, timeout=15)
-        self.detail = f"{instances} uvicorn processes on PostgreSQL, sessions in Redis, round-robin balancer"
+    def _send(self, method: str, path: str, cookies: Mapping[str, str], **kwargs: Any) -> httpx.Response:
+        raise NotImplementedError
 
     def _request(self, method: str, path: str, user_id: str | None = None, **kwargs: Any) -> httpx.Response:
         cookies = self._session(user_id) if user_id else {}
-        if self.real:
-            return self.client.request(method, path, cookies=cookies, **kwargs)
-        return self.pool.request(method, path, cookies, **kwargs)
+        return self._send(method, path, cookies, **kwargs)
 
     def _session(self, user_id: str) -> dict[str, str]:
         if user_id not in self.sessions:
@@ -216,21 +227,86 @@ class LoadBalancedStage:
         """Which instance answered a request of this user's session."""
         return str(self._request("GET", "/orders", user_id).json()["instance"])
 
-    def stop_instance(self, name: str) -> None:
-        """An instance dies (its process is killed, or it leaves the embedded pool)."""
-        if self.real:
-            self.processes[name].kill()  # the balancer finds out by itself (health checks, refused connections)
-        else:
-            self.pool.down.add(name)
-
-    def instances(self) -> list[str]:
-        return list(self.processes) if self.real else list(self.pool.clients)
-
     def stock(self, product_id: str) -> int:
         return self.service.stock(product_id)
 
     def counts(self) -> dict[str, int]:
         return self.service.counts()
+
+
+class EmbeddedLoadBalancedStage(_BalancedShop):
+    """Stage 2 in process: instances on one SQLite file, a shared session store, a round-robin pool."""
+
+    def __init__(self, instances: int = 3) -> None:
+        super().__init__()
+        path = _tmp_sqlite("stage2")
+        self.service = ShopService(SQLiteDatabase(path))
+        store = MemorySessions()
+        apps = {
+            f"app{i}": monolith_app(ShopService(SQLiteDatabase(path)), store, f"app{i}")
+            for i in range(1, instances + 1)
+        }
+        self.pool = RoundRobinPool(apps)
+        self.detail = f"{instances} in-process instances, one SQLite file, shared session store"
+
+    def _send(self, method: str, path: str, cookies: Mapping[str, str], **kwargs: Any) -> httpx.Response:
+        return self.pool.request(method, path, cookies, **kwargs)
+
+    def stop_instance(self, name: str) -> None:
+        """The instance leaves the pool, as a dead one would."""
+        self.pool.down.add(name)
+
+    def instances(self) -> list[str]:
+        return list(self.pool.clients)
+
+    def close(self) -> None:
+        self.service.db.close()
+
+
+class RealLoadBalancedStage(_BalancedShop):
+    """Stage 2 on real servers: uvicorn processes on PostgreSQL, sessions in Redis, our balancer."""
+
+    def __init__(self, instances: int = 3) -> None:
+        super().__init__()
+        self._servers: list[Any] = []
+        try:
+            self._start(instances)
+        except BaseException:
+            self._stop_servers()  # nothing started may outlive a failed start
+            raise
+
+    def _start(self, instances: int) -> None:
+        from livingspec.scaling.infra import app_process, shared_postgres, shared_redis
+        from livingspec.sticky import Balancer
+
+        self.postgres, self.redis = shared_postgres(), shared_redis()
+        dsn = self.postgres.create_database("shop")
+        self.service = ShopService(PostgresDatabase(dsn))
+        self.processes: dict[str, Any] = {}
+        for i in range(1, instances + 1):
+            env = {"SHOP_DATABASE": dsn, "SHOP_REDIS": self.redis.url, "SHOP_INSTANCE": f"app{i}"}
+            process = app_process("livingspec.scaling.web:create_monolith_instance", f"app{i}", env).start()
+            self._servers.append(process)
+            self.processes[f"app{i}"] = process
+        # The sticky-sessions balancer in round-robin mode: sessions live in Redis, so no affinity.
+        self.balancer = Balancer({n: p.url for n, p in self.processes.items()}, strategy="round robin")
+        server = self.balancer.serve().start()
+        self._servers.append(server)
+        self.client = httpx.Client(base_url=server.url, timeout=15)
+        self.detail = f"{instances} uvicorn processes on PostgreSQL, sessions in Redis, round-robin balancer"
+
+    def _send(self, method: str, path: str, cookies: Mapping[str, str], **kwargs: Any) -> httpx.Response:
+        self.client.cookies.clear()
+        for key, value in cookies.items():
+            self.client.cookies.set(key, value)
+        return self.client.request(method, path, **kwargs)
+
+    def stop_instance(self, name: str) -> None:
+        """Kill the instance's process; the balancer finds out by itself (refused connections)."""
+        self.processes[name].kill()
+
+    def instances(self) -> list[str]:
+        return list(self.processes)
 
     def _stop_servers(self) -> None:
         while self._servers:
@@ -241,80 +317,26 @@ class LoadBalancedStage:
         self.service.db.close()
 
 
-class MicroservicesStage:
-    """Stage 4: five services, own databases, HTTP between them, events through a broker."""
+def _final(order: Mapping[str, Any], order_id: str) -> OrderOutcome:
+    """The outcome an order service's record stands for."""
+    status = order["status"]
+    if status == "confirmed":
+        return OrderOutcome("confirmed", order_id, order["total_cents"])
+    errors = {"rejected": "InsufficientInventoryError", "payment_declined": "PaymentDeclinedError"}
+    return OrderOutcome("refused", order_id, order["total_cents"], reason=status, error=errors.get(status, status))
+
+
+class _ServiceShop:
+    """What both stage-4 deployments share: the services' HTTP APIs, called through ``call``."""
 
     number, name = 4, STAGE_NAMES[4]
+    detail: str
+    call: Caller
 
-    def __init__(self, real: bool = False) -> None:
-        self.real = real
-        self._servers: list[Any] = []
-        if real:
-            try:
-                self._start_real()
-            except BaseException:
-                self._stop_servers()
-                raise
-            return
-        self.broker = InProcessBroker()
-        self.nodes = build_nodes({s: SQLiteDatabase(f"file:{s}-{id(self)}?mode=memory&cache=shared") for s in SERVICES})
-        from starlette.testclient import TestClient
-
-        self.clients: dict[str, Any] = {}
-
-        def call(service: str, method: str, path: str, json: Any = None) -> Any:
-            return raise_for(self.clients[service].request(method, path, json=json))
-
-        self.clients.update(
-            {s: TestClient(service_app(node, call), base_url=f"http://{s}.local") for s, node in self.nodes.items()}
-        )
-        self.call = call
-        self.detail = "5 services in process, 5 SQLite databases, in-process broker"
-
-    def _start_real(self) -> None:
-        import json
-
-        from livingspec.scaling.infra import app_process, shared_postgres, shared_redis
-
-        self.postgres, self.redis = shared_postgres(), shared_redis()
-        processes = {s: app_process("livingspec.scaling.microservices:create_service", s, {}) for s in SERVICES}
-        peers = {s: p.url for s, p in processes.items()}
-        for service, process in processes.items():
-            process.env.update(
-                {
-                    "SHOP_SERVICE": service,
-                    "SHOP_DATABASE": self.postgres.create_database(service),
-                    "SHOP_REDIS": self.redis.url,
-                    "SHOP_PEERS": json.dumps(peers),
-                }
-            )
-            process.start()
-            self._servers.append(process)
-        self.http = httpx.Client(timeout=15)
-
-        def call(service: str, method: str, path: str, json: Any = None) -> Any:
-            return raise_for(self.http.request(method, peers[service] + path, json=json))
-
-        self.call = call
-        self.detail = "5 uvicorn processes, 5 PostgreSQL databases, Redis Streams"
-
-    def settle(self, max_rounds: int = 100) -> int:
-        """Embedded: relay and consume until no event moves (bounded); return the rounds taken."""
-        if self.real:
-            return 0
-        for round_number in range(1, max_rounds + 1):
-            moved = sum(node.relay(self.broker) for node in self.nodes.values())
-            moved += sum(node.consume(self.broker) for node in self.nodes.values())
-            if not moved:
-                return round_number
-        raise ScalingError(f"events still moving after {max_rounds} rounds")
-
-    def node(self, service: str) -> ServiceNode:
-        return self.nodes[service]
+    def _settle(self) -> None:
+        """Let the events move until nothing does (embedded) or do nothing (processes do it themselves)."""
 
     def seed(self, products: Iterable[Product], stock: Mapping[str, int], users: Users) -> None:
-        from dataclasses import asdict
-
         self.call("catalog", "POST", "/seed", {"products": [asdict(p) for p in products]})
         self.call("inventory", "POST", "/seed", {"stock": dict(stock)})
         self.call("users", "POST", "/seed", {"users": [list(u) for u in users]})
@@ -329,19 +351,6 @@ class MicroservicesStage:
         )
         return reply
 
-    def outcome(self, order_id: str) -> OrderOutcome:
-        """The order's final status, once the events have settled."""
-        if self.real:
-            order = wait_until_final(lambda: self.call("orders", "GET", f"/orders/{order_id}"))
-        else:
-            self.settle()
-            order = self.call("orders", "GET", f"/orders/{order_id}")
-        status = order["status"]
-        if status == "confirmed":
-            return OrderOutcome("confirmed", order_id, order["total_cents"])
-        errors = {"rejected": "InsufficientInventoryError", "payment_declined": "PaymentDeclinedError"}
-        return OrderOutcome("refused", order_id, order["total_cents"], reason=status, error=errors.get(status, status))
-
     def place_order(self, user_id: str, items: Mapping[str, int], card: str) -> OrderOutcome:
         try:
             pending = self.submit(user_id, items, card)
@@ -349,8 +358,12 @@ class MicroservicesStage:
             return refused(error)
         return self.outcome(pending["order_id"])
 
+    def outcome(self, order_id: str) -> OrderOutcome:
+        """The order's final status (each deployment settles its events its own way)."""
+        raise NotImplementedError
+
     def history(self, user_id: str) -> list[dict[str, Any]]:
-        self.settle()
+        self._settle()
         orders = self.call("orders", "GET", f"/orders?user_id={user_id}")["orders"]
         return [{"id": o["id"], "status": o["status"], "items": o["items"]} for o in orders]
 
@@ -363,24 +376,185 @@ class MicroservicesStage:
         payments = self.call("payments", "GET", "/counts")
         return {"orders": int(orders["confirmed"]), "payments": int(payments["payments"])}
 
-    def _stop_servers(self) -> None:
-        while self._servers:
-            self._servers.pop().stop()
+
+def _event_flow(inventory: Database, deliveries: int, consumer: str) -> EventFlow:
+    with inventory.transaction() as tx:
+        reservations = tx.execute("SELECT COUNT(*) FROM inventory_reservations").fetchone()[0]
+        recorded = tx.execute("SELECT COUNT(*) FROM processed_events WHERE consumer = ?", (consumer,)).fetchone()[0]
+    return EventFlow(deliveries, int(reservations), int(recorded))
+
+
+class EmbeddedMicroservicesStage(_ServiceShop):
+    """Stage 4 in process: five services on in-memory SQLite, an in-process broker, explicit settling."""
+
+    def __init__(self) -> None:
+        from starlette.testclient import TestClient
+
+        self.broker = InProcessBroker()
+        self.nodes = build_nodes({s: SQLiteDatabase(f"file:{s}-{id(self)}?mode=memory&cache=shared") for s in SERVICES})
+        self.clients: dict[str, Any] = {}
+
+        def call(service: str, method: str, path: str, json: Any = None) -> Any:
+            return raise_for(self.clients[service].request(method, path, json=json))
+
+        self.clients.update(
+            {s: TestClient(service_app(node, call), base_url=f"http://{s}.local") for s, node in self.nodes.items()}
+        )
+        self.call = call
+        self.detail = "5 services in process, 5 SQLite databases, in-process broker"
+
+    def settle(self, max_rounds: int = 100) -> int:
+        """Relay and consume until no event moves (bounded); return the rounds taken."""
+        for round_number in range(1, max_rounds + 1):
+            moved = sum(node.relay(self.broker) for node in self.nodes.values())
+            moved += sum(node.consume(self.broker) for node in self.nodes.values())
+            if not moved:
+                return round_number
+        raise ScalingError(f"events still moving after {max_rounds} rounds")
+
+    def _settle(self) -> None:
+        self.settle()
+
+    def node(self, service: str) -> ServiceNode:
+        return self.nodes[service]
+
+    def outcome(self, order_id: str) -> OrderOutcome:
+        """The order's final status, once the events have settled."""
+        self.settle()
+        return _final(self.call("orders", "GET", f"/orders/{order_id}"), order_id)
+
+    def plan_crash(self, plan: CrashPlan) -> None:
+        """Arm the crash: the service dies when its event work next reaches the planned point."""
+        self.nodes[plan.service].crash_plan = plan
+
+    def await_crash(self, service: str) -> str:
+        """Move the events until the planned crash happens; say where it happened."""
+        try:
+            self.settle()
+        except SimulatedCrashError as crash:
+            return str(crash)
+        self.nodes[service].crash_plan = None
+        raise ScalingError(f"the events settled and the {service} service never reached its planned crash")
+
+    def restart(self, service: str) -> None:
+        """In process, a restart is the next round of event work: pending messages come first."""
+
+    def event_flow(self, topic: str, consumer: str) -> EventFlow:
+        return _event_flow(self.nodes["inventory"].db, self.broker.deliveries(topic, consumer), consumer)
 
     def close(self) -> None:
-        self._stop_servers()
-        for node in getattr(self, "nodes", {}).values():
+        for node in self.nodes.values():
             node.db.close()
 
 
-def make_stage(number: int, real: bool = False) -> Stage:
-    """A fresh, empty deployment of the shop at a stage (real: on real servers where the stage has them)."""
+class RealMicroservicesStage(_ServiceShop):
+    """Stage 4 on real servers: five uvicorn processes, five PostgreSQL databases, Redis Streams.
+
+    A planned crash is armed over the service's crash switch; when the process reaches it, it waits
+    there and this stage kills it with SIGKILL. A restart starts the same process again on the same
+    port, database and consumer names, so pending messages and unpublished outbox rows resume.
+    """
+
+    def __init__(self, crash_timeout_s: float = 30.0) -> None:
+        self.crash_timeout_s = crash_timeout_s
+        self.processes: dict[str, Any] = {}
+        try:
+            self._start()
+        except BaseException:
+            self._stop_servers()
+            raise
+
+    def _start(self) -> None:
+        import json
+
+        from livingspec.scaling.infra import app_process, shared_postgres, shared_redis
+
+        self.postgres, self.redis = shared_postgres(), shared_redis()
+        processes = {s: app_process("livingspec.scaling.microservices:create_service", s, {}) for s in SERVICES}
+        self.peers = {s: p.url for s, p in processes.items()}
+        self.databases: dict[str, str] = {}
+        for service, process in processes.items():
+            self.databases[service] = self.postgres.create_database(service)
+            process.env.update(
+                {
+                    "SHOP_SERVICE": service,
+                    "SHOP_DATABASE": self.databases[service],
+                    "SHOP_REDIS": self.redis.url,
+                    "SHOP_PEERS": json.dumps(self.peers),
+                    "SHOP_CRASH_SWITCH": "1",
+                }
+            )
+            self.processes[service] = process.start()
+        self.http = httpx.Client(timeout=15)
+
+        def call(service: str, method: str, path: str, json: Any = None) -> Any:
+            return raise_for(self.http.request(method, self.peers[service] + path, json=json))
+
+        self.call = call
+        self.detail = "5 uvicorn processes, 5 PostgreSQL databases, Redis Streams"
+
+    def outcome(self, order_id: str) -> OrderOutcome:
+        """The order's final status: polled (bounded) until the processes have settled it."""
+        return _final(wait_until_final(lambda: self.call("orders", "GET", f"/orders/{order_id}")), order_id)
+
+    def plan_crash(self, plan: CrashPlan) -> None:
+        self.call(plan.service, "POST", "/crash", {"point": plan.point, "topic": plan.topic})
+
+    def await_crash(self, service: str) -> str:
+        """Wait (bounded) until the service is parked at its planned point, then SIGKILL it."""
+        deadline = time.monotonic() + self.crash_timeout_s
+        while True:
+            state = self.call(service, "GET", "/crash")
+            if state["reached"]:
+                pid = self.processes[service].pid
+                self.processes[service].kill()
+                return f"{state['description']}: SIGKILL to process {pid}"
+            if time.monotonic() > deadline:
+                raise ScalingError(f"the {service} service did not reach its planned crash in {self.crash_timeout_s} s")
+            time.sleep(0.02)
+
+    def restart(self, service: str) -> None:
+        """Start the killed service again: same port, database, Redis consumer and outbox."""
+        from livingspec.scaling.infra import restarted
+
+        self.processes[service] = restarted(self.processes[service]).start()
+
+    def event_flow(self, topic: str, consumer: str) -> EventFlow:
+        deliveries = RedisStreamsBroker(self.redis.url).deliveries(topic, consumer)
+        inventory = PostgresDatabase(self.databases["inventory"], max_size=1)
+        try:
+            return _event_flow(inventory, deliveries, consumer)
+        finally:
+            inventory.close()
+
+    def _stop_servers(self) -> None:
+        while self.processes:
+            self.processes.popitem()[1].stop()
+
+    def close(self) -> None:
+        self._stop_servers()
+        if hasattr(self, "http"):
+            self.http.close()
+
+
+STAGE_NUMBERS = (1, 2, 3, 4)
+
+
+def make_stage(number: int, target: str = "embedded") -> Stage:
+    """A fresh, empty deployment of the shop at a stage, on the selected target.
+
+    ``target`` is ``embedded`` (in process) or ``real`` (stages 2 and 4 on PostgreSQL, Redis and
+    separate processes; stages 1 and 3 are one process by definition and are the same on both).
+    """
+    if target not in ("embedded", "real"):
+        raise ScalingError(f"unknown target {target!r}; known: embedded, real")
+    real = target == "real"
     if number == 1:
         return SingleProcessStage(1, modular=False)
     if number == 2:
-        return LoadBalancedStage(real=real)
+        return RealLoadBalancedStage() if real else EmbeddedLoadBalancedStage()
     if number == 3:
         return SingleProcessStage(3, modular=True)
     if number == 4:
-        return MicroservicesStage(real=real)
+        return RealMicroservicesStage() if real else EmbeddedMicroservicesStage()
     raise ScalingError(f"no stage {number}: stages are 1 to 4 (stage 5 autoscales stage 2 or 4)")
