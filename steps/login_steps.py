@@ -17,277 +17,258 @@ The same steps drive the embedded target (in-process HTTP reading the HTML) and 
 screenshot of every page a Then step checks.
 """
 
+from __future__ import annotations
+
 import atexit
-import os
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-import parse
 from behave import given, then, when
 
 from livingspec.login import (
     CHROMIUM,
     BddWorkspace,
+    BehaveRun,
     CatalogEntry,
     ChromiumBrowser,
     InProcessDriver,
+    LoginDriver,
     LoginSite,
     LoopbackServer,
     ManualClock,
     Order,
+    attempts_table,
     catalog_text,
+    fail_logins,
+    require_browser,
+    sign_in,
+    sign_out,
     undocumented,
 )
 from livingspec.runner import evidence
-from livingspec.runner.targets import skip_scenario, target_of
-from livingspec.runner.types import register
+from livingspec.runner.targets import TargetUnavailableError, skip_unavailable, target_of
+from livingspec.runner.types import choice, register
+from livingspec.runner.world import need, world
 
-
-@parse.with_pattern(r"Login|Log out")
-def parse_login_button(text):
-    """The buttons of the shop's login pages."""
-    return text
-
-
-@parse.with_pattern(r"disabled|enabled")
-def parse_login_form_state(text):
-    """``disabled`` -> True, ``enabled`` -> False."""
-    return text == "disabled"
-
-
-@parse.with_pattern(r"red|green")
-def parse_bdd_colour(text):
-    """The verdict of a behave run."""
-    return text
-
-
-@parse.with_pattern(r"features?|scenarios?|steps?")
-def parse_bdd_kind(text):
-    """What behave counts, made plural: ``step`` -> ``steps``."""
-    return text if text.endswith("s") else text + "s"
-
-
-@parse.with_pattern(r"passed|failed|error|skipped|undefined")
-def parse_bdd_status(text):
-    """A status in behave's summary."""
-    return text
-
+ACCOUNT_GIVEN = 'Given the shop has a customer account for "John" with email "john@example.com" and password "..."'
+WORKSPACE_GIVEN = 'Given a BDD workspace with the feature file "greeting":'
+RUN_WHEN = "When behave runs the BDD workspace"
+CATALOG_WHEN = "When the step catalog of the specification is compiled"
+COUNT_KINDS = ("feature", "features", "scenario", "scenarios", "step", "steps")
 
 register(
-    LoginButton=parse_login_button,
-    LoginFormState=parse_login_form_state,
-    BddColour=parse_bdd_colour,
-    BddKind=parse_bdd_kind,
-    BddStatus=parse_bdd_status,
+    LoginButton=choice("button", ("Login", "Log out"), pattern=r'[^"]+'),
+    LoginFormState=choice("login form state", ("disabled", "enabled")),
+    BddColour=choice("run colour", ("red", "green")),
+    BddKind=choice("counted kind", COUNT_KINDS),
+    BddStatus=choice("behave status", ("passed", "failed", "error", "skipped", "undefined")),
 )
 
 STEPS_MODULE = Path(__file__).resolve()
-_BROWSER = {}  # one Chromium per test process, started on first use, stopped at exit
+_BROWSER: dict[str, ChromiumBrowser] = {}  # one Chromium per test process, started on first use, stopped at exit
 
 
-def _shared_browser():
+@dataclass
+class LoginWorld:
+    """One scenario's shop, the driver on its pages, and the BDD workspace with its last run."""
+
+    clock: ManualClock = field(default_factory=ManualClock)
+    site: LoginSite | None = None
+    driver: LoginDriver | None = None
+    passwords: dict[str, str] = field(default_factory=dict)  # email -> password of each account
+    first_email: str | None = None  # whose failures the seed's "I have already failed" counts
+    workspace: BddWorkspace | None = None
+    run: BehaveRun | None = None
+    catalog: list[CatalogEntry] | None = None
+
+    @property
+    def shop(self) -> LoginSite:
+        """The scenario's shop, opened on first use with the scenario's manual clock."""
+        if self.site is None:
+            self.site = LoginSite.create(clock=self.clock)
+        return self.site
+
+    def customer_email(self) -> str:
+        """The first customer's email (the seed's "I")."""
+        return need(self.first_email, "a customer account", ACCOUNT_GIVEN)
+
+    def the_workspace(self) -> BddWorkspace:
+        """The BDD workspace a Given wrote."""
+        return need(self.workspace, "a BDD workspace", WORKSPACE_GIVEN)
+
+    def last_run(self) -> BehaveRun:
+        """What behave reported on the workspace."""
+        return need(self.run, "a behave run of the BDD workspace", RUN_WHEN)
+
+
+def _w(context: Any) -> LoginWorld:
+    return world(context, LoginWorld)
+
+
+def _doc_string(context: Any) -> str:
+    """The doc string under the step (a file's text or code)."""
+    text: str | None = context.text
+    assert text is not None, 'this step needs a doc string under it (the text between two """ lines)'
+    return text
+
+
+def _shared_browser() -> ChromiumBrowser:
     if "chromium" not in _BROWSER:
         _BROWSER["chromium"] = ChromiumBrowser.launch(CHROMIUM)
         atexit.register(_BROWSER["chromium"].close)
     return _BROWSER["chromium"]
 
 
-def _browser_missing():
-    """Why the browser target cannot run here, or None."""
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"{CHROMIUM} is not installed (Debian package chromium; make test installs it as root)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright for Python is not installed (pip install playwright; no browser download needed)"
-    return None
-
-
-def _site(context):
-    if getattr(context, "login_site", None) is None:
-        context.login_clock = ManualClock()
-        context.login_site = LoginSite.create(clock=context.login_clock)
-        context.login_accounts = {}
-        context.login_first_email = None
-    return context.login_site
-
-
-def _driver(context):
+def _driver(context: Any) -> LoginDriver:
     """The scenario's driver, made on first use for the selected target."""
-    if getattr(context, "login_driver", None) is not None:
-        return context.login_driver
-    site = _site(context)
+    w = _w(context)
+    if w.driver is not None:
+        return w.driver
+    driver: LoginDriver
     if target_of(context) == "real":
-        server = LoopbackServer(site.app).start()
+        server = LoopbackServer(w.shop.app).start()
         context.add_cleanup(server.stop)
         driver = _shared_browser().new_driver(server.url)
     else:
-        driver = InProcessDriver(site.app)
+        driver = InProcessDriver(w.shop.app)
     context.add_cleanup(driver.close)
-    context.login_driver = driver
+    w.driver = driver
     return driver
 
 
-def _show(context, what):
-    """Attach what the Then step looked at: a screenshot in the browser, the page text in process."""
+def _show(context: Any, what: str) -> LoginDriver:
+    """Attach what the Then step looks at (a screenshot in the browser, the page text in process); return the driver."""
     driver = _driver(context)
     png = driver.screenshot()
     if png is not None:
         evidence.attach_png(f"{what}: screenshot of {driver.path}", png)
     else:
         evidence.attach_text(f"{what}: text of {driver.path}", driver.text())
-    site = _site(context)
-    if site.auth.history:
-        start = site.auth.history[0].at
-        rows = [
-            (
-                f"{(a.at - start) / 60:g}",
-                a.email_key,
-                a.outcome.value,
-                a.failures,
-                "" if a.locked_until is None else f"{(a.locked_until - start) / 60:g}",
-            )
-            for a in site.auth.history
-        ]
-        headings = ["minute", "email", "outcome", "consecutive failures", "locked until minute"]
-        evidence.attach_table("login attempts so far", headings, rows)
-
-
-def _sign_in(context, email, password):
-    driver = _driver(context)
-    driver.open("/login")
-    driver.fill("Email", email)
-    driver.fill("Password", password)
-    driver.click("Login")
-    assert driver.page_name() == "dashboard", f"expected the dashboard after signing in as {email}, saw {driver.path}"
-
-
-def _fail_logins(context, count, email):
-    driver = _driver(context)
-    for attempt in range(count):
-        if driver.page_name() != "login" or driver.form_disabled("login-form"):
-            driver.open("/login")
-        driver.fill("Email", email)
-        driver.fill("Password", f"not-the-password-{attempt}")
-        driver.click("Login")
-    if driver.form_disabled("login-form"):
-        driver.open("/login")  # back on a fresh login page, as a customer who tries again would be
+    headings, rows = attempts_table(_w(context).shop.auth.history)
+    if rows:
+        evidence.attach_table("login attempts so far", list(headings), rows)
+    return driver
 
 
 # --- the shop -----------------------------------------------------------------------------------
 
 
 @given('the shop has a customer account for "{name}" with email "{email}" and password "{password}"')
-def step_customer_account(context, name, email, password):
+def step_customer_account(context: Any, name: str, email: str, password: str) -> None:
     """Register a customer (argon2id hash in SQLite); the first one is whose failures the seed counts."""
     if target_of(context) == "real":
-        reason = _browser_missing()
-        if reason:
-            skip_scenario(context, reason)
+        try:
+            require_browser(CHROMIUM)
+        except TargetUnavailableError as error:
+            skip_unavailable(context, error)
             return
-    site = _site(context)
-    site.register(name, email, password)
-    context.login_accounts[email] = password
-    context.login_first_email = context.login_first_email or email
+    w = _w(context)
+    w.shop.register(name, email, password)
+    w.passwords[email] = password
+    w.first_email = w.first_email or email
 
 
 @given('the shop has these orders for "{email}":')
-def step_orders(context, email):
+def step_orders(context: Any, email: str) -> None:
     """Add past orders (columns number, placed, item, total in dollars) to a customer's history."""
+    assert context.table is not None, "this step needs a table under it with columns number, placed, item, total"
     for row in context.table:
         cents = int(Decimal(row["total"].replace("$", "")) * 100)
-        _site(context).add_order(email, Order(row["number"], row["placed"], row["item"], cents))
+        _w(context).shop.add_order(email, Order(row["number"], row["placed"], row["item"], cents))
 
 
 @when("the login clock moves on {minutes:d} minutes")
-def step_clock(context, minutes):
-    """Let time pass on the shop's clock (no waiting: the clock is injected)."""
-    _site(context).advance(minutes * 60)
+def step_clock(context: Any, minutes: int) -> None:
+    """Let time pass on the shop's clock, in minutes (no waiting: the clock is injected)."""
+    _w(context).shop.advance(minutes * 60)
 
 
 # --- the seed's phrases -------------------------------------------------------------------------
 
 
 @given("I am on the login page")
-def step_on_login_page(context):
+def step_on_login_page(context: Any) -> None:
     """Open the shop's login page."""
     _driver(context).open("/login")
 
 
 @given("I am not signed in to the shop")
-def step_not_signed_in(context):
+def step_not_signed_in(context: Any) -> None:
     """Start with a browser that has no session cookie."""
     _driver(context)
 
 
 @given("I have already failed to login {count:d} times")
-def step_failed_before(context, count):
+def step_failed_before(context: Any, count: int) -> None:
     """Fail to log in as the first customer this many times with wrong passwords, then reopen the login page."""
-    _fail_logins(context, count, context.login_first_email)
+    fail_logins(_driver(context), _w(context).customer_email(), count)
 
 
 @given('I have already failed to login {count:d} times with email "{email}"')
-def step_failed_before_as(context, count, email):
+def step_failed_before_as(context: Any, count: int, email: str) -> None:
     """Fail to log in with this email this many times, then reopen the login page."""
-    _fail_logins(context, count, email)
+    fail_logins(_driver(context), email, count)
 
 
 @given('I have signed in to the shop as "{email}" with password "{password}"')
-def step_signed_in(context, email, password):
+def step_signed_in(context: Any, email: str, password: str) -> None:
     """Sign in through the login page and arrive on the dashboard."""
-    _sign_in(context, email, password)
+    sign_in(_driver(context), email, password)
 
 
 @given("I have signed in to the shop and signed out again")
-def step_signed_in_and_out(context):
+def step_signed_in_and_out(context: Any) -> None:
     """Sign in as the first customer, then log out (a success between failures)."""
-    email = context.login_first_email
-    _sign_in(context, email, context.login_accounts[email])
-    context.login_driver.click("Log out")
-    context.login_driver.open("/login")
+    w = _w(context)
+    email = w.customer_email()
+    driver = _driver(context)
+    sign_in(driver, email, w.passwords[email])
+    sign_out(driver)
+    driver.open("/login")
 
 
 @when('I enter valid email "{email}"')
-def step_enter_valid_email(context, email):
+def step_enter_valid_email(context: Any, email: str) -> None:
     """Type an email that belongs to an account."""
     _driver(context).fill("Email", email)
 
 
 @when('I enter email "{email}"')
-def step_enter_email(context, email):
+def step_enter_email(context: Any, email: str) -> None:
     """Type an email into the login form."""
     _driver(context).fill("Email", email)
 
 
 @when('I enter valid password "{password}"')
-def step_enter_valid_password(context, password):
+def step_enter_valid_password(context: Any, password: str) -> None:
     """Type the account's password."""
     _driver(context).fill("Password", password)
 
 
 @when('I enter incorrect password "{password}"')
-def step_enter_incorrect_password(context, password):
+def step_enter_incorrect_password(context: Any, password: str) -> None:
     """Type a password that is not the account's."""
     _driver(context).fill("Password", password)
 
 
 @when('I click the "{button:LoginButton}" button')
-def step_click(context, button):
-    """Click a button of the shop's pages (Login, Log out) and wait for the next page."""
+def step_click(context: Any, button: str) -> None:
+    """Click a button of the shop's pages and wait for the next page."""
     _driver(context).click(button)
 
 
 @when('I open the shop page "{path}"')
-def step_open_page(context, path):
+def step_open_page(context: Any, path: str) -> None:
     """Go to a page of the shop by its path (/dashboard, /orders)."""
     _driver(context).open(path)
 
 
 @then("I should be redirected to my dashboard")
-def step_on_dashboard(context):
+def step_on_dashboard(context: Any) -> None:
     """The login redirected to the dashboard."""
-    driver = _driver(context)
-    _show(context, "dashboard")
+    driver = _show(context, "dashboard")
     assert driver.redirected and driver.page_name() == "dashboard", (
         f"expected a redirect to the dashboard, saw {driver.path} (redirected: {driver.redirected}); "
         f"page says: {driver.text()[:200]}"
@@ -295,56 +276,49 @@ def step_on_dashboard(context):
 
 
 @then("I should be redirected to the login page")
-def step_sent_to_login(context):
+def step_sent_to_login(context: Any) -> None:
     """The page was refused and the visitor sent to the login page."""
-    driver = _driver(context)
-    _show(context, "login page")
+    driver = _show(context, "login page")
     assert driver.redirected and driver.path == "/login", (
         f"expected a redirect to /login, saw {driver.path} (redirected: {driver.redirected})"
     )
 
 
 @then("I should remain on the login page")
-def step_remain(context):
+def step_remain(context: Any) -> None:
     """The login page is shown again, with no redirect."""
-    driver = _driver(context)
-    _show(context, "login page")
+    driver = _show(context, "login page")
     assert not driver.redirected and driver.page_name() == "login" and driver.path == "/login", (
         f"expected to stay on /login, saw {driver.path} (page {driver.page_name()!r}, redirected: {driver.redirected})"
     )
 
 
 @then('I should see "{text}"')
-def step_see(context, text):
+def step_see(context: Any, text: str) -> None:
     """The text appears on the page."""
-    driver = _driver(context)
-    _show(context, f"page showing {text!r}")
+    driver = _show(context, f"page showing {text!r}")
     assert text in driver.text(), f"expected {text!r} on {driver.path}, the page says: {driver.text()[:300]}"
 
 
 @then('I should see error message "{message}"')
-def step_see_error(context, message):
+def step_see_error(context: Any, message: str) -> None:
     """The page's alert says exactly this."""
-    driver = _driver(context)
-    _show(context, "error message")
+    driver = _show(context, "error message")
     assert message in driver.alerts(), f"expected the error {message!r}, the page's alerts are {driver.alerts()}"
 
 
-@then("the login form should be {disabled:LoginFormState}")
-def step_form_state(context, disabled):
+@then("the login form should be {state:LoginFormState}")
+def step_form_state(context: Any, state: str) -> None:
     """Every control of the login form is disabled (or enabled)."""
-    driver = _driver(context)
-    _show(context, "login form")
-    seen = driver.form_disabled("login-form")
-    want, got = ("disabled" if disabled else "enabled"), ("disabled" if seen else "enabled")
-    assert seen == disabled, f"expected the login form {want}, it is {got}"
+    driver = _show(context, "login form")
+    seen = "disabled" if driver.form_disabled("login-form") else "enabled"
+    assert seen == state, f"expected the login form {state}, it is {seen}"
 
 
 @then("the order history of the shop lists the orders {numbers:Words}")
-def step_order_list(context, numbers):
+def step_order_list(context: Any, numbers: list[str]) -> None:
     """The order-history page lists these orders, in this order."""
-    driver = _driver(context)
-    _show(context, "order history")
+    driver = _show(context, "order history")
     text = driver.text()
     positions = [text.find(number) for number in numbers]
     assert all(p >= 0 for p in positions) and positions == sorted(positions), (
@@ -353,9 +327,9 @@ def step_order_list(context, numbers):
 
 
 @then('the shop\'s count of consecutive failed logins for "{email}" is {count:d}')
-def step_failure_count(context, email, count):
+def step_failure_count(context: Any, email: str, count: int) -> None:
     """The shop's consecutive-failure count for an email."""
-    state = _site(context).auth.state(email)
+    state = _w(context).shop.auth.state(email)
     evidence.attach_json("failure state", {"email": email, **state.__dict__})
     assert state.consecutive == count, f"expected {count} consecutive failures for {email}, the shop counts {state}"
 
@@ -363,69 +337,68 @@ def step_failure_count(context, email, count):
 # --- the BDD cycle ------------------------------------------------------------------------------
 
 
-def _workspace(context):
-    if getattr(context, "bdd_workspace", None) is None:
-        context.bdd_workspace = BddWorkspace()
-        context.add_cleanup(context.bdd_workspace.close)
-    return context.bdd_workspace
-
-
 @given('a BDD workspace with the feature file "{name}":')
-def step_workspace_feature(context, name):
+def step_workspace_feature(context: Any, name: str) -> None:
     """Write a feature file (the doc string) into a fresh temporary behave project."""
-    _workspace(context).write_feature(name, context.text)
+    w = _w(context)
+    if w.workspace is None:
+        w.workspace = BddWorkspace()
+        context.add_cleanup(w.workspace.close)
+    w.workspace.write_feature(name, _doc_string(context))
 
 
 @given('the BDD workspace has the step module "{name}":')
-def step_workspace_steps(context, name):
+def step_workspace_steps(context: Any, name: str) -> None:
     """Write a step module (the doc string) into the workspace's features/steps."""
-    _workspace(context).write_steps(name, context.text)
+    _w(context).the_workspace().write_steps(name, _doc_string(context))
 
 
 @given('the BDD workspace has the application module "{name}":')
-def step_workspace_module(context, name):
+def step_workspace_module(context: Any, name: str) -> None:
     """Write the application code (the doc string) the workspace's steps import."""
-    _workspace(context).write_module(name, context.text)
+    _w(context).the_workspace().write_module(name, _doc_string(context))
 
 
 @when('the step module "{name}" of the BDD workspace gains:')
-def step_workspace_gains(context, name):
+def step_workspace_gains(context: Any, name: str) -> None:
     """Add step definitions (the doc string) to a step module of the workspace."""
-    _workspace(context).add_steps(name, context.text)
+    _w(context).the_workspace().add_steps(name, _doc_string(context))
 
 
 @when('the application module "{name}" of the BDD workspace becomes:')
-def step_workspace_module_becomes(context, name):
+def step_workspace_module_becomes(context: Any, name: str) -> None:
     """Replace the workspace's application code (implement, then refactor)."""
-    _workspace(context).write_module(name, context.text)
+    _w(context).the_workspace().write_module(name, _doc_string(context))
 
 
 @when("behave runs the BDD workspace")
-def step_workspace_run(context):
+def step_workspace_run(context: Any) -> None:
     """Run behave on the workspace in a child process and keep what it reported."""
-    context.bdd_run = _workspace(context).run()
+    w = _w(context)
+    w.run = w.the_workspace().run()
 
 
 @then("the BDD workspace run is {colour:BddColour}")
-def step_workspace_colour(context, colour):
+def step_workspace_colour(context: Any, colour: str) -> None:
     """behave's verdict: green (exit code 0) or red."""
-    run = context.bdd_run
+    run = _w(context).last_run()
     evidence.attach_text(f"behave output ({run.colour})", run.output)
     assert run.colour == colour, f"expected a {colour} run, behave was {run.colour}:\n{run.output[-1500:]}"
 
 
 @then("the BDD workspace run reports {count:d} {kind:BddKind} {status:BddStatus}")
-def step_workspace_count(context, count, kind, status):
-    """A count in behave's summary (e.g. 1 step undefined, 1 scenario passed)."""
-    run = context.bdd_run
+def step_workspace_count(context: Any, count: int, kind: str, status: str) -> None:
+    """A count in behave's summary (e.g. 1 step undefined, 1 scenario passed); the kind singular or plural."""
+    run = _w(context).last_run()
+    kinds = kind if kind.endswith("s") else kind + "s"
     evidence.attach_json("behave summary", run.counts)
-    assert run.count(kind, status) == count, f"expected {count} {kind} {status}, behave counted {run.counts}"
+    assert run.count(kinds, status) == count, f"expected {count} {kinds} {status}, behave counted {run.counts}"
 
 
 @then("the BDD workspace run proposes a snippet for the step '{step}'")
-def step_workspace_snippet(context, step):
+def step_workspace_snippet(context: Any, step: str) -> None:
     """behave printed a step-definition snippet for the undefined step."""
-    run = context.bdd_run
+    run = _w(context).last_run()
     evidence.attach_text("snippets behave proposes", "\n\n".join(run.snippets) or "(none)")
     assert any(step in snippet for snippet in run.snippets), f"expected a snippet for {step!r}, got {run.snippets}"
 
@@ -433,43 +406,47 @@ def step_workspace_snippet(context, step):
 # --- the step catalog ---------------------------------------------------------------------------
 
 
-@when("the step catalog of the specification is compiled")
-def step_catalog(context):
-    """Collect every step definition loaded (all concepts) with its docstring, as behave --steps-catalog does."""
+def _catalog(context: Any) -> list[CatalogEntry]:
+    """Every step definition loaded (all concepts) with its docstring, from behave's registry."""
     from behave.step_registry import registry as default_registry
 
     # behave's runner may hold its own registry; under pytest the bridge fills the default one.
     runner = getattr(context, "_runner", None)
     registry = getattr(runner, "step_registry", None) or default_registry
-    entries = []
-    for step_type, matchers in registry.steps.items():
-        for matcher in matchers:
-            location = getattr(matcher, "location", None)
-            entries.append(
-                CatalogEntry(
-                    step_type.capitalize(),
-                    matcher.pattern,
-                    matcher.func.__doc__ or "",
-                    str(getattr(location, "filename", "") or ""),
-                )
-            )
-    context.bdd_catalog = entries
+    return [
+        CatalogEntry(
+            step_type.capitalize(),
+            matcher.pattern,
+            matcher.func.__doc__ or "",
+            str(getattr(getattr(matcher, "location", None), "filename", "") or ""),
+        )
+        for step_type, matchers in registry.steps.items()
+        for matcher in matchers
+    ]
+
+
+@when("the step catalog of the specification is compiled")
+def step_catalog(context: Any) -> None:
+    """Collect every step definition loaded (all concepts) with its docstring, as behave --steps-catalog does."""
+    entries = _catalog(context)
+    _w(context).catalog = entries
     evidence.attach_text("step catalog (glossary)", catalog_text(entries))
     rows = [(e.keyword, e.pattern, e.summary, Path(e.module).name) for e in entries]
     evidence.attach_table("step catalog as a table", ["keyword", "phrase", "meaning", "module"], rows)
 
 
 @then("the step catalog describes every login step in one line")
-def step_catalog_documented(context):
+def step_catalog_documented(context: Any) -> None:
     """Every step of this module has a one-line docstring in the catalog."""
-    mine = [e for e in context.bdd_catalog if Path(e.module).name == STEPS_MODULE.name]
+    entries = need(_w(context).catalog, "the step catalog", CATALOG_WHEN)
+    mine = [e for e in entries if Path(e.module).name == STEPS_MODULE.name]
     missing = undocumented(mine)
     assert mine, f"no step of {STEPS_MODULE.name} is in the catalog"
     assert not missing, f"expected one-line docstrings, these steps lack them: {[e.pattern for e in missing]}"
 
 
 @then('the step catalog lists the step "{phrase}"')
-def step_catalog_lists(context, phrase):
+def step_catalog_lists(context: Any, phrase: str) -> None:
     """The catalog has a step with exactly this phrase."""
-    patterns = [e.pattern for e in context.bdd_catalog]
+    patterns = [e.pattern for e in need(_w(context).catalog, "the step catalog", CATALOG_WHEN)]
     assert phrase in patterns, f"expected {phrase!r} in the step catalog of {len(patterns)} steps"

@@ -21,6 +21,7 @@ from livingspec.login.drivers import (
     ChromiumBrowser,
     InProcessDriver,
     LoginDriver,
+    require_browser,
 )
 from livingspec.login.errors import (
     CsrfError,
@@ -33,6 +34,7 @@ from livingspec.login.errors import (
     WeakHashParametersError,
     WorkspaceError,
 )
+from livingspec.login.journeys import attempts_table, fail_logins, sign_in, sign_out, submit_login
 from livingspec.login.page import Element, HtmlPage
 from livingspec.login.passwords import INSECURE_FOR_TESTS, OWASP, Argon2Parameters, PasswordVerifier
 from livingspec.login.server import LoopbackServer
@@ -93,11 +95,17 @@ __all__ = [
     "UnknownAccountError",
     "WeakHashParametersError",
     "WorkspaceError",
+    "attempts_table",
     "build_app",
     "catalog_text",
+    "fail_logins",
     "locked_message",
     "normalize_email",
     "parse_behave_output",
+    "require_browser",
+    "sign_in",
+    "sign_out",
+    "submit_login",
     "undocumented",
     "validate_email",
     "wall_clock",

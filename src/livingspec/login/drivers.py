@@ -11,6 +11,8 @@ the app served by uvicorn on loopback (``server.LoopbackServer``).
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import os
 import queue
 import shutil
 import tempfile
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from livingspec.infra import TargetUnavailableError
 from livingspec.infra.chromium import CHROMIUM, CHROMIUM_ARGS
 from livingspec.login.errors import DriverError
 from livingspec.login.page import HtmlPage
@@ -31,6 +34,18 @@ if TYPE_CHECKING:
 
 STEP_TIMEOUT_MS = 10_000
 T = TypeVar("T")
+
+
+def require_browser(executable: str = CHROMIUM) -> None:
+    """Raise TargetUnavailableError naming what is missing when the browser target cannot run here."""
+    if not os.access(executable, os.X_OK):
+        raise TargetUnavailableError(
+            f"{executable} is not installed (Debian package chromium; make test installs it as root)"
+        )
+    if importlib.util.find_spec("playwright") is None:
+        raise TargetUnavailableError(
+            "playwright for Python is not installed (pip install playwright; no browser download needed)"
+        )
 
 
 class LoginDriver(Protocol):
