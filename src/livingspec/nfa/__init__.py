@@ -18,6 +18,7 @@ from livingspec.nfa.automaton import (
     Subsets,
     Trace,
     TraceRow,
+    Work,
     equivalent,
     minimize,
     sorted_states,
@@ -35,15 +36,29 @@ from livingspec.nfa.errors import (
     UnknownSymbolError,
 )
 from livingspec.nfa.lazy import LazyDFA, LazyStats
-from livingspec.nfa.regex import CharSet, parse
+from livingspec.nfa.regex import MAX_NESTING, MAX_PATTERN_LENGTH, MAX_REPEAT, POSIX_CLASSES, CharSet, parse
 from livingspec.nfa.render import compress_symbols, to_dot, to_svg
 from livingspec.nfa.table import LineMatcher
-from livingspec.nfa.thompson import Partition, Regex, compile_regex, thompson
+from livingspec.nfa.thompson import (
+    MAX_NFA_STATES,
+    MAX_NFA_TRANSITIONS,
+    Partition,
+    Regex,
+    compile_regex,
+    state_count,
+    thompson,
+)
 
 __all__ = [
     "DFA",
     "EPSILON",
+    "MAX_NESTING",
+    "MAX_NFA_STATES",
+    "MAX_NFA_TRANSITIONS",
+    "MAX_PATTERN_LENGTH",
+    "MAX_REPEAT",
     "NFA",
+    "POSIX_CLASSES",
     "AcceptStateError",
     "Anchor",
     "CharSet",
@@ -65,12 +80,14 @@ __all__ = [
     "TraceRow",
     "UndeclaredStateError",
     "UnknownSymbolError",
+    "Work",
     "compile_regex",
     "compress_symbols",
     "equivalent",
     "minimize",
     "parse",
     "sorted_states",
+    "state_count",
     "subset_construction",
     "thompson",
     "to_dot",

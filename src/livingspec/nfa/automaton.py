@@ -19,6 +19,7 @@ import enum
 from collections import deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from livingspec.nfa.errors import (
     AcceptStateError,
@@ -35,6 +36,20 @@ State = Hashable
 Symbol = str
 #: The epsilon "symbol" in a transition key: a move that reads no input.
 EPSILON: None = None
+#: A tag carried by a state in a tagged closure (find: the start of the path that reached it).
+T = TypeVar("T")
+_NOWHERE: frozenset[State] = frozenset()
+
+
+@dataclass
+class Work:
+    """Work an algorithm did, counted so that tests check its complexity without timing it.
+
+    ``visits``: states entered or examined by closures and moves; ``steps``: input symbols read.
+    """
+
+    visits: int = 0
+    steps: int = 0
 
 
 class Anchor(enum.Enum):
@@ -155,6 +170,60 @@ class NFA:
                     closure.add(successor)
                     stack.append(successor)
         return frozenset(closure)
+
+    def tagged_closure(
+        self,
+        seeds: Iterable[tuple[State, T]],
+        into: dict[State, T],
+        *,
+        at_start: bool = False,
+        at_end: bool = False,
+        work: Work | None = None,
+    ) -> dict[State, T]:
+        """Add to ``into`` the epsilon closure of the seeds, each new state tagged as the first seed reaching it.
+
+        One visited set (``into`` itself) is shared by all seeds, so a state is entered at most once
+        per call and a call costs O(|Q| + |delta|) however many seeds there are: a Pike VM's step,
+        where seeds come in priority order and the first thread to reach a state owns it. ``into``
+        must already be closed (every state it holds has its closure in it too).
+        """
+        epsilon = self._epsilon
+        anchored = bool(self._anchor) and (at_start or at_end)
+        before, examined = len(into), 0
+        for seed, tag in seeds:
+            if seed in into:
+                continue
+            into[seed] = tag
+            stack = [seed]
+            pop, push = stack.pop, stack.append
+            while stack:
+                state = pop()
+                successors = epsilon.get(state)
+                if anchored:
+                    successors = {*(successors or ()), *self._anchored(state, at_start=at_start, at_end=at_end)}
+                if not successors:
+                    continue
+                examined += len(successors)
+                for successor in successors:
+                    if successor not in into:
+                        into[successor] = tag
+                        push(successor)
+        if work is not None:
+            work.visits += len(into) - before + examined
+        return into
+
+    def _anchored(self, state: State, *, at_start: bool, at_end: bool) -> frozenset[State]:
+        """The anchor moves of ``state`` that the position allows."""
+        found: frozenset[State] = frozenset()
+        if at_start:
+            found |= self._anchor.get((state, Anchor.BEGIN), frozenset())
+        if at_end:
+            found |= self._anchor.get((state, Anchor.END), frozenset())
+        return found
+
+    def targets(self, state: State, symbol: Symbol) -> frozenset[State]:
+        """delta(state, symbol): the states one transition on ``symbol`` leads to from ``state``."""
+        return self._moves.get(state, {}).get(symbol, _NOWHERE)
 
     def move(self, states: Iterable[State], symbol: Symbol) -> frozenset[State]:
         """The states reached from ``states`` by one transition on ``symbol`` (no closure)."""

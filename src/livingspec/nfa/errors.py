@@ -70,4 +70,8 @@ class RegexSyntaxError(NFAError):
 
 
 class PatternTooLargeError(NFAError):
-    """An expression or its automaton exceeds a size bound (a repetition count, NFA or DFA states)."""
+    """An expression or its automaton exceeds a size bound; ``what`` was ``size``, at most ``limit`` allowed."""
+
+    def __init__(self, message: str, *, what: str = "", size: int | None = None, limit: int | None = None) -> None:
+        self.what, self.size, self.limit = what, size, limit
+        super().__init__(message)

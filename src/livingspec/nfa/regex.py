@@ -7,21 +7,33 @@ character classes with ranges and negation; concatenation; ``|``; ``*``, ``+``, 
 *whether* a text matches); groups ``(...)`` and ``(?:...)``; anchors ``^`` and ``\\A`` (start of
 text), ``$`` and ``\\Z`` (end of text: as in RE2, ``$`` does not match before a final newline).
 
+Inside a class, the POSIX classes ``[:alpha:]``, ``[:digit:]`` ... (ASCII, as in RE2) and their
+negations ``[:^alpha:]``; an unknown name, and the collating forms ``[.x.]`` and ``[=x=]``, are
+refused at their position. (Python's re has no POSIX classes: it reads ``[[:upper:]]`` as the set
+``[:uper`` followed by a literal ``]``, with a FutureWarning.)
+
 Everything else (backreferences, lookaround, named groups, flags, ``\\b``) is refused with a
-RegexSyntaxError naming the position; the parser never raises anything else on any input
-(a repetition count above MAX_REPEAT is a syntax error too).
+RegexSyntaxError naming the position; the parser never raises anything else on any input.
+Bounds keep every input cheap: a repetition count above MAX_REPEAT and groups nested deeper than
+MAX_NESTING are syntax errors at their position; a pattern longer than MAX_PATTERN_LENGTH is
+refused with PatternTooLargeError before it is read.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from livingspec.nfa.automaton import Anchor
-from livingspec.nfa.errors import RegexSyntaxError
+from livingspec.nfa.errors import PatternTooLargeError, RegexSyntaxError
 
 MAX_CODE_POINT = 0x10FFFF
 #: The largest repetition count accepted in {m,n}: Thompson copies the operand that many times.
 MAX_REPEAT = 1000
+#: The deepest nesting of groups accepted: the parser and the construction recurse once per level.
+MAX_NESTING = 100
+#: The longest pattern accepted, in characters.
+MAX_PATTERN_LENGTH = 50_000
 
 # -- character sets ---------------------------------------------------------------------------
 
@@ -110,6 +122,43 @@ ANY = CharSet.of((0, MAX_CODE_POINT))
 _CLASS_ESCAPES = {"d": DIGIT, "D": DIGIT.negate(), "w": WORD, "W": WORD.negate(), "s": SPACE, "S": SPACE.negate()}
 _CHAR_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a", "0": "\0"}
 _QUANTIFIERS = "*+?{"
+#: ``{m}``, ``{m,}``, ``{,n}``, ``{m,n}``, ``{,}`` with ASCII digits; anything else after ``{`` is literal.
+_QUANTIFIER = re.compile(r"\{([0-9]*)(,?)([0-9]*)\}")
+
+
+def _ascii(text: str) -> CharSet:
+    """A set from ranges written ``a-z`` and single characters (for the POSIX table)."""
+    ranges: list[tuple[int, int]] = []
+    index = 0
+    while index < len(text):
+        if index + 2 < len(text) and text[index + 1] == "-":
+            ranges.append((ord(text[index]), ord(text[index + 2])))
+            index += 3
+        else:
+            ranges.append((ord(text[index]), ord(text[index])))
+            index += 1
+    return CharSet.of(*ranges)
+
+
+#: The POSIX bracket classes, ASCII only (RE2's table; ``word`` is RE2's extension).
+POSIX_CLASSES: dict[str, CharSet] = {
+    "alnum": _ascii("0-9A-Za-z"),
+    "alpha": _ascii("A-Za-z"),
+    "ascii": _ascii("\x00-\x7f"),
+    "blank": _ascii("\t "),
+    "cntrl": _ascii("\x00-\x1f\x7f"),
+    "digit": _ascii("0-9"),
+    "graph": _ascii("!-~"),
+    "lower": _ascii("a-z"),
+    "print": _ascii(" -~"),
+    "punct": _ascii("!-/:-@[-`{-~"),
+    "space": _ascii("\t\n\v\f\r "),
+    "upper": _ascii("A-Z"),
+    "word": _ascii("0-9A-Za-z_"),
+    "xdigit": _ascii("0-9A-Fa-f"),
+}
+_POSIX_NAME = re.compile(r"\[:(\^?)([A-Za-z]*):\]")
+_COLLATING = re.compile(r"\[([.=])[^\]]*?\1\]")
 
 # -- the syntax tree --------------------------------------------------------------------------
 
@@ -231,21 +280,22 @@ class _Parser:
         return Repeat(atom, low, high)
 
     def quantifier_at(self, pos: int) -> tuple[int, int | None, int] | None:
-        """Parse ``{m}``, ``{m,}``, ``{,n}``, ``{m,n}`` at pos: (low, high, end) or None (then '{' is literal)."""
-        end = self.pattern.find("}", pos)
-        if end < 0:
+        """Parse ``{m}``, ``{m,}``, ``{,n}``, ``{m,n}`` at pos: (low, high, end) or None (then '{' is literal).
+
+        A regular expression reads only the digits after the brace, so a pattern of many ``{`` costs
+        time linear in its length (a search for the closing brace would be quadratic).
+        """
+        found = _QUANTIFIER.match(self.pattern, pos)
+        if found is None:
             return None
-        body = self.pattern[pos + 1 : end]
-        low_text, comma, high_text = body.partition(",")
-        if not all(part == "" or (part.isascii() and part.isdigit()) for part in (low_text, high_text)):
-            return None
+        low_text, comma, high_text = found.groups()
         if not comma and not low_text:
             return None
         if len(low_text) > 6 or len(high_text) > 6:
             raise self.error(f"repetition count too large (at most {MAX_REPEAT})", pos)
         low = int(low_text) if low_text else 0
         high = (int(high_text) if high_text else None) if comma else low
-        return low, high, end + 1
+        return low, high, found.end()
 
     def quantifier(self) -> tuple[int, int | None] | None:
         char = self.peek()
@@ -299,8 +349,8 @@ class _Parser:
             else:
                 raise self.error("unsupported group extension (only (?:...) is supported)", self.pos)
         self.depth += 1
-        if self.depth > 100:
-            raise self.error("groups nested too deeply", opening)
+        if self.depth > MAX_NESTING:
+            raise self.error(f"groups nested too deeply (at most {MAX_NESTING} levels)", opening)
         inner = self.alternation()
         self.depth -= 1
         if self.peek() != ")":
@@ -383,6 +433,10 @@ class _Parser:
 
     def class_item(self) -> str | CharSet:
         char = self.pattern[self.pos]
+        if char == "[":
+            posix = self.posix_class()
+            if posix is not None:
+                return posix
         if char != "\\":
             self.pos += 1
             return char
@@ -395,9 +449,31 @@ class _Parser:
             return "\b"
         return self.escaped_char()
 
+    def posix_class(self) -> CharSet | None:
+        """``[:name:]`` or ``[:^name:]`` at pos inside a class (moves past it), or None for a plain ``[``."""
+        named = _POSIX_NAME.match(self.pattern, self.pos)
+        if named is not None:
+            negated, name = named.groups()
+            charset = POSIX_CLASSES.get(name)
+            if charset is None:
+                known = ", ".join(POSIX_CLASSES)
+                raise self.error(f"unknown POSIX class [:{name}:] (known: {known})")
+            self.pos = named.end()
+            return charset.negate() if negated else charset
+        if _COLLATING.match(self.pattern, self.pos):
+            raise self.error("collating elements [. .] and equivalence classes [= =] are not supported")
+        return None
+
 
 def parse(pattern: str) -> Node:
     """Parse ``pattern`` into a syntax tree, or raise RegexSyntaxError (or PatternTooLargeError)."""
     if not isinstance(pattern, str):
         raise RegexSyntaxError(f"a pattern is text, not {type(pattern).__name__}", repr(pattern), 0)
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise PatternTooLargeError(
+            f"the pattern is {len(pattern):,} characters long; at most {MAX_PATTERN_LENGTH:,} are accepted",
+            what="pattern length",
+            size=len(pattern),
+            limit=MAX_PATTERN_LENGTH,
+        )
     return _Parser(pattern).parse()

@@ -25,21 +25,76 @@ from livingspec.nfa.automaton import (
     State,
     Symbol,
     Trace,
+    Work,
     equivalent,
     minimize,
     subset_construction,
 )
 from livingspec.nfa.errors import PatternTooLargeError
 from livingspec.nfa.lazy import LazyDFA
-from livingspec.nfa.regex import ANY, Alternate, Assert, Chars, CharSet, Concat, Empty, Node, Repeat, charsets, parse
+from livingspec.nfa.regex import (
+    ANY,
+    MAX_CODE_POINT,
+    Alternate,
+    Assert,
+    Chars,
+    CharSet,
+    Concat,
+    Empty,
+    Node,
+    Repeat,
+    charsets,
+    parse,
+)
 from livingspec.nfa.render import to_dot, to_svg
 
 #: Bound on the NFA's states (a {m,n} repetition copies its operand; nested ones multiply).
 MAX_NFA_STATES = 100_000
+#: Bound on the NFA's transitions on symbols (a set becomes one transition per class inside it).
+MAX_NFA_TRANSITIONS = 250_000
+#: Bound on the elementary intervals the class partition may touch (sets overlapping each other heavily).
+MAX_PARTITION_WORK = 1_000_000
+
+
+def state_count(node: Node) -> int:
+    """How many states Thompson's construction makes for ``node`` (computed from the tree, before building)."""
+    if isinstance(node, Empty):
+        return 1
+    if isinstance(node, Chars | Assert):
+        return 2
+    if isinstance(node, Concat):
+        return sum(state_count(part) for part in node.parts)
+    if isinstance(node, Alternate):
+        return 2 + sum(state_count(option) for option in node.options)
+    item = state_count(node.item)
+    if node.high is None:
+        return 1 + node.low * item + 1 + item
+    return 1 + node.high * item + 1
+
+
+def _check_size(tree: Node) -> None:
+    """Refuse an expression whose NFA would exceed MAX_NFA_STATES, before building any of it."""
+    needed = state_count(tree)
+    if needed > MAX_NFA_STATES:
+        raise PatternTooLargeError(
+            f"the expression needs {needed:,} NFA states; at most {MAX_NFA_STATES:,} are allowed",
+            what="NFA states",
+            size=needed,
+            limit=MAX_NFA_STATES,
+        )
 
 
 class Partition:
-    """The coarsest split of all code points into classes that no character set of the expression separates."""
+    """The coarsest split of all code points into classes that no character set of the expression separates.
+
+    The sets' range ends cut the code points into *elementary intervals*, each wholly inside or
+    outside every set. Classes are found by partition refinement (as in Hopcroft's algorithm):
+    start with one class of every interval, and let each set split every class it cuts into the
+    part inside and the part outside. A set and its complement split alike, so each set is applied
+    through whichever of the two covers fewer intervals; a set costs the intervals it (or its
+    complement) covers, not the number of classes, and ``touches`` counts them. So 4,000 single
+    characters cost about 4,000 touches, where comparing every interval with every set costs 32 million.
+    """
 
     def __init__(self, sets: Iterable[CharSet]) -> None:
         sets = list(dict.fromkeys(sets))
@@ -49,22 +104,82 @@ class Partition:
                 cuts.add(lo)
                 cuts.add(hi + 1)
         #: starts of the elementary intervals (each lies wholly inside or outside every set)
-        self.starts: list[int] = sorted(cut for cut in cuts if cut <= 0x10FFFF)
-        by_signature: dict[tuple[bool, ...], list[tuple[int, int]]] = {}
-        signatures: list[tuple[bool, ...]] = []
-        for index, start in enumerate(self.starts):
-            end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else 0x10FFFF
-            signature = tuple(_contains_code(charset, start) for charset in sets)
-            signatures.append(signature)
-            by_signature.setdefault(signature, []).append((start, end))
-        order = list(by_signature)
-        #: the classes as character sets, and their labels (the NFA's symbols)
-        self.classes: list[CharSet] = [CharSet.of(*by_signature[signature]) for signature in order]
-        self.labels: list[Symbol] = [charset.label() for charset in self.classes]
-        number = {signature: index for index, signature in enumerate(order)}
+        self.starts: list[int] = sorted(cut for cut in cuts if cut <= MAX_CODE_POINT)
+        self._index = {start: index for index, start in enumerate(self.starts)}
+        #: elementary intervals visited while refining and looking classes up (the work done)
+        self.touches = 0
+        runs = [self._runs(charset, smaller=True) for charset in sets]
+        planned = sum(last - first + 1 for set_runs in runs for first, last in set_runs)
+        if planned > MAX_PARTITION_WORK:
+            raise PatternTooLargeError(
+                f"the expression's character sets overlap too much to split into classes: {planned:,} "
+                f"interval visits, at most {MAX_PARTITION_WORK:,}",
+                what="class partition work",
+                size=planned,
+                limit=MAX_PARTITION_WORK,
+            )
+        refined = [0] * len(self.starts)
+        sizes = [len(self.starts)]
+        for set_runs in runs:
+            self._split(refined, sizes, set_runs)
+        # Number the classes by their first interval, so labels come in code-point order.
+        number = {klass: index for index, klass in enumerate(dict.fromkeys(refined))}
         #: elementary interval -> class number
-        self.class_of_interval: list[int] = [number[signature] for signature in signatures]
+        self.class_of_interval: list[int] = [number[klass] for klass in refined]
+        pieces: list[list[tuple[int, int]]] = [[] for _ in number]
+        for index, klass in enumerate(self.class_of_interval):
+            pieces[klass].append((self.starts[index], self._end(index)))
+        #: the classes as character sets, and their labels (the NFA's symbols)
+        self.classes: list[CharSet] = [CharSet.of(*ranges) for ranges in pieces]
+        self.labels: list[Symbol] = [charset.label() for charset in self.classes]
         self._memo: dict[str, Symbol] = {}
+
+    def _end(self, index: int) -> int:
+        """The last code point of elementary interval ``index``."""
+        return self.starts[index + 1] - 1 if index + 1 < len(self.starts) else MAX_CODE_POINT
+
+    def _runs(self, charset: CharSet, *, smaller: bool = False) -> list[tuple[int, int]]:
+        """The elementary intervals ``charset`` covers, as runs (first, last) of interval numbers.
+
+        ``smaller``: the runs of the complement instead when it covers fewer intervals.
+        """
+        count = len(self.starts)
+        runs = [
+            (self._first(lo), self._first(hi + 1) - 1 if hi < MAX_CODE_POINT else count - 1)
+            for lo, hi in charset.ranges
+        ]
+        covered = sum(last - first + 1 for first, last in runs)
+        if not smaller or 2 * covered <= count:
+            return runs
+        complement: list[tuple[int, int]] = []
+        previous = 0
+        for first, last in runs:
+            if first > previous:
+                complement.append((previous, first - 1))
+            previous = last + 1
+        if previous < count:
+            complement.append((previous, count - 1))
+        return complement
+
+    def _first(self, code: int) -> int:
+        """The number of the elementary interval holding ``code``."""
+        index = self._index.get(code)
+        return index if index is not None else bisect_right(self.starts, code) - 1
+
+    def _split(self, refined: list[int], sizes: list[int], runs: list[tuple[int, int]]) -> None:
+        """Split every class the runs cut: the intervals inside move to a new class."""
+        inside: dict[int, list[int]] = {}
+        for first, last in runs:
+            self.touches += last - first + 1
+            for index in range(first, last + 1):
+                inside.setdefault(refined[index], []).append(index)
+        for klass, members in inside.items():
+            if len(members) == sizes[klass]:
+                continue  # the set holds the whole class: nothing to split
+            sizes[klass] -= len(members)
+            sizes.append(len(members))
+            for index in members:
+                refined[index] = len(sizes) - 1
 
     def class_index(self, char: str) -> int:
         """The class number of a character."""
@@ -93,16 +208,15 @@ class Partition:
         return CharSet.of(*ranges).label() if known == len(wanted) else ", ".join(sorted(wanted))
 
     def labels_within(self, charset: CharSet) -> list[Symbol]:
-        """The labels of the classes inside ``charset`` (the partition refines it, so they cover it)."""
-        return [label for label, klass in zip(self.labels, self.classes, strict=True) if _inside(klass, charset)]
+        """The labels of the classes inside ``charset`` (the partition refines it, so they cover it).
 
-
-def _contains_code(charset: CharSet, code: int) -> bool:
-    return any(lo <= code <= hi for lo, hi in charset.ranges)
-
-
-def _inside(klass: CharSet, charset: CharSet) -> bool:
-    return _contains_code(charset, klass.ranges[0][0])
+        Costs the intervals the set covers, not the number of classes.
+        """
+        found: set[int] = set()
+        for first, last in self._runs(charset):
+            self.touches += last - first + 1
+            found.update(self.class_of_interval[first : last + 1])
+        return [self.labels[klass] for klass in sorted(found)]
 
 
 class _Builder:
@@ -113,13 +227,35 @@ class _Builder:
         self.transitions: dict[tuple[int, Symbol | None], set[int]] = {}
         self.anchors: dict[tuple[int, Anchor], set[int]] = {}
         self.count = 0
+        self.symbol_edges = 0
         self._labels: dict[CharSet, list[Symbol]] = {}
 
     def new(self) -> int:
         if self.count >= MAX_NFA_STATES:
-            raise PatternTooLargeError(f"the expression needs more than {MAX_NFA_STATES} NFA states")
+            raise PatternTooLargeError(
+                f"the expression needs more than {MAX_NFA_STATES:,} NFA states",
+                what="NFA states",
+                limit=MAX_NFA_STATES,
+            )
         self.count += 1
         return self.count - 1
+
+    def chars(self, charset: CharSet) -> tuple[int, int]:
+        """One transition per class inside the set, from a new state to another."""
+        start, end = self.new(), self.new()
+        labels = self._labels.get(charset)
+        if labels is None:
+            labels = self._labels[charset] = self.partition.labels_within(charset)
+        self.symbol_edges += len(labels)
+        if self.symbol_edges > MAX_NFA_TRANSITIONS:
+            raise PatternTooLargeError(
+                f"the expression needs more than {MAX_NFA_TRANSITIONS:,} NFA transitions",
+                what="NFA transitions",
+                limit=MAX_NFA_TRANSITIONS,
+            )
+        for label in labels:
+            self.edge(start, label, end)
+        return start, end
 
     def edge(self, source: int, symbol: Symbol | None, target: int) -> None:
         self.transitions.setdefault((source, symbol), set()).add(target)
@@ -129,13 +265,7 @@ class _Builder:
             state = self.new()
             return state, state
         if isinstance(node, Chars):
-            start, end = self.new(), self.new()
-            labels = self._labels.get(node.charset)
-            if labels is None:
-                labels = self._labels[node.charset] = self.partition.labels_within(node.charset)
-            for label in labels:
-                self.edge(start, label, end)
-            return start, end
+            return self.chars(node.charset)
         if isinstance(node, Assert):
             start, end = self.new(), self.new()
             self.anchors.setdefault((start, node.anchor), set()).add(end)
@@ -227,17 +357,22 @@ def _longer(
     return best
 
 
-def _advance(nfa: NFA, current: dict[State, int], symbol: Symbol, *, last: bool) -> dict[State, int]:
-    """Move every state on ``symbol`` and close, each reached state keeping the earliest start."""
+def _advance(nfa: NFA, current: dict[State, int], symbol: Symbol, *, last: bool, work: Work | None) -> dict[State, int]:
+    """Move every state on ``symbol`` and close, each reached state keeping the earliest start.
+
+    ``current`` is in order of start, earliest first; so is the result, since the moves and the
+    closure take their seeds in that order.
+    """
     moved: dict[State, int] = {}
-    for state, start in sorted(current.items(), key=lambda item: item[1]):
-        for target in nfa.move([state], symbol):
+    examined = 0
+    for state, start in current.items():
+        for target in nfa.targets(state, symbol):
+            examined += 1
             moved.setdefault(target, start)
-    result: dict[State, int] = {}
-    for state, start in sorted(moved.items(), key=lambda item: item[1]):
-        for reached in nfa.epsilon_closure([state], at_end=last):
-            result.setdefault(reached, start)
-    return result
+    if work is not None:
+        work.visits += len(current) + examined
+        work.steps += 1
+    return nfa.tagged_closure(moved.items(), {}, at_end=last, work=work)
 
 
 class Regex:
@@ -250,6 +385,7 @@ class Regex:
     def __init__(self, pattern: str, *, extra_sets: Iterable[CharSet] = (), lazy_cache: int = 2_000) -> None:
         self.pattern = pattern
         self.tree: Node = parse(pattern)
+        _check_size(self.tree)
         self.partition = Partition([*charsets(self.tree), *extra_sets])
         self.nfa: NFA = thompson(self.tree, self.partition)
         self.lazy_cache = lazy_cache
@@ -294,7 +430,7 @@ class Regex:
         """Whether the pattern matches somewhere in the text (lazy DFA over ``.*(pattern).*``)."""
         return self.lazy_search.accepts(text)
 
-    def find(self, text: str) -> tuple[int, int] | None:
+    def find(self, text: str, *, work: Work | None = None) -> tuple[int, int] | None:
         """The leftmost-longest match as (start, end), or None: POSIX's rule, by one pass of the NFA.
 
         Every current state remembers the earliest start of a path reaching it (a Pike VM keeping
@@ -302,6 +438,11 @@ class Regex:
         found; then only paths from that match's start go on, to make it as long as possible.
         Python's re picks the leftmost match too but the *first* alternative's end, so on ``a|ab``
         against ``ab`` re finds ``a`` and this finds ``ab``; the start is always the same.
+
+        Cost: O(|Q| + |delta|) per character, so O(text x automaton) in all, as RE2 guarantees.
+        The current states are kept in order of their start (earliest first), and each step visits
+        them in that order with one shared visited set, so a state is entered once per character;
+        ``work`` (if given) counts the visits.
         """
         nfa, symbols = self.nfa, self.partition.symbols(text)
         size = len(symbols)
@@ -310,8 +451,7 @@ class Regex:
         for position in range(size + 1):
             at_end = position == size
             if best is None:  # a path may start here (states already reached keep their earlier start)
-                for state in nfa.epsilon_closure([nfa.start], at_start=position == 0, at_end=at_end):
-                    current.setdefault(state, position)
+                nfa.tagged_closure([(nfa.start, position)], current, at_start=position == 0, at_end=at_end, work=work)
             best = _longer(best, current, nfa.accepting, position)
             if best is not None:
                 current = {state: start for state, start in current.items() if start <= best[0]}
@@ -319,7 +459,7 @@ class Regex:
                 if best is not None or at_end:
                     break
                 continue
-            current = _advance(nfa, current, symbols[position], last=position + 1 == size)
+            current = _advance(nfa, current, symbols[position], last=position + 1 == size, work=work)
         return best
 
     def nfa_fullmatch(self, text: str) -> bool:
