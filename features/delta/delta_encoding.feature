@@ -25,6 +25,8 @@ Feature: Delta encoding
       Then the delta encoded series is 10050, +25, -15, +50, -20
       And in dollars the delta encoded series reads $100.50, +$0.25, -$0.15, +$0.50, -$0.20
       And delta decoding gives back the stock prices exactly
+      And the prices' own floating-point deltas decode back to the same prices
+      And the seed's printed deltas, added up in binary floating point, end at 100.89999999999999 instead of the last price
 
     Scenario Outline: Any int64 series round-trips, overflowing deltas included
       Given the integer series <values>
@@ -43,6 +45,21 @@ Feature: Delta encoding
         | -9223372036854775808, 9223372036854775807 | -9223372036854775808, -1                  |
         | 9223372036854775807, -9223372036854775808 | 9223372036854775807, +1                   |
         | 0, 9223372036854775807, -9223372036854775808, 0 | 0, +9223372036854775807, +1, -9223372036854775808 |
+
+    Scenario: A delta encoded series you are given decodes by adding the deltas back
+      Given the delta encoded series 500, -100, +50, 0
+      When the delta encoded series is decoded
+      Then the decoded series is 500, 400, 450, 450
+
+    Scenario: Delta encoded prices decode exactly in cents
+      Given the delta encoded prices $100.50, +$0.25, -$0.15, +$0.50, -$0.20
+      When the delta encoded prices are decoded in cents
+      Then the decoded prices are $100.50, $100.75, $100.60, $101.10, $100.90
+
+    Scenario: The same delta encoded prices drift when added up as binary floating-point numbers
+      Given the delta encoded prices $100.50, +$0.25, -$0.15, +$0.50, -$0.20
+      When the delta encoded prices are decoded as binary floating-point numbers
+      Then the floating-point decoding gives 100.5, 100.75, 100.6, 101.1, 100.89999999999999
 
     Scenario: Binary floating-point deltas are not exact, fixed-point deltas are
       Given the stock prices $100.50, $100.75, $100.60, $101.10, $100.90
@@ -76,6 +93,62 @@ Feature: Delta encoding
       When the series is stored raw, as deltas and packed, with and without zlib
       Then the deltas with zlib are smaller than the raw values with zlib
       And the packed form is smaller than the raw values with zlib
+
+    Scenario: Timestamps described by their spacing pack to almost nothing
+      Given a series of 86400 timestamps 60000 ms apart
+      When the series is packed
+      Then the packed form takes at most 0.06 bytes per value
+      And the packed form unpacks to the same series
+
+    Scenario: Timestamps described by their spacing and lateness
+      Given a series of 86400 timestamps 1000 ms apart, each up to 3 ms late
+      When the series is packed
+      Then the packed form takes at most 0.45 bytes per value
+      And the packed form unpacks to the same series
+
+    Scenario: A random walk described by its start and its moves
+      Given a random walk of 100000 values from 0, moving about 2 a step
+      When the series is packed
+      Then the packed form takes at most 0.55 bytes per value
+      And the packed form unpacks to the same series
+
+    Scenario: A series kind you describe with a table of settings
+      Given a series of 10000 values described by:
+        | setting | value    |
+        | shape   | jittered |
+        | start   | 0        |
+        | step    | 3600     |
+        | jitter  | 1        |
+        | seed    | 11       |
+      When the series is packed
+      Then the packed form takes at most 0.3 bytes per value
+      And the packed form unpacks to the same series
+
+    Scenario: A named series kind with one setting changed
+      Given a stock price random walk series of 100000 values with these settings:
+        | setting    | value |
+        | volatility | 1     |
+      When the series is packed
+      Then the packed form takes at most 0.45 bytes per value
+      And the packed form unpacks to the same series
+
+    Scenario Outline: A series kind named in the scenario, then used like a preset: <count> values
+      Given a series kind "hourly meter reading" described by:
+        | setting    | value       |
+        | shape      | random walk |
+        | start      | 120000      |
+        | volatility | 40          |
+        | minimum    | 0           |
+        | seed       | 5           |
+      And a hourly meter reading series of <count> values
+      When the series is packed
+      Then the packed form takes at most <at most> bytes per value
+      And the packed form unpacks to the same series
+
+      Examples:
+        | count | at most |
+        | 1000  | 1.1     |
+        | 50000 | 1.05    |
 
   Rule: Pattern exploitation: regular data turns into runs of the same small number
 

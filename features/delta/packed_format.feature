@@ -19,6 +19,27 @@ Feature: The packed form: Parquet's DELTA_BINARY_PACKED
     And the packed form takes 40 bytes
     And the packed form unpacks to the same series
 
+  Scenario: Packed bytes you are given unpack to their series
+    Given the packed bytes 80 01 04 03 02 02 00 00 00 00
+    When the packed bytes are unpacked
+    Then the decoded series is 1, 2, 3
+
+  Rule: The output is bounded before anything is allocated
+
+    Every block takes at least one byte for its min delta and one per miniblock, so a value count
+    that the bytes cannot carry is refused at once; blocks hold at most 4096 values, so one byte
+    stands for at most 2048 values; and a caller bounds the values one call decodes (max_values,
+    1,048,576 unless the caller says otherwise).
+
+    Scenario: A caller bounds how many values it will decode
+      Given a regular timestamp series of 86400 values
+      And the series is packed
+      Then unpacking at most 1000 values fails with the value count error saying "more than max_values=1000"
+
+    Scenario: A header promising more values than its bytes can carry is refused
+      Given the packed bytes 80 01 04 e8 07 00 00 00 00 00
+      Then unpacking fails with the value count error saying "promises 1000 values (8 blocks"
+
   Rule: Damaged packed bytes are refused with an error naming the problem
 
     Scenario Outline: A damaged packed form is refused: <damage>

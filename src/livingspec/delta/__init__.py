@@ -25,6 +25,7 @@ from livingspec.delta.errors import (
     ValueCountError,
 )
 from livingspec.delta.fixedpoint import from_fixed_point, to_fixed_point
+from livingspec.delta.floating import float_delta_decode, float_delta_encode
 from livingspec.delta.packed import (
     BLOCK_SIZE,
     DEFAULT_MAX_VALUES,
@@ -38,6 +39,7 @@ from livingspec.delta.packed import (
     unpack,
     unpack_delta_of_delta,
 )
+from livingspec.delta.samples import SeriesKind, SeriesKindError
 
 __all__ = [
     "BLOCK_SIZE",
@@ -49,6 +51,8 @@ __all__ = [
     "InexactScaleError",
     "Layout",
     "MissingScaleError",
+    "SeriesKind",
+    "SeriesKindError",
     "StoredSize",
     "TruncatedDataError",
     "UnsupportedDtypeError",
@@ -59,6 +63,8 @@ __all__ = [
     "delta_encode",
     "delta_of_delta_decode",
     "delta_of_delta_encode",
+    "float_delta_decode",
+    "float_delta_encode",
     "from_fixed_point",
     "inspect",
     "pack",
