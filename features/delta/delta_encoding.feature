@@ -15,8 +15,8 @@ Feature: Delta encoding
   Money is stored in fixed point (cents), because binary floating point cannot hold 100.60
   or 0.15 exactly. The seed's example needs a correction here: its float prices do round-trip
   through their own float deltas (the difference of two nearby floats is exact), but its printed
-  deltas, added up as binary floats, end at 100.89999999999999 instead of 100.90. The packed form is Apache Parquet's DELTA_BINARY_PACKED encoding
-  (see "The packed form" feature).
+  deltas, added up as binary floats, end at 100.89999999999999 instead of 100.90. The packed
+  form is Apache Parquet's DELTA_BINARY_PACKED encoding (see "The packed form" feature).
 
   Rule: Reversible: decoding gives back every value exactly
 
