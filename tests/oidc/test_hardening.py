@@ -28,8 +28,8 @@ from livingspec.oidc import (
     RelyingPartyApp,
     SigningKey,
     User,
-    deploy,
     new_signing_key,
+    open_deployment,
     provider_app,
     s256,
 )
@@ -85,7 +85,7 @@ def cast() -> Cast:
 
 def test_a_session_cookie_planted_before_login_never_becomes_the_signed_in_session() -> None:
     """Before the fix the app kept the browser's rp_session, so the attacker's cookie was signed in."""
-    running = deploy(cast(), ManualClock(), seed=5)
+    running = open_deployment("embedded", cast(), ManualClock(), seed=5)
     try:
         app_host = urlsplit(running.app_url).hostname or ""
         running.browser.http.cookies.set(RelyingPartyApp.COOKIE, "planted-by-attacker", domain=app_host)
@@ -101,7 +101,7 @@ def test_a_session_cookie_planted_before_login_never_becomes_the_signed_in_sessi
 
 
 def test_the_session_id_changes_when_the_login_completes() -> None:
-    running = deploy(cast(), ManualClock(), seed=6)
+    running = open_deployment("embedded", cast(), ManualClock(), seed=6)
     try:
         login = running.browser.http.get(f"{running.app_url}/login")
         during = login.cookies[RelyingPartyApp.COOKIE]

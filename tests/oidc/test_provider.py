@@ -10,7 +10,6 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from livingspec.infra import free_port
 from livingspec.oidc import (
     Cast,
     ClientRegistration,
@@ -23,8 +22,8 @@ from livingspec.oidc import (
     StateMismatchError,
     TokenRequestError,
     User,
-    deploy,
     new_signing_key,
+    open_deployment,
     s256,
 )
 
@@ -48,8 +47,7 @@ def cast(method: str = "client_secret_basic", alg: str = "RS256") -> Cast:
 @pytest.fixture(params=["embedded", "real"])
 def deployment(request: pytest.FixtureRequest) -> Iterator[Deployment]:
     """Provider and app in process, then the same on loopback ports (started and stopped here)."""
-    ports = (free_port(), free_port()) if request.param == "real" else None
-    running = deploy(cast(), ManualClock(), target=request.param, ports=ports, seed=7)
+    running = open_deployment(request.param, cast(), ManualClock(), seed=7)
     yield running
     running.close()
 
@@ -122,7 +120,7 @@ def test_authorize_refuses_plain_pkce_back_to_the_client_and_unknown_redirects_o
 
 def test_client_secret_post_and_basic_are_each_enforced_as_registered() -> None:
     for method in ("client_secret_post", "client_secret_basic"):
-        running = deploy(cast(method), ManualClock(), seed=1)
+        running = open_deployment("embedded", cast(method), ManualClock(), seed=1)
         try:
             assert "Signed in" in running.browser.sign_in(running.app_url, "alice", "wonderland").text
             running.browser.start(running.app_url, "alice", "wonderland")
@@ -142,7 +140,7 @@ def test_client_secret_post_and_basic_are_each_enforced_as_registered() -> None:
 
 
 def test_state_from_another_browser_is_refused() -> None:
-    running = deploy(cast(), ManualClock(), seed=2)
+    running = open_deployment("embedded", cast(), ManualClock(), seed=2)
     try:
         authorization = running.rp.begin()
         with pytest.raises(StateMismatchError):

@@ -8,8 +8,9 @@ auth_time, nonce) to that client and no one else. Access tokens, separate JWTs o
 
 Layers: ``jose`` (strict compact JWS parsing), ``keys`` (signing keys and rotation),
 ``validation`` (ID and access token rules), ``provider`` (the OP's core), ``op_app`` (it over
-HTTP, Starlette), ``rp`` (the client and its web app), ``deployment`` (in process or loopback),
-``forgery`` (tampered tokens for the specification).
+HTTP, Starlette), ``rp`` (the client and its web app), ``deployment`` (one interface, in process
+or on loopback, chosen by ``open_deployment``), ``forgery`` (tokens described by their claims,
+header and signature, with the tampered ones of the specification as presets).
 """
 
 from livingspec.infra import LoopbackServer
@@ -18,9 +19,11 @@ from livingspec.oidc.deployment import (
     Browser,
     Cast,
     Deployment,
+    EmbeddedDeployment,
     FlowStep,
+    LoopbackDeployment,
     SyncASGITransport,
-    deploy,
+    open_deployment,
 )
 from livingspec.oidc.errors import (
     AccessDeniedError,
@@ -60,7 +63,7 @@ from livingspec.oidc.errors import (
     UserinfoSubjectMismatchError,
     WrongTokenTypeError,
 )
-from livingspec.oidc.forgery import TAMPERINGS, Forgery, tamper
+from livingspec.oidc.forgery import TAMPERINGS, Forgery, GenuineTokens, issue_genuine, tamper
 from livingspec.oidc.jose import MAX_TOKEN_LENGTH, ParsedToken, b64url_decode, b64url_encode, parse_token, token_hash
 from livingspec.oidc.keys import SUPPORTED_ALGS, KeyRing, SigningKey, new_signing_key
 from livingspec.oidc.op_app import provider_app
@@ -104,11 +107,13 @@ __all__ = [
     "Deployment",
     "DisallowedAlgorithmError",
     "DiscoveryError",
+    "EmbeddedDeployment",
     "ExpiredTokenError",
     "Faults",
     "FlowError",
     "FlowStep",
     "Forgery",
+    "GenuineTokens",
     "IdTokenValidator",
     "InvalidClientError",
     "InvalidGrantError",
@@ -120,6 +125,7 @@ __all__ = [
     "JwksCache",
     "KeyRing",
     "LoginThrottledError",
+    "LoopbackDeployment",
     "LoopbackServer",
     "MalformedTokenError",
     "ManualClock",
@@ -150,8 +156,9 @@ __all__ = [
     "WrongTokenTypeError",
     "b64url_decode",
     "b64url_encode",
-    "deploy",
+    "issue_genuine",
     "new_signing_key",
+    "open_deployment",
     "parse_token",
     "provider_app",
     "s256",

@@ -1,9 +1,10 @@
 """The provider, the relying party's web app and a user's browser, wired in process or over loopback.
 
-Embedded: every HTTP exchange goes through httpx's ASGITransport into the Starlette apps, in
-this process, with no socket. Loopback: each app is served by uvicorn on 127.0.0.1 in a thread of
-this process, and the same httpx clients talk real HTTP to them. The flow code does not know
-which: only the transports differ.
+One interface, ``Deployment``, with two implementations chosen by one factory, ``open_deployment``:
+``EmbeddedDeployment`` sends every HTTP exchange through httpx's ASGITransport into the Starlette
+apps, in this process, with no socket; ``LoopbackDeployment`` serves each app with uvicorn on
+127.0.0.1 in a thread of this process, and the same httpx clients talk real HTTP to them. The flow
+code does not know which: only the transports differ.
 """
 
 from __future__ import annotations
@@ -15,19 +16,20 @@ import random
 import re
 import ssl
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urljoin, urlsplit
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import httpx
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from livingspec.infra import InfraError, LoopbackServer
 from livingspec.oidc.clock import Clock
 from livingspec.oidc.errors import OIDCError
 from livingspec.oidc.keys import KeyRing, SigningKey
 from livingspec.oidc.op_app import provider_app
-from livingspec.oidc.provider import ClientRegistration, OpenIDProvider, ProviderSettings, User
+from livingspec.oidc.provider import ClientRegistration, OpenIDProvider, ProviderSettings, User, redirect_with
 from livingspec.oidc.rp import ClientSettings, RelyingParty, RelyingPartyApp
 
 _HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
@@ -152,29 +154,34 @@ class Browser:
         response = self.start(app_url, username, password, allow=allow)
         return self.finish() if self.callback_url else response
 
+    def callback_params(self) -> dict[str, str]:
+        """The query of the provider's redirect back (code, state, iss), as an eavesdropper would read it."""
+        if self.callback_url is None:
+            raise OIDCError("the provider has not redirected back to the app yet")
+        return dict(parse_qsl(urlsplit(self.callback_url).query))
 
-@dataclass
-class Deployment:
-    """A provider, a relying party web app and a browser, running together."""
+    def callback_with(self, **changes: str) -> str:
+        """The redirect back with some parameters replaced (an attacker's forged callback)."""
+        if self.callback_url is None:
+            raise OIDCError("the provider has not redirected back to the app yet")
+        base = urlsplit(self.callback_url)._replace(query="").geturl()
+        return redirect_with(base, {**self.callback_params(), **changes})
 
-    target: str
+
+class Deployment(Protocol):
+    """A provider, a relying party web app and a browser, running together on one target."""
+
+    target: str  #: "embedded" or "real", for evidence and skip reasons only
     provider: OpenIDProvider
     rp: RelyingParty
     rp_app: RelyingPartyApp
     browser: Browser
     app_url: str
-    servers: list[LoopbackServer] = field(default_factory=list)
-    clients: list[httpx.Client] = field(default_factory=list)
-    back_channel: list[str] = field(default_factory=list)  #: the RP's requests to the provider
+    back_channel: list[str]  #: the RP's requests to the provider, "METHOD /path"
 
     def close(self) -> None:
-        """Stop the servers and close the HTTP clients."""
-        for client in self.clients:
-            client.close()
-        for server in self.servers:  # ask all to exit first, so they wind down together
-            server.request_exit()
-        for server in self.servers:
-            server.stop()
+        """Stop what runs and close the HTTP clients."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -188,77 +195,165 @@ class Cast:
     provider_settings: ProviderSettings = field(default_factory=ProviderSettings)
 
 
-def _serve(app: ASGIApp, port: int, name: str) -> LoopbackServer:
-    """Serve ``app`` on 127.0.0.1:``port``; OIDCError when it does not start."""
-    try:
-        return LoopbackServer(app, port=port, name=name).start()
-    except InfraError as error:
-        raise OIDCError(str(error)) from None
+@dataclass
+class _Parties:
+    """Provider and relying party wired for the URLs a target gives them; transports come after."""
+
+    provider: OpenIDProvider
+    op: ASGIApp
+    settings: ClientSettings
+    back_channel: list[str]
+    hooks: dict[str, list[Callable[[httpx.Request], None]]]
 
 
-def deploy(
-    cast: Cast,
-    clock: Clock,
-    *,
-    target: str = "embedded",
-    ports: tuple[int, int] | None = None,
-    seed: int | None = None,
-) -> Deployment:
-    """Start provider and relying party: in process (``embedded``) or on loopback (``real``, needs ``ports``).
-
-    The issuer and the client's redirect URI are rebased onto the deployment's URLs; the relying
-    party authenticates with the method the client is registered for.
-    """
-    if target == "real":
-        if ports is None:
-            raise OIDCError("the real target needs two free loopback ports")
-        op_url, app_url = f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}"
-    else:
-        op_url, app_url = "http://op.example.test", "http://app.example.test"
-    rng = random.Random(seed) if seed is not None else None
+def _parties(cast: Cast, clock: Clock, op_url: str, app_url: str, rng: random.Random | None) -> _Parties:
+    """The provider at ``op_url`` with the client registered for ``app_url``/callback, and the RP's settings."""
     provider = OpenIDProvider(op_url, KeyRing(clock, list(cast.keys)), clock, settings=cast.provider_settings, rng=rng)
     redirect_uri = f"{app_url}/callback"
-    provider.register_client(
-        ClientRegistration(
-            cast.client.client_id,
-            cast.client.client_secret,
-            (redirect_uri,),
-            cast.client.token_endpoint_auth_method,
-            cast.client.id_token_signed_response_alg,
-        )
-    )
+    provider.register_client(dataclasses.replace(cast.client, redirect_uris=(redirect_uri,)))
     provider.add_user(cast.user)
-    op = provider_app(provider)
     back_channel: list[str] = []
 
     def record(request: httpx.Request) -> None:
         back_channel.append(f"{request.method} {request.url.path}")
 
-    hooks: dict[str, list[Any]] = {"request": [record]}
     settings = dataclasses.replace(
         cast.client_settings,
         redirect_uri=redirect_uri,
         token_endpoint_auth_method=cast.client.token_endpoint_auth_method,  # as registered
     )
-    if target == "real":
-        rp_http = httpx.Client(event_hooks=hooks, timeout=10.0, verify=_tls_context())
-    else:
-        rp_http = httpx.Client(transport=SyncASGITransport(op), event_hooks=hooks)
-    rp = RelyingParty(op_url, settings, rp_http, clock, rng=rng)
-    rp_app = RelyingPartyApp(rp)
-    if target == "real":
-        browser_http = httpx.Client(timeout=10.0, verify=_tls_context())
-    else:
-        mounts: dict[str, httpx.BaseTransport] = {op_url: SyncASGITransport(op), app_url: SyncASGITransport(rp_app.app)}
+    return _Parties(provider, provider_app(provider), settings, back_channel, {"request": [record]})
+
+
+def _rng(seed: int | None) -> random.Random | None:
+    return random.Random(seed) if seed is not None else None
+
+
+@dataclass
+class EmbeddedDeployment:
+    """Everything in process: the browser and the RP reach the apps through ASGI transports, no socket."""
+
+    provider: OpenIDProvider
+    rp: RelyingParty
+    rp_app: RelyingPartyApp
+    browser: Browser
+    app_url: str
+    back_channel: list[str]
+    clients: list[httpx.Client] = field(default_factory=list)
+    target: str = "embedded"
+
+    OP_URL = "http://op.example.test"
+    APP_URL = "http://app.example.test"
+
+    @classmethod
+    def start(cls, cast: Cast, clock: Clock, *, seed: int | None = None) -> EmbeddedDeployment:
+        """Wire provider, relying party and browser in this process (``seed`` fixes codes and secrets)."""
+        rng = _rng(seed)
+        parties = _parties(cast, clock, cls.OP_URL, cls.APP_URL, rng)
+        rp_http = httpx.Client(transport=SyncASGITransport(parties.op), event_hooks=parties.hooks)
+        rp = RelyingParty(cls.OP_URL, parties.settings, rp_http, clock, rng=rng)
+        rp_app = RelyingPartyApp(rp)
+        mounts: dict[str, httpx.BaseTransport] = {
+            cls.OP_URL: SyncASGITransport(parties.op),
+            cls.APP_URL: SyncASGITransport(rp_app.app),
+        }
         browser_http = httpx.Client(transport=_NoRoute(), mounts=mounts)
-    deployment = Deployment(target, provider, rp, rp_app, Browser(browser_http), app_url, back_channel=back_channel)
-    deployment.clients += [rp_http, browser_http]
-    if target == "real":
-        assert ports is not None
+        return cls(
+            parties.provider,
+            rp,
+            rp_app,
+            Browser(browser_http),
+            cls.APP_URL,
+            parties.back_channel,
+            [rp_http, browser_http],
+        )
+
+    def close(self) -> None:
+        """Close the HTTP clients."""
+        for client in self.clients:
+            client.close()
+
+
+class _Mount:
+    """An ASGI app set after its server bound its port (the app's URLs need that port)."""
+
+    def __init__(self) -> None:
+        self.app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            raise OIDCError("the server answered before its app was mounted")
+        await self.app(scope, receive, send)
+
+
+@dataclass
+class LoopbackDeployment:
+    """Provider and app served by uvicorn on two free 127.0.0.1 ports; real HTTP between all three."""
+
+    provider: OpenIDProvider
+    rp: RelyingParty
+    rp_app: RelyingPartyApp
+    browser: Browser
+    app_url: str
+    back_channel: list[str]
+    clients: list[httpx.Client] = field(default_factory=list)
+    servers: list[LoopbackServer] = field(default_factory=list)
+    target: str = "real"
+
+    @classmethod
+    def start(cls, cast: Cast, clock: Clock, *, seed: int | None = None) -> LoopbackDeployment:
+        """Bind two loopback ports, wire the parties for them and serve; OIDCError if a server does not start."""
+        op_mount, app_mount = _Mount(), _Mount()
+        servers = [LoopbackServer(op_mount, name="provider"), LoopbackServer(app_mount, name="relying party")]
+        rng = _rng(seed)
+        parties = _parties(cast, clock, servers[0].url, servers[1].url, rng)
+        rp_http = httpx.Client(event_hooks=parties.hooks, timeout=10.0, verify=_tls_context())
+        rp = RelyingParty(servers[0].url, parties.settings, rp_http, clock, rng=rng)
+        rp_app = RelyingPartyApp(rp)
+        op_mount.app, app_mount.app = parties.op, rp_app.app
+        browser = Browser(httpx.Client(timeout=10.0, verify=_tls_context()))
+        deployment = cls(
+            parties.provider,
+            rp,
+            rp_app,
+            browser,
+            servers[1].url,
+            parties.back_channel,
+            [rp_http, browser.http],
+            servers,
+        )
         try:
-            deployment.servers.append(_serve(op, ports[0], "provider"))
-            deployment.servers.append(_serve(rp_app.app, ports[1], "relying party"))
-        except OIDCError:
+            for server in servers:
+                server.start()
+        except InfraError as error:
             deployment.close()
-            raise
-    return deployment
+            raise OIDCError(str(error)) from None
+        return deployment
+
+    def close(self) -> None:
+        """Stop the servers (all asked at once, so they wind down together) and close the HTTP clients."""
+        for client in self.clients:
+            client.close()
+        for server in self.servers:
+            server.request_exit()
+        for server in self.servers:
+            server.stop()
+
+
+#: The targets the factory knows, and the implementation each one selects.
+TARGETS: dict[str, Callable[..., Deployment]] = {
+    "embedded": EmbeddedDeployment.start,
+    "real": LoopbackDeployment.start,
+}
+
+
+def open_deployment(target: str, cast: Cast, clock: Clock, *, seed: int | None = None) -> Deployment:
+    """Start provider and relying party on ``target`` (embedded: in process; real: uvicorn on loopback).
+
+    The issuer and the client's redirect URI are the deployment's URLs; the relying party
+    authenticates with the method the client is registered for. OIDCError for an unknown target.
+    """
+    start = TARGETS.get(target)
+    if start is None:
+        raise OIDCError(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
+    return start(cast, clock, seed=seed)

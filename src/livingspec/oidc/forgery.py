@@ -17,8 +17,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from livingspec.oidc.errors import OIDCError
-from livingspec.oidc.jose import b64url_decode, b64url_encode
+from livingspec.oidc.jose import b64url_decode, b64url_encode, parse_token
 from livingspec.oidc.keys import SigningKey
+from livingspec.oidc.provider import ClientRegistration, OpenIDProvider, User
 
 
 def _segment(data: Any) -> str:
@@ -42,6 +43,11 @@ class Forgery:
         kid_given = "kid" in header
         return self.key.sign(self.claims if claims is None else claims, header, include_kid=kid_given)
 
+    def with_header(self, **changes: Any) -> str:
+        """Re-signed with some header fields changed (a value of None removes the field)."""
+        header = {**self.header, **changes}
+        return self.sign(header={name: value for name, value in header.items() if value is not None})
+
     def with_claims(self, **changes: Any) -> str:
         """Re-signed with some claims changed (a value of None removes the claim)."""
         claims = {**self.claims, **changes}
@@ -50,6 +56,29 @@ class Forgery:
     def genuine(self) -> str:
         """The token as the provider would issue it."""
         return self.sign()
+
+
+@dataclass(frozen=True)
+class GenuineTokens:
+    """What the provider issued to a client: the ID token, the access token beside it, and its parts."""
+
+    id_token: str
+    access_token: str
+    forgery: Forgery
+
+
+def issue_genuine(
+    provider: OpenIDProvider, client: ClientRegistration, user: User, *, nonce: str, auth_age: float = 60.0
+) -> GenuineTokens:
+    """An ID token and access token as the token endpoint would issue them, the user authenticated
+    ``auth_age`` seconds ago; the ID token carries ``nonce`` and the access token's at_hash."""
+    access_token, _ = provider.issue_access_token(client, user, ("openid",))
+    now = provider.clock()
+    token = provider.issue_id_token(client, user, nonce=nonce, auth_time=now - auth_age, access_token=access_token)
+    parsed = parse_token(token)
+    header = {name: value for name, value in parsed.header.items() if name != "alg"}
+    key = provider.keys.active(client.id_token_signed_response_alg)
+    return GenuineTokens(token, access_token, Forgery(parsed.claims, header, key, now))
 
 
 def _altered_signature(f: Forgery) -> str:
@@ -102,10 +131,10 @@ TAMPERINGS: dict[str, Callable[[Forgery], str]] = {
     "alg none": _alg_none,
     "alg HS256 keyed with the public key": _hs256_with_public_key,
     "alg RS384, not in the allowlist": _alg_not_allowed,
-    "an unknown kid": lambda f: f.sign(header={**f.header, "kid": "never-published"}),
-    "no kid": lambda f: f.sign(header={k: v for k, v in f.header.items() if k != "kid"}),
-    "typ at+jwt": lambda f: f.sign(header={**f.header, "typ": "at+jwt"}),
-    "a crit header extension": lambda f: f.sign(header={**f.header, "crit": ["exp"], "exp": 1}),
+    "an unknown kid": lambda f: f.with_header(kid="never-published"),
+    "no kid": lambda f: f.with_header(kid=None),
+    "typ at+jwt": lambda f: f.with_header(typ="at+jwt"),
+    "a crit header extension": lambda f: f.with_header(crit=["exp"], exp=1),
     "another issuer": lambda f: f.with_claims(iss="https://evil.example.test"),
     "the issuer with a trailing slash": lambda f: f.with_claims(iss=f.claims["iss"] + "/"),
     "no iss": lambda f: f.with_claims(iss=None),
