@@ -1,14 +1,16 @@
 """Steps of the sticky-sessions concept: a shop of app servers behind a balancer, and the strategies alone.
 
 Phrases (shop, over HTTP on the selected target): a shop of servers <names> behind <our balancer|HAProxy>
-[with carts in <server memory|a shared store>] [using <strategy>]; shopper <name> makes a first request /
-adds <item> to the cart / views the cart / checks out / has put <items> in the cart / sends the affinity
-cookie "<value>"; the shop's server <name> fails / is drained / is retired; the balancer's health check
-runs; the shop receives <n> new shoppers; checks on pins, carts, orders, cookie flags, health and redispatches.
+[with carts in <server memory|a shared store>] [using <strategy>], or a shop described as: <table>;
+shopper <name> makes a first request / adds <item> to the cart / views the cart / checks out / has put
+<items> in the cart / sends the affinity cookie "<value>"; the shop's server <name> fails / recovers /
+is drained / is retired; the balancer's health check runs; the shop receives <n> new shoppers; checks on
+pins, carts, orders, cookie flags, health, where new shoppers land, re-pins and redispatches.
 
-Phrases (strategies, pure core): a balancer over servers <names> [weighted <weights>] using <strategy>;
-the balancer routes <n> sessions of <k> requests each / starts <n> sessions; the balancer's pool gains
-server <name>; checks on stickiness, weighted shares, sessions moved, stable hashes.
+Phrases (strategies, pure core): a balancer over servers <names> [weighted <weights>] using <strategy>,
+or using a strategy described as: <table>; the balancer routes <n> sessions of <k> requests each / starts
+<n> sessions; the balancer's pool gains server <name>; checks on stickiness, weighted shares, sessions
+moved, stable hashes. Tables of settings: see livingspec.sticky.described.
 
 The target (``-D target=real``, ``pytest --target=real``) picks the shop through
 ``livingspec.sticky.make_shop``: in process, or uvicorn app servers on loopback behind our balancer or HAProxy.
@@ -38,25 +40,27 @@ from livingspec.sticky import (
     RequestKey,
     Shop,
     Shopper,
+    ShopSpec,
     Strategy,
+    describe_shop,
+    describe_strategy,
     imbalance,
     load,
     load_histogram_svg,
-    make_shop,
     make_strategy,
+    open_shop,
     route_in,
     scale_out,
     sessions,
     stable_hash,
 )
 from livingspec.sticky.analysis import follow_sessions, share_deviations
+from livingspec.sticky.described import BALANCERS, STORES
 
 SHOP_GIVEN = "Given a shop of servers A, B, C behind our balancer"
 POOL_GIVEN = "Given a balancer over servers A, B, C using cookie insert"
 #: Words that end a balancer's name in a longer phrase ("... behind our balancer with carts in ...").
 _BALANCER_WORDS = r"(?!with\b|using\b)[\w.+-]+(?: (?!with\b|using\b)[\w.+-]+)*"
-BALANCERS = {"our balancer": "ours", "HAProxy": "haproxy"}
-STORES = {"server memory": "memory", "a shared store": "shared"}
 
 
 @parse.with_pattern(r"empty|[^,\s][^,]*(?:,\s*[^,\s][^,]*)*")
@@ -135,8 +139,12 @@ def _w(context: Any) -> StickyWorld:
 
 
 def _open_shop(context: Any, names: list[str], balancer: str, store: str = "server memory", **options: Any) -> None:
+    _open(context, ShopSpec.of(names, balancer=BALANCERS[balancer], store=STORES[store], **options))
+
+
+def _open(context: Any, spec: ShopSpec) -> None:
     try:
-        shop = make_shop(target_of(context), names, balancer=BALANCERS[balancer], store=STORES[store], **options)
+        shop = open_shop(target_of(context), spec)
     except NotOnThisTargetError as error:
         skip_scenario(context, str(error))
         return
@@ -179,6 +187,19 @@ def step_shop_store(context: Any, names: list[str], balancer: str, store: str) -
 def step_shop_strategy(context: Any, names: list[str], strategy: str) -> None:
     """App servers keeping carts in memory, behind our balancer routing by the given affinity strategy."""
     _open_shop(context, names, "our balancer", strategy=strategy)
+
+
+def _settings(context: Any, example: str) -> dict[str, str]:
+    """The step's table of settings (columns: setting, value) as a mapping."""
+    table = need(getattr(context, "table", None), "a table of settings (| setting | value |)", example)
+    return {row["setting"].strip(): row["value"].strip() for row in table}
+
+
+@given("a shop described as:")
+def step_shop_described(context: Any) -> None:
+    """A shop from a table of settings (setting | value): servers, weights, balancer, strategy and its settings,
+    store, cookie name, signed, same site. See livingspec.sticky.described for the accepted values."""
+    _open(context, describe_shop(_settings(context, "Given a shop described as: | servers | A, B, C |")))
 
 
 @given("shopper {shopper:StickyName} has put {items:StickyCart} in the cart")
@@ -226,6 +247,12 @@ def step_send_cookie(context: Any, shopper: str, value: str) -> None:
 def step_fail(context: Any, server: str) -> None:
     """The server crashes; what it kept in memory is gone."""
     _w(context).the_shop.fail(server)
+
+
+@when("the shop's server {server:StickyName} recovers")
+def step_recover(context: Any, server: str) -> None:
+    """The failed server restarts at its old address, with an empty memory; health checks bring it back."""
+    _w(context).the_shop.recover(server)
 
 
 @when("the shop's server {server:StickyName} is drained")
@@ -278,7 +305,7 @@ def step_answered_cart(context: Any, server: str, shopper: str, items: list[str]
     assert reply.server == server, f"expected server {server} to answer, {reply.server} did"
     assert reply.items == items, f"expected the cart {items}, server {server} showed {reply.items}"
     if shop.spec.store == "memory":
-        held = shop.memory_of(server).get(client.session_id or "")
+        held = shop.memory_of(server).get(client.session_id or "", [])
         assert held == items, f"expected server {server}'s memory to hold {items} for {shopper}, it holds {held}"
 
 
@@ -367,6 +394,39 @@ def step_health_seen(context: Any, down: list[str], up: list[str]) -> None:
     assert not wrong, f"expected {down} down and {up} up, the balancer sees {health}"
 
 
+@then("the balancer sees the shop's servers {up:StickyServers} as up")
+def step_health_up(context: Any, up: list[str]) -> None:
+    """The health check's verdict: every named server (comma-separated) takes traffic."""
+    health = need(_w(context).health, "a health check", "When the balancer's health check runs")
+    evidence.attach_json("health check", health)
+    down = [name for name in up if not health.get(name)]
+    assert not down, f"expected {up} up, the balancer sees {health}"
+
+
+@then("the new shoppers are spread over the shop's servers {servers:StickyServers}")
+def step_spread(context: Any, servers: list[str]) -> None:
+    """Each named server answered at least one new shopper, and no other server answered any."""
+    arrived = need(_w(context).new_shoppers or None, "new shoppers", "When the shop receives 6 new shoppers")
+    seen = Counter(shopper.replies[-1].server for shopper in arrived)
+    evidence.attach_json("new shoppers per server", dict(seen))
+    assert all(shopper.replies[-1].status == 200 for shopper in arrived), "a new shopper got no answer"
+    assert set(seen) == set(servers), f"expected new shoppers on each of {servers} and nowhere else, got {dict(seen)}"
+
+
+@then("shopper {shopper:StickyName} stays on the server it was re-pinned to")
+def step_stays(context: Any, shopper: str) -> None:
+    """Every answer since the shopper's last new pin came from the server that pin names (no move back)."""
+    w = _w(context)
+    replies = w.shopper(shopper).replies
+    evidence.attach_records("requests of the session", [vars(r) for r in replies])
+    pins = [i for i, reply in enumerate(replies) if reply.cookie_attributes(w.the_shop.cookie_name) is not None]
+    assert len(pins) >= 2, f"expected shopper {shopper} to have been pinned, then re-pinned; pins at {pins}"
+    since = [reply.server for reply in replies[pins[-1] :]]
+    assert len(since) >= 2, f"expected a request of shopper {shopper} after the re-pin, saw only {since}"
+    assert len(set(since)) == 1, f"expected every request since the re-pin on {since[0]}, saw {since}"
+    assert w.the_shop.pinned_server(w.shopper(shopper)) == since[0], "the shopper's pin changed again"
+
+
 @then("none of the new shoppers is pinned to the shop's server {server:StickyName}")
 def step_not_pinned(context: Any, server: str) -> None:
     """No new shopper was answered by, or pinned to, the server."""
@@ -406,6 +466,17 @@ def step_pool(context: Any, names: list[str], strategy: str) -> None:
 def step_pool_weighted(context: Any, names: list[str], weights: list[int], strategy: str) -> None:
     """A pool of weighted servers (weights: relative capacities 0..256, one per server) and a strategy."""
     _pool(context, names, weights, strategy)
+
+
+@given("a balancer over servers {names:StickyServers} using a strategy described as:")
+def step_pool_described(context: Any, names: list[str]) -> None:
+    """A pool of equal servers and a strategy from a table of settings (setting | value): kind (a strategy
+    name), virtual nodes, table size, capacity, idle timeout. The named strategies are these presets."""
+    example = "Given a balancer over servers A, B, C using a strategy described as: | kind | Maglev |"
+    spec = describe_strategy(_settings(context, example))
+    w = _w(context)
+    w.pool, w.strategy, w.weights = Pool(names), make_strategy(spec), dict.fromkeys(names, 1)
+    evidence.attach_json("the strategy described", vars(spec))
 
 
 @when("the balancer routes {count:d} sessions of {requests:d} requests each")

@@ -93,3 +93,44 @@ Feature: Affinity strategies decide which server a session sticks to
         | consistent hash ring | xyz789  | 198.51.100.20 | D      |
         | Maglev               | abc123  | 203.0.113.7   | C      |
         | Maglev               | xyz789  | 198.51.100.20 | D      |
+
+  Rule: A strategy you describe is a named one with its settings changed
+    The named strategies are presets of one description: the ring has 160 virtual nodes per unit
+    of weight, the Maglev table 5003 slots, the session table remembers 100000 sessions idle for at
+    most 1800 seconds. A table of settings (kind, virtual nodes, table size, capacity, idle timeout)
+    describes another; what it does not say keeps the preset's value. Fewer points on the ring or
+    slots in the table are cheaper to build and spread the sessions less evenly: with one point per
+    server, one server's arc covers most of the ring. (Measured, deterministic: the hashes are BLAKE2b.)
+
+    Scenario Outline: A <kind> with <setting> <size> spreads 3000 sessions within <tolerance>% of the fair share
+      Given a balancer over servers A, B, C using a strategy described as:
+        | setting   | value  |
+        | kind      | <kind> |
+        | <setting> | <size> |
+      When the balancer starts 3000 sessions
+      Then each server's share of the balancer's sessions is within <tolerance>% of its weighted share
+
+      Examples:
+        | kind                 | setting       | size  | tolerance |
+        | consistent hash ring | virtual nodes | 1     | 180       |
+        | consistent hash ring | virtual nodes | 4     | 25        |
+        | consistent hash ring | virtual nodes | 160   | 5         |
+        | Maglev               | table size    | 7     | 30        |
+        | Maglev               | table size    | 101   | 6         |
+        | Maglev               | table size    | 65537 | 3         |
+
+    Scenario Outline: A fourth server joins a <kind> with <setting> <size>: about <about> move
+      Given a balancer over servers A, B, C using a strategy described as:
+        | setting   | value  |
+        | kind      | <kind> |
+        | <setting> | <size> |
+      When the balancer's pool gains server D after 2000 sessions started
+      Then between <low>% and <high>% of the balancer's sessions moved to another server
+
+      Examples:
+        | kind                 | setting       | size  | about | low | high |
+        | consistent hash ring | virtual nodes | 1     | 77%   | 70  | 85   |
+        | consistent hash ring | virtual nodes | 160   | 24%   | 18  | 32   |
+        | Maglev               | table size    | 13    | 36%   | 30  | 42   |
+        | Maglev               | table size    | 65537 | 24%   | 20  | 30   |
+        | session table        | capacity      | 2000  | none  | 0   | 0    |

@@ -91,6 +91,40 @@ Feature: Sticky sessions keep a shopper's cart on one server
       Then none of the new shoppers is pinned to the shop's server B
       And no request to the shop was redispatched
 
+  Rule: A failed server that recovers rejoins for new sessions; moved shoppers stay where they are
+    The balancer's health check sees the restarted server (HAProxy: `rise 1`; ours: one good probe)
+    and gives it new sessions again. A shopper re-pinned during the failure is not moved back: its
+    cart now lives on the new server, and moving it again would lose it a second time.
+
+    Scenario Outline: Server A fails, recovers and rejoins (<balancer>)
+      Given a shop of servers A, B, C behind <balancer>
+      And shopper abc123 has put iPhone in the cart
+      When the shop's server A fails
+      And shopper abc123 adds iPad to the cart
+      Then shopper abc123 is re-pinned to a live server other than A
+      When the shop's server A recovers
+      And the balancer's health check runs
+      Then the balancer sees the shop's servers A, B, C as up
+      When shopper abc123 views the cart
+      Then shopper abc123 stays on the server it was re-pinned to
+      And shopper abc123 sees the cart iPad
+      When the shop receives 6 new shoppers
+      Then the new shoppers are spread over the shop's servers A, B, C
+
+      Examples:
+        | balancer     |
+        | our balancer |
+        | HAProxy      |
+
+    Scenario: A recovered server comes back empty: the carts it held are gone
+      Given a shop of servers A, B, C behind our balancer
+      And shopper abc123 has put iPhone in the cart
+      When the shop's server A fails
+      And the shop's server A recovers
+      And the balancer's health check runs
+      And shopper abc123 views the cart
+      Then the shop's server A answered shopper abc123 with the cart empty
+
   Rule: A draining server keeps its sessions and gets no new ones
 
     Scenario Outline: Server A is retired gracefully (<balancer>)
@@ -140,3 +174,39 @@ Feature: Sticky sessions keep a shopper's cart on one server
         | signed with a forged tag          | C.0123456789abcdef                                                 |
         | malformed                         | C..%00<script>                                                     |
         | oversized                         | AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA |
+
+  Rule: A shop you describe runs like the named ones
+    A table of settings describes a shop: its servers and their weights, the balancer, the strategy
+    (a named one, with its settings changed: virtual nodes, table size, capacity, idle timeout), where
+    the carts live, and the affinity cookie (cookie name, signed, same site). What is not said keeps
+    its default. The named shops above are this description with defaults.
+
+    Scenario: Weighted servers under Maglev with carts in a shared store
+      Given a shop described as:
+        | setting    | value          |
+        | servers    | A, B, C        |
+        | weights    | 1, 1, 2        |
+        | strategy   | Maglev         |
+        | table size | 65537          |
+        | store      | a shared store |
+      And shopper abc123 has put iPhone, iPad in the cart
+      When shopper abc123 checks out
+      Then every request of shopper abc123 reached the same server of the shop
+      And the shop's server C checked out shopper abc123 with iPhone, iPad
+
+    Scenario Outline: An affinity cookie named <name> with SameSite <same site> (<balancer>)
+      Given a shop described as:
+        | setting     | value       |
+        | servers     | A, B        |
+        | balancer    | <balancer>  |
+        | cookie name | <name>      |
+        | signed      | no          |
+        | same site   | <same site> |
+      When shopper abc123 makes a first request
+      Then the balancer pins shopper abc123 to the shop's server A
+      And the affinity cookie set for shopper abc123 carries the flags Path=/, HttpOnly, SameSite=<same site>
+
+      Examples:
+        | balancer     | name    | same site |
+        | our balancer | SHOPSRV | Strict    |
+        | HAProxy      | SHOPSRV | Strict    |

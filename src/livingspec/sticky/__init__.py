@@ -13,7 +13,8 @@ Public API, smallest first:
   runs it on a loopback port; ``add_backend``/``drain``/``remove_backend``/``set_weight``;
   ``check_health()``.
 - Strategies (``route(RequestKey, PoolView) -> Route``): ``CookieInsert``, ``SessionTable``, ``SourceIPHash``,
-  ``ConsistentHashRing``, ``Maglev``, ``RoundRobin``; ``make_strategy(name)``.
+  ``ConsistentHashRing``, ``Maglev``, ``RoundRobin``; ``make_strategy(name)``; each named strategy is a
+  preset ``StrategySpec``, and ``describe_strategy(settings)`` / ``describe_shop(settings)`` build others.
 - ``cart_app`` (the Starlette app server), ``MemoryCartStore``, ``RedisCartStore``.
 - The shop the scenarios drive: ``Shop`` (one Protocol: servers, a balancer, shoppers), built by
   ``make_shop(target, servers, balancer=..., strategy=..., store=...)`` as an ``EmbeddedShop`` (in
@@ -26,6 +27,7 @@ from livingspec.sticky.analysis import Movement, imbalance, load, load_histogram
 from livingspec.sticky.app import SESSION_COOKIE, CartStore, MemoryCartStore, RedisCartStore, cart_app
 from livingspec.sticky.cluster import Reply, Shop, Shopper, ShopSpec
 from livingspec.sticky.cookies import DEFAULT_COOKIE_NAME, AffinityCookie, parse_cookie_header, strip_cookie
+from livingspec.sticky.described import InvalidDescriptionError, describe_shop, describe_strategy
 from livingspec.sticky.embedded import EmbeddedShop
 from livingspec.sticky.errors import (
     BadRequestTargetError,
@@ -54,11 +56,12 @@ from livingspec.sticky.strategies import (
     SessionTable,
     SourceIPHash,
     Strategy,
+    StrategySpec,
     maglev_table,
     make_strategy,
     route_in,
 )
-from livingspec.sticky.targets import make_shop
+from livingspec.sticky.targets import make_shop, open_shop
 
 __all__ = [
     "DEFAULT_COOKIE_NAME",
@@ -73,6 +76,7 @@ __all__ = [
     "EmbeddedShop",
     "HAProxyBalancer",
     "InProcessNetwork",
+    "InvalidDescriptionError",
     "InvalidServerError",
     "InvalidStrategyError",
     "LoopbackServer",
@@ -99,9 +103,12 @@ __all__ = [
     "SourceIPHash",
     "StickyError",
     "Strategy",
+    "StrategySpec",
     "UnknownServerError",
     "UnknownStrategyError",
     "cart_app",
+    "describe_shop",
+    "describe_strategy",
     "haproxy_config",
     "imbalance",
     "load",
@@ -110,6 +117,7 @@ __all__ = [
     "make_shop",
     "make_strategy",
     "movement",
+    "open_shop",
     "parse_cookie_header",
     "route_in",
     "scale_out",

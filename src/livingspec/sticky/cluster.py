@@ -24,9 +24,10 @@ import httpx
 
 from livingspec.sticky.app import SESSION_COOKIE, CartStore, MemoryCartStore
 from livingspec.sticky.cookies import AffinityCookie
-from livingspec.sticky.errors import InvalidServerError, UnknownServerError
+from livingspec.sticky.errors import InvalidServerError, InvalidStrategyError, UnknownServerError
+from livingspec.sticky.pool import check_server
 from livingspec.sticky.proxy import Balancer
-from livingspec.sticky.strategies import CookieInsert, SessionTable, Strategy
+from livingspec.sticky.strategies import CookieInsert, SessionTable, Strategy, StrategySpec
 
 BalancerKind = Literal["ours", "haproxy"]
 StoreKind = Literal["memory", "shared"]
@@ -60,7 +61,7 @@ class ShopSpec:
 
     servers: Mapping[str, int]
     balancer: BalancerKind = "ours"
-    strategy: str | Strategy = "cookie insert"
+    strategy: str | Strategy | StrategySpec = "cookie insert"
     store: StoreKind = "memory"
     cookie: AffinityCookie = field(default_factory=lambda: AffinityCookie(secret=DEMO_SECRET))
 
@@ -71,6 +72,12 @@ class ShopSpec:
         spec = cls(weights, **options)
         if spec.balancer not in BALANCERS or spec.store not in STORES:
             raise InvalidServerError(f"balancer {spec.balancer!r} or store {spec.store!r} is not supported")
+        for name, weight in weights.items():
+            check_server(name, weight)
+        strategy = spec.strategy
+        kind = strategy.kind if isinstance(strategy, StrategySpec) else getattr(strategy, "name", strategy)
+        if spec.balancer == "haproxy" and kind != "cookie insert":
+            raise InvalidStrategyError("HAProxy fronts the shop with cookie insertion only; strategies are ours")
         return spec
 
 

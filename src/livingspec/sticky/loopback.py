@@ -17,7 +17,6 @@ from livingspec.infra import LoopbackServer
 from livingspec.infra.redis import RedisServer
 from livingspec.sticky.app import RedisCartStore, cart_app
 from livingspec.sticky.cluster import ShopBase, Shopper, ShopSpec
-from livingspec.sticky.cookies import DEFAULT_COOKIE_NAME
 from livingspec.sticky.peers import HAProxyBalancer
 
 HEALTH_INTERVAL = 0.1  # seconds between our balancer's health-check rounds (HAProxy: inter 100ms)
@@ -43,7 +42,10 @@ class LoopbackShop(ShopBase):
             for name in self.weights:
                 self._start_app(name)
             if self.spec.balancer == "haproxy":
-                self._haproxy = HAProxyBalancer(self.urls, cookie=DEFAULT_COOKIE_NAME).start()
+                cookie = self.spec.cookie
+                self._haproxy = HAProxyBalancer(
+                    self.urls, cookie=cookie.name, weights=self.weights, same_site=cookie.same_site
+                ).start()
             else:
                 self._front = self._balancer(None, health_interval=HEALTH_INTERVAL).serve().start()
         except BaseException:
@@ -61,11 +63,6 @@ class LoopbackShop(ShopBase):
         """Where shoppers send requests."""
         front = self._haproxy or self._front
         return front.url if front is not None else "http://127.0.0.1:1"
-
-    @property
-    def cookie_name(self) -> str:
-        """HAProxy writes bare server names under its own cookie; ours signs its cookie."""
-        return DEFAULT_COOKIE_NAME if self._haproxy is not None else self.spec.cookie.name
 
     def close(self) -> None:
         """Stop everything this shop started (idempotent)."""

@@ -28,12 +28,15 @@ def haproxy_config(
     cookie: str = DEFAULT_COOKIE_NAME,
     stats_socket: str | None = None,
     check_interval_ms: int = 100,
+    weights: Mapping[str, int] | None = None,
+    same_site: str | None = "Lax",
 ) -> str:
     """An HAProxy configuration: round robin with ``cookie SRV insert indirect nocache`` and HTTP health checks.
 
     ``bind`` is a port on 127.0.0.1 or HAProxy's own bind argument (``fd@3`` for an inherited socket).
     """
     address = f"127.0.0.1:{bind}" if isinstance(bind, int) else bind
+    attribute = f' attr "SameSite={same_site}"' if same_site else ""
     lines = [
         "global",
         "    maxconn 512",
@@ -48,25 +51,40 @@ def haproxy_config(
         f"listen {BACKEND}",
         f"    bind {address}",
         "    balance roundrobin",
-        f'    cookie {cookie} insert indirect nocache httponly attr "SameSite=Lax"',
+        f"    cookie {cookie} insert indirect nocache httponly{attribute}",
         "    option httpchk GET /health",
         "    http-check expect status 200",
     ]
     for name, url in backends.items():
         parsed = httpx.URL(url)
         check = f"check inter {check_interval_ms}ms fall 1 rise 1"
-        lines.append(f"    server {name} {parsed.host}:{parsed.port} cookie {name} {check}")
+        weight = (weights or {}).get(name, 1)
+        lines.append(f"    server {name} {parsed.host}:{parsed.port} weight {weight} cookie {name} {check}")
     return "\n".join(lines) + "\n"
 
 
 class HAProxyBalancer:
     """HAProxy in front of ``backends`` (name -> URL) on a free loopback port; a context manager."""
 
-    def __init__(self, backends: Mapping[str, str], *, cookie: str = DEFAULT_COOKIE_NAME) -> None:
+    def __init__(
+        self,
+        backends: Mapping[str, str],
+        *,
+        cookie: str = DEFAULT_COOKIE_NAME,
+        weights: Mapping[str, int] | None = None,
+        same_site: str | None = "Lax",
+    ) -> None:
         self.backends = dict(backends)
 
         def render(at: HAProxyAddresses) -> str:
-            return haproxy_config(at.bind, self.backends, cookie=cookie, stats_socket=at.admin_socket)
+            return haproxy_config(
+                at.bind,
+                self.backends,
+                cookie=cookie,
+                stats_socket=at.admin_socket,
+                weights=weights,
+                same_site=same_site,
+            )
 
         self.process = HAProxy(render, name="haproxy-shop")
         self.config = self.process.config

@@ -41,7 +41,7 @@ from livingspec.sticky.errors import (
 )
 from livingspec.sticky.forwarding import RECOMPUTED, end_to_end, forwarded_for, request_target
 from livingspec.sticky.pool import Pool
-from livingspec.sticky.strategies import CookieInsert, RequestKey, Route, Strategy, make_strategy
+from livingspec.sticky.strategies import CookieInsert, RequestKey, Route, Strategy, StrategySpec, make_strategy
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -56,7 +56,7 @@ class Balancer:
     """A sticky-session load balancer in front of a list of backend URLs.
 
     ``backends``: a list of URLs (servers named s1, s2, ...) or a mapping name -> URL.
-    ``strategy``: a name from STRATEGIES ("cookie insert" by default) or a Strategy object.
+    ``strategy``: a name from STRATEGIES ("cookie insert" by default), a StrategySpec, or a Strategy object.
     ``transport``: how to reach the backends (default: real HTTP; an InProcessNetwork in process).
     ``cookie``: the affinity cookie's name, flags and signing key. By default cookies are signed with a
     random key made here (a client cannot pick its server); give every balancer instance the same
@@ -66,7 +66,7 @@ class Balancer:
     def __init__(
         self,
         backends: Sequence[str] | Mapping[str, str] = (),
-        strategy: str | Strategy = "cookie insert",
+        strategy: str | Strategy | StrategySpec = "cookie insert",
         *,
         cookie: AffinityCookie | None = None,
         weights: Mapping[str, int] | None = None,

@@ -327,26 +327,54 @@ def maglev_table(servers: Sequence[tuple[str, int]], size: int) -> list[str]:
     return [servers[i][0] for i in owner]
 
 
-#: Strategy name (as used in features and benchmarks) -> factory.
-STRATEGIES: dict[str, Callable[[], Strategy]] = {
-    "round robin": RoundRobin,
-    "cookie insert": CookieInsert,
-    "session table": SessionTable,
-    "source-IP hash": SourceIPHash,
-    "consistent hash ring": ConsistentHashRing,
-    "Maglev": Maglev,
+@dataclass(frozen=True)
+class StrategySpec:
+    """A strategy described by its settings; each named strategy is this with its defaults (a preset).
+
+    ``kind`` is a name from STRATEGIES; the other fields apply to one kind each and are ignored by the rest.
+    """
+
+    kind: str
+    virtual_nodes: int = 160  # consistent hash ring: points per unit of weight; fewer is faster, less even
+    table_size: int = 5003  # Maglev: a prime; larger spreads more evenly and rebuilds more slowly
+    capacity: int = 100_000  # session table: sessions remembered before the least recently used is forgotten
+    idle_timeout: float | None = 1800.0  # session table: seconds unused before an entry is forgotten; None: never
+
+    def build(self, cookie: AffinityCookie | None = None, now: Callable[[], float] = time.monotonic) -> Strategy:
+        """A fresh strategy of this description (``cookie`` for cookie insertion; ``now`` for the session table)."""
+        if self.kind == "cookie insert":
+            return CookieInsert(cookie)
+        if self.kind == "session table":
+            return SessionTable(self.capacity, self.idle_timeout, now)
+        if self.kind == "consistent hash ring":
+            return ConsistentHashRing(self.virtual_nodes)
+        if self.kind == "Maglev":
+            return Maglev(self.table_size)
+        if self.kind == "source-IP hash":
+            return SourceIPHash()
+        if self.kind == "round robin":
+            return RoundRobin()
+        raise UnknownStrategyError(f"unknown strategy {self.kind!r}; known: {', '.join(STRATEGIES)}")
+
+
+#: Strategy name (as used in features and benchmarks) -> its preset description.
+PRESETS: dict[str, StrategySpec] = {
+    name: StrategySpec(name)
+    for name in ("round robin", "cookie insert", "session table", "source-IP hash", "consistent hash ring", "Maglev")
 }
+#: Strategy name -> factory of a fresh strategy with the preset's settings.
+STRATEGIES: dict[str, Callable[[], Strategy]] = {name: spec.build for name, spec in PRESETS.items()}
 
 
-def make_strategy(name: str | Strategy, cookie: AffinityCookie | None = None) -> Strategy:
-    """A fresh strategy by name (see STRATEGIES), or the given strategy object unchanged."""
+def make_strategy(name: str | Strategy | StrategySpec, cookie: AffinityCookie | None = None) -> Strategy:
+    """A fresh strategy by name (see STRATEGIES) or description, or the given strategy object unchanged."""
+    if isinstance(name, StrategySpec):
+        return name.build(cookie)
     if not isinstance(name, str):
         return name
-    if name == "cookie insert":
-        return CookieInsert(cookie)
-    if name not in STRATEGIES:
+    if name not in PRESETS:
         raise UnknownStrategyError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
-    return STRATEGIES[name]()
+    return PRESETS[name].build(cookie)
 
 
 def route_in(strategy: Strategy, pool: Pool | PoolView, request: RequestKey) -> Route:

@@ -21,9 +21,13 @@ SHOPS: dict[str, Callable[[ShopSpec], Shop]] = {"embedded": EmbeddedShop, "real"
 
 def make_shop(target: str, servers: Sequence[str] | Mapping[str, int], **options: Any) -> Shop:
     """A started shop on ``target`` (``embedded`` or ``real``); options as ``ShopSpec``: balancer, strategy, store."""
+    return open_shop(target, ShopSpec.of(servers, **options))
+
+
+def open_shop(target: str, spec: ShopSpec) -> Shop:
+    """A started shop of ``spec`` (see ``describe_shop`` for one from a table of settings) on ``target``."""
     if target not in SHOPS:
         raise InvalidServerError(f"unknown target {target!r}; known: {', '.join(SHOPS)}")
-    spec = ShopSpec.of(servers, **options)
     if spec.balancer == "haproxy" and target != "real":
         raise NotOnThisTargetError("HAProxy is the peer on the real target only (behave -D target=real)")
     return SHOPS[target](spec).start()
