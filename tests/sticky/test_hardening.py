@@ -2,7 +2,10 @@
 
 Regression tests for the server-side request forgery through the raw request target, the
 500s on a target without '/' and on a backend header outside Latin-1, the client-chosen
-X-Forwarded-For, and headers named in Connection; plus a fuzz test of request-target handling.
+X-Forwarded-For, and headers named in Connection; plus two fuzz tests (hypothesis, thorough
+profile under CI): request targets through the ASGI app, and raw requests over real TCP with
+arbitrary methods, targets and header bytes, which must get an answer, success or 4xx, and reach
+no service but the chosen backend.
 """
 
 from __future__ import annotations
@@ -215,3 +218,64 @@ def test_end_to_end_and_forwarded_for_are_pure_header_rules():
     headers = [(b"Connection", b"close, X-A"), (b"X-A", b"1"), (b"Upgrade", b"h2c"), (b"Accept", b"*/*")]
     assert end_to_end(headers) == [(b"accept", b"*/*")]
     assert forwarded_for([(b"X-Forwarded-For", b"1.1.1.1, 2.2.2.2")], "127.0.0.1") == b"1.1.1.1, 2.2.2.2, 127.0.0.1"
+
+
+# -- fuzz over real TCP: arbitrary request targets and header bytes ----------------------------------
+
+_METHODS = st.sampled_from([b"GET", b"POST", b"HEAD", b"OPTIONS", b"DELETE", b"PUT", b"CONNECT", b"G\x00T"])
+_TARGETS = st.one_of(
+    st.binary(max_size=120),
+    st.binary(max_size=120).map(lambda b: b"/" + b),
+    st.sampled_from([b"@127.0.0.1:{secret}/x", b"http://127.0.0.1:{secret}/x", b"127.0.0.1:{secret}", b"*"]),
+)
+_HEADERS = st.lists(
+    st.tuples(
+        st.one_of(st.binary(min_size=1, max_size=30), st.sampled_from([b"Host", b"Connection", b"X-Forwarded-For"])),
+        st.binary(max_size=60),
+    ),
+    max_size=6,
+)
+
+
+@pytest.fixture(scope="module")
+def fuzzed_shop():
+    """A balancer in front of backend A, a secret service beside them; who received what is recorded."""
+    seen_a: list[dict[str, Any]] = []
+    seen_secret: list[dict[str, Any]] = []
+    secret = LoopbackServer(_raw_app("SECRET", seen=seen_secret), name="secret").start()
+    app = LoopbackServer(_raw_app("A", seen=seen_a), name="app-A").start()
+    front = Balancer({"A": app.url}, health_interval=None).serve().start()
+    try:
+        yield front, secret, seen_a, seen_secret
+    finally:
+        front.stop()
+        app.stop()
+        secret.stop()
+
+
+def _exchange(port: int, request: bytes) -> bytes:
+    """Send raw bytes, read the answer until the server closes (bounded: 5 s per read, 1 MiB)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        answer = b""
+        while len(answer) < 1 << 20 and (chunk := sock.recv(65536)):
+            answer += chunk
+    return answer
+
+
+@settings(deadline=None)
+@given(method=_METHODS, target=_TARGETS, headers=_HEADERS)
+def test_fuzz_raw_requests_get_success_or_a_4xx_and_reach_only_the_chosen_backend(fuzzed_shop, method, target, headers):
+    front, secret, seen_a, seen_secret = fuzzed_shop
+    target = target.replace(b"{secret}", str(secret.port).encode())
+    lines = [method + b" " + target + b" HTTP/1.1", b"Host: shop", *(k + b": " + v for k, v in headers)]
+    before = len(seen_a)
+    answer = _exchange(front.port, b"\r\n".join([*lines, b"Connection: close", b"", b""]))
+    status_line = answer.split(b"\r\n", 1)[0]
+    assert seen_secret == [], "a request reached a service that is not a backend"
+    assert b"SECRET" not in answer
+    assert answer, f"no answer to {lines!r}"
+    status = int(status_line.split(b" ")[1])
+    assert 200 <= status < 300 or 400 <= status < 500, (status_line, answer[:300])
+    if 200 <= status < 300 and len(seen_a) > before:
+        assert seen_a[-1]["path"].startswith(b"/"), "only an origin-form target may reach the backend"
