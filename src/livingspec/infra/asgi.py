@@ -39,6 +39,9 @@ class LoopbackServer:
         self.name = name
         self._socket = bound_socket(host, port)
         self.port: int = self._socket.getsockname()[1]
+        # uvloop and httptools are installed for the balancer; other servers keep asyncio and h11 unless asked.
+        uvicorn_options.setdefault("loop", "asyncio")
+        uvicorn_options.setdefault("http", "h11")
         # proxy_headers=False: trust no client's X-Forwarded-For (uvicorn trusts 127.0.0.1 by default).
         config = uvicorn.Config(
             app,
