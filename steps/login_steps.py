@@ -12,6 +12,19 @@ on <n> minutes; I open the shop page "<path>"; the order history of the shop lis
 shop's count of consecutive failed logins for ... is <n>; a BDD workspace with the feature file ...;
 behave runs the BDD workspace; the BDD workspace run is red/green; the step catalog ...
 
+Declarative phrases, in the customer's words (a customer is named by the first name of an account):
+<Customer> has failed to sign in <n> times; someone has failed to sign in <n> times as "<email>";
+<Customer> is signed in; <Customer> has signed in and signed out again; nobody is signed in to the
+shop; <n> minutes have passed on the login clock; <Customer> signs in [with a wrong password |
+typing the email as "<typed>"]; someone signs in as "<email>" with the password "<password>";
+<Customer> signs out; <Customer> / the visitor opens the dashboard / order history; the shop
+welcomes <Customer> back; the shop says the email or password is invalid; the shop says the
+account is locked for another <n> minutes; the login form is disabled / enabled; the shop confirms
+that <Customer> has signed out; <Customer> / the visitor is sent to the login page.
+
+Phrases that read naturally in more than one position (I enter ..., I click ..., signing in, time
+passing) are ``@step``: they work after Given, When or Then alike.
+
 The same steps drive the embedded target (in-process HTTP reading the HTML) and the real one
 (headless Debian Chromium through Playwright against uvicorn on loopback); the real run attaches a
 screenshot of every page a Then step checks.
@@ -20,15 +33,19 @@ screenshot of every page a Then step checks.
 from __future__ import annotations
 
 import atexit
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from behave import given, then, when
+import parse
+from behave import given, step, then, when
 
 from livingspec.login import (
     CHROMIUM,
+    INVALID_MESSAGE,
+    SIGNED_OUT_NOTICE,
     BddWorkspace,
     BehaveRun,
     CatalogEntry,
@@ -39,26 +56,55 @@ from livingspec.login import (
     LoopbackServer,
     ManualClock,
     Order,
+    UnknownCustomerError,
     attempts_table,
     catalog_text,
     fail_logins,
+    locked_message,
     require_browser,
     sign_in,
     sign_out,
+    submit_login,
     undocumented,
 )
 from livingspec.runner import evidence
 from livingspec.runner.targets import TargetUnavailableError, skip_unavailable, target_of
-from livingspec.runner.types import choice, register
+from livingspec.runner.types import MULTIWORD, choice, register
 from livingspec.runner.world import need, world
+
+T = TypeVar("T")
+
+
+def _typed(regex: str) -> Callable[[Callable[[str], T]], Callable[[str], T]]:
+    """parse.with_pattern, typed."""
+    decorate: Callable[[Callable[[str], T]], Callable[[str], T]] = parse.with_pattern(regex)
+    return decorate
+
 
 ACCOUNT_GIVEN = 'Given the shop has a customer account for "John" with email "john@example.com" and password "..."'
 WORKSPACE_GIVEN = 'Given a BDD workspace with the feature file "greeting":'
 RUN_WHEN = "When behave runs the BDD workspace"
 CATALOG_WHEN = "When the step catalog of the specification is compiled"
 COUNT_KINDS = ("feature", "features", "scenario", "scenarios", "step", "steps")
+SHOP_PAGES = {"dashboard": "/dashboard", "order history": "/orders"}
+
+
+@_typed(r"[A-Z][\w'-]*")
+def parse_customer(text: str) -> str:
+    """a customer's first name, as an account Given registered it (John, Jane)"""
+    return text
+
+
+@_typed(r"\d+ minutes?")
+def parse_minutes(text: str) -> int:
+    """a whole number of minutes, written as the shop writes it (15 minutes, 1 minute)"""
+    return int(text.split(maxsplit=1)[0])
+
 
 register(
+    Customer=parse_customer,
+    LoginMinutes=parse_minutes,
+    ShopPage=choice("shop page", tuple(SHOP_PAGES), pattern=MULTIWORD),
     LoginButton=choice("button", ("Login", "Log out"), pattern=r'[^"]+'),
     LoginFormState=choice("login form state", ("disabled", "enabled")),
     BddColour=choice("run colour", ("red", "green")),
@@ -78,6 +124,7 @@ class LoginWorld:
     site: LoginSite | None = None
     driver: LoginDriver | None = None
     passwords: dict[str, str] = field(default_factory=dict)  # email -> password of each account
+    customers: dict[str, str] = field(default_factory=dict)  # first name -> email of each account
     first_email: str | None = None  # whose failures the seed's "I have already failed" counts
     workspace: BddWorkspace | None = None
     run: BehaveRun | None = None
@@ -93,6 +140,14 @@ class LoginWorld:
     def customer_email(self) -> str:
         """The first customer's email (the seed's "I")."""
         return need(self.first_email, "a customer account", ACCOUNT_GIVEN)
+
+    def customer(self, name: str) -> tuple[str, str]:
+        """The email and password of the customer with this first name."""
+        if name not in self.customers:
+            known = ", ".join(self.customers) or "none yet"
+            raise UnknownCustomerError(f"no customer named {name!r} (known: {known}); start with: {ACCOUNT_GIVEN}")
+        email = self.customers[name]
+        return email, self.passwords[email]
 
     def the_workspace(self) -> BddWorkspace:
         """The BDD workspace a Given wrote."""
@@ -167,6 +222,7 @@ def step_customer_account(context: Any, name: str, email: str, password: str) ->
     w = _w(context)
     w.shop.register(name, email, password)
     w.passwords[email] = password
+    w.customers.setdefault(name, email)
     w.first_email = w.first_email or email
 
 
@@ -179,7 +235,8 @@ def step_orders(context: Any, email: str) -> None:
         _w(context).shop.add_order(email, Order(row["number"], row["placed"], row["item"], cents))
 
 
-@when("the login clock moves on {minutes:d} minutes")
+@step("the login clock moves on {minutes:d} minutes")
+@step("{minutes:d} minutes have passed on the login clock")
 def step_clock(context: Any, minutes: int) -> None:
     """Let time pass on the shop's clock, in minutes (no waiting: the clock is injected)."""
     _w(context).shop.advance(minutes * 60)
@@ -188,78 +245,85 @@ def step_clock(context: Any, minutes: int) -> None:
 # --- the seed's phrases -------------------------------------------------------------------------
 
 
-@given("I am on the login page")
+@step("I am on the login page")
 def step_on_login_page(context: Any) -> None:
     """Open the shop's login page."""
     _driver(context).open("/login")
 
 
 @given("I am not signed in to the shop")
+@given("nobody is signed in to the shop")
 def step_not_signed_in(context: Any) -> None:
     """Start with a browser that has no session cookie."""
     _driver(context)
 
 
-@given("I have already failed to login {count:d} times")
-def step_failed_before(context: Any, count: int) -> None:
-    """Fail to log in as the first customer this many times with wrong passwords, then reopen the login page."""
-    fail_logins(_driver(context), _w(context).customer_email(), count)
+@step("I have already failed to login {count:d} times")
+@step("{customer:Customer} has failed to sign in {count:d} times")
+def step_failed_before(context: Any, count: int, customer: str | None = None) -> None:
+    """Fail to sign in this many times in a row with wrong passwords (as the first customer, or the one named)."""
+    w = _w(context)
+    email = w.customer(customer)[0] if customer else w.customer_email()
+    fail_logins(_driver(context), email, count)
 
 
-@given('I have already failed to login {count:d} times with email "{email}"')
+@step('I have already failed to login {count:d} times with email "{email}"')
+@step('someone has failed to sign in {count:d} times as "{email}"')
 def step_failed_before_as(context: Any, count: int, email: str) -> None:
     """Fail to log in with this email this many times, then reopen the login page."""
     fail_logins(_driver(context), email, count)
 
 
-@given('I have signed in to the shop as "{email}" with password "{password}"')
+@step('I have signed in to the shop as "{email}" with password "{password}"')
+@step('I sign in to the shop as "{email}" with password "{password}"')
 def step_signed_in(context: Any, email: str, password: str) -> None:
     """Sign in through the login page and arrive on the dashboard."""
     sign_in(_driver(context), email, password)
 
 
-@given("I have signed in to the shop and signed out again")
-def step_signed_in_and_out(context: Any) -> None:
-    """Sign in as the first customer, then log out (a success between failures)."""
+@step("I have signed in to the shop and signed out again")
+@step("{customer:Customer} has signed in and signed out again")
+def step_signed_in_and_out(context: Any, customer: str | None = None) -> None:
+    """Sign in and log out again (as the first customer, or the one named): a success between failures."""
     w = _w(context)
-    email = w.customer_email()
+    email = w.customer(customer)[0] if customer else w.customer_email()
     driver = _driver(context)
     sign_in(driver, email, w.passwords[email])
     sign_out(driver)
     driver.open("/login")
 
 
-@when('I enter valid email "{email}"')
+@step('I enter valid email "{email}"')
 def step_enter_valid_email(context: Any, email: str) -> None:
     """Type an email that belongs to an account."""
     _driver(context).fill("Email", email)
 
 
-@when('I enter email "{email}"')
+@step('I enter email "{email}"')
 def step_enter_email(context: Any, email: str) -> None:
     """Type an email into the login form."""
     _driver(context).fill("Email", email)
 
 
-@when('I enter valid password "{password}"')
+@step('I enter valid password "{password}"')
 def step_enter_valid_password(context: Any, password: str) -> None:
     """Type the account's password."""
     _driver(context).fill("Password", password)
 
 
-@when('I enter incorrect password "{password}"')
+@step('I enter incorrect password "{password}"')
 def step_enter_incorrect_password(context: Any, password: str) -> None:
     """Type a password that is not the account's."""
     _driver(context).fill("Password", password)
 
 
-@when('I click the "{button:LoginButton}" button')
+@step('I click the "{button:LoginButton}" button')
 def step_click(context: Any, button: str) -> None:
     """Click a button of the shop's pages and wait for the next page."""
     _driver(context).click(button)
 
 
-@when('I open the shop page "{path}"')
+@step('I open the shop page "{path}"')
 def step_open_page(context: Any, path: str) -> None:
     """Go to a page of the shop by its path (/dashboard, /orders)."""
     _driver(context).open(path)
@@ -276,7 +340,9 @@ def step_on_dashboard(context: Any) -> None:
 
 
 @then("I should be redirected to the login page")
-def step_sent_to_login(context: Any) -> None:
+@then("the visitor is sent to the login page")
+@then("{customer:Customer} is sent to the login page")
+def step_sent_to_login(context: Any, customer: str | None = None) -> None:
     """The page was refused and the visitor sent to the login page."""
     driver = _show(context, "login page")
     assert driver.redirected and driver.path == "/login", (
@@ -308,6 +374,7 @@ def step_see_error(context: Any, message: str) -> None:
 
 
 @then("the login form should be {state:LoginFormState}")
+@then("the login form is {state:LoginFormState}")
 def step_form_state(context: Any, state: str) -> None:
     """Every control of the login form is disabled (or enabled)."""
     driver = _show(context, "login form")
@@ -332,6 +399,94 @@ def step_failure_count(context: Any, email: str, count: int) -> None:
     state = _w(context).shop.auth.state(email)
     evidence.attach_json("failure state", {"email": email, **state.__dict__})
     assert state.consecutive == count, f"expected {count} consecutive failures for {email}, the shop counts {state}"
+
+
+# --- the declarative phrases: what a customer does, not how the page does it ---------------------
+
+
+@given("{customer:Customer} is signed in")
+def step_customer_signed_in(context: Any, customer: str) -> None:
+    """The customer signs in with the right password and arrives on the dashboard."""
+    sign_in(_driver(context), *_w(context).customer(customer))
+
+
+@step("{customer:Customer} signs in")
+def step_customer_signs_in(context: Any, customer: str) -> None:
+    """The customer submits the login form with their email and the right password."""
+    submit_login(_driver(context), *_w(context).customer(customer))
+
+
+@step("{customer:Customer} signs in with a wrong password")
+def step_customer_wrong_password(context: Any, customer: str) -> None:
+    """The customer submits the login form with their email and a password that is not theirs."""
+    email, password = _w(context).customer(customer)
+    submit_login(_driver(context), email, password + "-not")
+
+
+@step('{customer:Customer} signs in typing the email as "{typed}"')
+def step_customer_typed_email(context: Any, customer: str, typed: str) -> None:
+    """The customer signs in with the right password but types the email differently (case, spaces)."""
+    submit_login(_driver(context), typed, _w(context).customer(customer)[1])
+
+
+@step('someone signs in as "{email}" with the password "{password}"')
+def step_someone_signs_in(context: Any, email: str, password: str) -> None:
+    """A visitor submits the login form with this email and password (an account's or not)."""
+    submit_login(_driver(context), email, password)
+
+
+@step("{customer:Customer} signs out")
+def step_customer_signs_out(context: Any, customer: str) -> None:
+    """The signed-in customer logs out."""
+    _w(context).customer(customer)
+    sign_out(_driver(context))
+
+
+@step("{customer:Customer} opens the {page:ShopPage}")
+@step("the visitor opens the {page:ShopPage}")
+def step_open_named_page(context: Any, page: str, customer: str | None = None) -> None:
+    """Go to a page of the shop by its name: dashboard or order history."""
+    if customer:
+        _w(context).customer(customer)
+    _driver(context).open(SHOP_PAGES[page])
+
+
+@then("the shop welcomes {customer:Customer} back")
+def step_welcomed(context: Any, customer: str) -> None:
+    """The customer is on the dashboard, greeted by the name on their account."""
+    _w(context).customer(customer)
+    greeting = f"Welcome back, {customer}!"  # the account's first name, as the dashboard greets it
+    driver = _show(context, "dashboard")
+    assert driver.page_name() == "dashboard" and greeting in driver.text(), (
+        f"expected the dashboard greeting {greeting!r}, saw {driver.path}: {driver.text()[:200]}"
+    )
+
+
+@then("the shop says the email or password is invalid")
+def step_told_invalid(context: Any) -> None:
+    """The login page is shown again with the one message for a wrong password and an unknown email."""
+    driver = _show(context, "error message")
+    assert driver.page_name() == "login" and INVALID_MESSAGE in driver.alerts(), (
+        f"expected {INVALID_MESSAGE!r} on the login page, saw {driver.path} with alerts {driver.alerts()}"
+    )
+
+
+@then("the shop says the account is locked for another {left:LoginMinutes}")
+def step_told_locked(context: Any, left: int) -> None:
+    """The lock message counts down the minutes left (rounded up), in minutes."""
+    message = locked_message(left * 60)
+    driver = _show(context, "lock message")
+    assert message in driver.alerts(), f"expected {message!r}, the page's alerts are {driver.alerts()}"
+
+
+@then("the shop confirms that {customer:Customer} has signed out")
+def step_signed_out_notice(context: Any, customer: str) -> None:
+    """The login page says the customer has been signed out."""
+    _w(context).customer(customer)
+    driver = _show(context, "signed out")
+    assert driver.page_name() == "login" and SIGNED_OUT_NOTICE in driver.text(), (
+        f"expected {SIGNED_OUT_NOTICE!r} on the login page, saw {driver.path}: {driver.text()[:200]}"
+    )
 
 
 # --- the BDD cycle ------------------------------------------------------------------------------
@@ -359,13 +514,13 @@ def step_workspace_module(context: Any, name: str) -> None:
     _w(context).the_workspace().write_module(name, _doc_string(context))
 
 
-@when('the step module "{name}" of the BDD workspace gains:')
+@step('the step module "{name}" of the BDD workspace gains:')
 def step_workspace_gains(context: Any, name: str) -> None:
     """Add step definitions (the doc string) to a step module of the workspace."""
     _w(context).the_workspace().add_steps(name, _doc_string(context))
 
 
-@when('the application module "{name}" of the BDD workspace becomes:')
+@step('the application module "{name}" of the BDD workspace becomes:')
 def step_workspace_module_becomes(context: Any, name: str) -> None:
     """Replace the workspace's application code (implement, then refactor)."""
     _w(context).the_workspace().write_module(name, _doc_string(context))

@@ -31,6 +31,7 @@ from livingspec.login.errors import (
     LoginError,
     SessionError,
     UnknownAccountError,
+    UnknownCustomerError,
     WeakHashParametersError,
     WorkspaceError,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "SessionError",
     "SessionManager",
     "UnknownAccountError",
+    "UnknownCustomerError",
     "WeakHashParametersError",
     "WorkspaceError",
     "attempts_table",

@@ -21,6 +21,10 @@ class UnknownAccountError(LoginError, KeyError):
     """An operation named an account that does not exist."""
 
 
+class UnknownCustomerError(LoginError):
+    """A scenario named a customer (by first name) for whom no account was registered."""
+
+
 class WeakHashParametersError(LoginError, ValueError):
     """Argon2id parameters below OWASP's minimum were asked for without opting in to weak hashing."""
 
