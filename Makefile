@@ -53,9 +53,9 @@ real: $(STAMP)
 	if [ -n "$$folders" ]; then echo "== behave -D target=real: $$folders"; \
 	rm -rf reports/allure-results-real; status=0; \
 	$(BIN)/behave -D target=real -f progress $$folders || status=$$?; [ $$status = 0 ] || exit $$status; fi
-	@echo "== pytest --target=real: tests that need a real target"
+	@echo "== pytest --target=real: tests that need a real target, and the login scenarios in Chromium through pytest-bdd"
 	@$(BIN)/pytest -q --target=real -p no:cacheprovider --alluredir=reports/allure-results-real-pytest \
-		tests/compression/test_real_target.py
+		tests/compression/test_real_target.py tests/test_features.py -k "test_real_target or test_login__"
 
 # Every step phrase grouped by concept: meaning, parameters, accepted values, an example line.
 catalog: $(STAMP)
