@@ -9,7 +9,10 @@ party received has claim / header / parts ...; the relying party refuses the log
 genuine <alg> ID token issued by the OpenID provider; the ID token is forged with <tampering>; the
 relying party rejects the ID token with <error> / accepts it; the OpenID provider rotates its <alg>
 signing key to "<kid>"; the OpenID clock advances by <n> seconds; the resource server's verdict on
-the access/ID token; the relying party fetched the JWKS <n> times.
+the access/ID token; the relying party fetched the JWKS <n> times. Described tokens: a <alg> ID token
+from the OpenID provider described as (table field, value); the ID token is replaced by one described
+as (table); the ID token is re-signed with the claim / header <name> set to <value>; the relying
+party's verdict on the ID token is <verdict>.
 
 The target (``-D target=real``, ``pytest --target=real``) picks the deployment through
 livingspec.oidc.open_deployment: in process, or uvicorn on two loopback ports.
@@ -40,10 +43,12 @@ from livingspec.oidc import (
     OIDCError,
     SignIn,
     SigningKey,
+    TokenDescription,
     TokenRequestError,
     TokenValidationError,
     User,
     errors,
+    forge,
     issue_genuine,
     new_signing_key,
     open_deployment,
@@ -491,6 +496,51 @@ def step_forge(context: Any, tampering: str) -> None:
     w.token = tamper(w.genuine, tampering)
 
 
+def _describe(context: Any, described: TokenDescription) -> None:
+    """Make the described token from the genuine one and keep it as the token under test."""
+    w = _w(context)
+    w.token = forge(w.genuine, described)
+    _attach_token("described token (decoded)", w.token)
+
+
+def _table_description(context: Any) -> TokenDescription:
+    rows = [(row["field"], row["value"]) for row in need(context.table, "a table of fields", "| field | value |")]
+    evidence.attach_table("token described", ["field", "value"], rows)
+    return TokenDescription.from_rows(rows)
+
+
+@given("a {alg:OidcAlg} ID token from the OpenID provider described as:")
+def step_described_token(context: Any, alg: str) -> None:
+    """A genuine <alg> ID token changed as the table says (columns field, value).
+
+    Fields: ``claim <name>``, ``header <name>``, ``signature`` (valid, altered, kept from the genuine
+    token, none, HS256 keyed with the public key, cut off), ``header segment`` / ``claims segment``
+    (raw text; ``base64url:<text>`` encodes it), ``preset`` (a named tampering to start from). Values:
+    ``now``, ``now+3600``, ``now-60`` (seconds from issue), ``(absent)``, ``{exp}`` (the genuine
+    claim), JSON (numbers, true, "quoted", [arrays], {objects}) or plain text.
+    """
+    _issue(context, alg)
+    _describe(context, _table_description(context))
+
+
+@when("the ID token is replaced by one described as:")
+def step_replace_described(context: Any) -> None:
+    """Replace the token under test by the genuine one changed as the table says (field, value)."""
+    _describe(context, _table_description(context))
+
+
+@when("the ID token is re-signed with the claim {name} set to {value}")
+def step_claim_set(context: Any, name: str, value: str) -> None:
+    """The genuine token with one claim changed and signed again by the provider's key (value as in tables)."""
+    _describe(context, TokenDescription(claims={name: value}))
+
+
+@when("the ID token is re-signed with the header {name} set to {value}")
+def step_header_set(context: Any, name: str, value: str) -> None:
+    """The genuine token with one header field changed and signed again (value as in tables)."""
+    _describe(context, TokenDescription(header={name: value}))
+
+
 def _validate(context: Any, token: str, max_age: float | None = 3600) -> str:
     rp, w = _deployed(context).rp, _w(context)
     return _verdict(lambda: rp.validate_id_token(token, nonce=NONCE, access_token=w.access_token, max_age=max_age))
@@ -512,6 +562,14 @@ def step_accepts(context: Any) -> None:
     _attach_token("token presented", token)
     verdict = _validate(context, token)
     assert verdict == "accepted", f"expected the relying party to accept the token, it refused: {verdict}"
+
+
+@then("the relying party's verdict on the ID token is {verdict:OidcVerdict}")
+def step_verdict(context: Any, verdict: str) -> None:
+    """Validate the token by every rule now: "accepted" or the name of the error it is rejected with."""
+    token = _w(context).presented
+    seen = _validate(context, token)
+    assert seen == verdict, f"expected the relying party's verdict {verdict}, it said {seen}"
 
 
 @then("the relying party's verdict on the ID token {seconds:d} seconds after issue is {verdict:OidcVerdict}")

@@ -88,3 +88,95 @@ Feature: The relying party validates every rule of OpenID Connect Core 3.1.3.7
         | RS256 | expired within the clock skew     |                                     |
         | ES256 | iat 30 seconds in the future      |                                     |
         | RS256 | nbf 30 seconds in the future      |                                     |
+
+  Rule: Any token can be described by its claims, header and signature
+
+    Each named tampering above is a preset of one description: what differs from the genuine
+    token. A table row names a field and its value. Fields: `claim <name>`, `header <name>`,
+    `signature`, `header segment` and `claims segment` (raw text in place of that part;
+    `base64url:<text>` encodes the text), and `preset` (a named tampering to start from; later
+    rows add to it). Values: `now`, `now+3600`, `now-60` (seconds from the genuine token's issue
+    time), `(absent)` (left out), `{exp}` (the genuine token's value of that claim; inside text,
+    as in `{iss}/`, its text), JSON (`3600`, `true`, `"quoted text"`, `["an", "array"]`), or
+    plain text. Signatures: valid (the default: signed again by the provider's key), altered,
+    kept from the genuine token, none, HS256 keyed with the public key, cut off. An unknown
+    field, signature, claim reference or preset fails the step with the known ones listed.
+
+    Scenario: A token that expired two minutes ago is rejected, beyond the clock skew
+      Given a RS256 ID token from the OpenID provider described as:
+        | field     | value    |
+        | claim iat | now-3720 |
+        | claim exp | now-120  |
+      Then the relying party rejects the ID token with ExpiredTokenError
+
+    Scenario: A token that is not valid for another hour is rejected
+      Given a genuine ES256 ID token issued by the OpenID provider for the relying party
+      When the ID token is replaced by one described as:
+        | field     | value    |
+        | claim nbf | now+3600 |
+      Then the relying party rejects the ID token with NotYetValidError
+
+    Scenario: Claims the client does not know are ignored
+      Given a RS256 ID token from the OpenID provider described as:
+        | field     | value                        |
+        | claim acr | urn:mace:incommon:iap:silver |
+        | claim amr | ["pwd", "otp"]               |
+        | claim sid | 08a5019c-17e1-4977-8f42      |
+      Then the relying party accepts the ID token
+
+    Scenario: The key is looked up before the signature is checked
+      A preset with one more change: the claims were changed after signing, and the header names
+      a key the provider never published. The unknown kid is what the relying party reports.
+      Given a RS256 ID token from the OpenID provider described as:
+        | field      | value                            |
+        | preset     | the claims changed after signing |
+        | header kid | never-published                  |
+      Then the relying party rejects the ID token with UnknownKeyError
+
+    Scenario: An unsigned token is refused even when every claim is right
+      Given a ES256 ID token from the OpenID provider described as:
+        | field      | value    |
+        | signature  | none     |
+        | header kid | (absent) |
+        | claim exp  | now+600  |
+      Then the relying party rejects the ID token with DisallowedAlgorithmError
+
+    Scenario Outline: The claim <claim> set to <value>: <verdict>
+      The genuine token has one claim changed and is signed again by the provider, so only that
+      claim's rule decides. The relying party allows 60 seconds of clock skew and asked for
+      max_age 3600 s.
+      Given a genuine RS256 ID token issued by the OpenID provider for the relying party
+      When the ID token is re-signed with the claim <claim> set to <value>
+      Then the relying party's verdict on the ID token is <verdict>
+
+      Examples:
+        | claim     | value      | verdict             |
+        | exp       | now-59     | accepted            |
+        | exp       | now-60     | ExpiredTokenError   |
+        | iat       | now+60     | accepted            |
+        | iat       | now+61     | IssuedInFutureError |
+        | nbf       | now+60     | accepted            |
+        | nbf       | now+61     | NotYetValidError    |
+        | auth_time | now-3660   | accepted            |
+        | auth_time | now-3661   | AuthTimeError       |
+        | aud       | ["webapp"] | accepted            |
+        | aud       | []         | MissingClaimError   |
+        | sub       | ""         | MissingClaimError   |
+        | exp       | true       | MissingClaimError   |
+        | iss       | {iss}/     | IssuerMismatchError |
+        | azp       | webapp     | accepted            |
+        | nonce     | (absent)   | NonceMismatchError  |
+
+    Scenario Outline: The <alg> token's header <name> set to <value>: <verdict>
+      Given a genuine <alg> ID token issued by the OpenID provider for the relying party
+      When the ID token is re-signed with the header <name> set to <value>
+      Then the relying party's verdict on the ID token is <verdict>
+
+      Examples:
+        | alg   | name | value           | verdict             |
+        | RS256 | typ  | application/jwt | accepted            |
+        | RS256 | typ  | (absent)        | accepted            |
+        | RS256 | typ  | at+jwt          | WrongTokenTypeError |
+        | RS256 | kid  | (absent)        | AmbiguousKeyError   |
+        | ES256 | kid  | (absent)        | accepted            |
+        | ES256 | crit | ["exp"]         | CriticalHeaderError |

@@ -53,6 +53,7 @@ from livingspec.oidc.errors import (
     OIDCError,
     ProviderError,
     StateMismatchError,
+    TokenDescriptionError,
     TokenEncodingError,
     TokenJSONError,
     TokenRequestError,
@@ -63,7 +64,18 @@ from livingspec.oidc.errors import (
     UserinfoSubjectMismatchError,
     WrongTokenTypeError,
 )
-from livingspec.oidc.forgery import TAMPERINGS, Forgery, GenuineTokens, issue_genuine, tamper
+from livingspec.oidc.forgery import (
+    ABSENT,
+    SIGNATURES,
+    TAMPERINGS,
+    Forgery,
+    GenuineTokens,
+    TokenDescription,
+    forge,
+    issue_genuine,
+    resolve,
+    tamper,
+)
 from livingspec.oidc.jose import MAX_TOKEN_LENGTH, ParsedToken, b64url_decode, b64url_encode, parse_token, token_hash
 from livingspec.oidc.keys import SUPPORTED_ALGS, KeyRing, SigningKey, new_signing_key
 from livingspec.oidc.op_app import provider_app
@@ -85,8 +97,10 @@ from livingspec.oidc.validation import (
 )
 
 __all__ = [
+    "ABSENT",
     "DEFAULT_ALGS",
     "MAX_TOKEN_LENGTH",
+    "SIGNATURES",
     "SUPPORTED_ALGS",
     "TAMPERINGS",
     "AccessDeniedError",
@@ -143,6 +157,8 @@ __all__ = [
     "SigningKey",
     "StateMismatchError",
     "SyncASGITransport",
+    "TokenDescription",
+    "TokenDescriptionError",
     "TokenEncodingError",
     "TokenJSONError",
     "TokenRequestError",
@@ -156,11 +172,13 @@ __all__ = [
     "WrongTokenTypeError",
     "b64url_decode",
     "b64url_encode",
+    "forge",
     "issue_genuine",
     "new_signing_key",
     "open_deployment",
     "parse_token",
     "provider_app",
+    "resolve",
     "s256",
     "system_clock",
     "tamper",

@@ -159,6 +159,10 @@ class UserinfoSubjectMismatchError(TokenValidationError):
     rule = "Core 5.3.2: userinfo sub"
 
 
+class TokenDescriptionError(OIDCError):
+    """A described token cannot be made: an unknown field, signature or claim, or a value that does not read."""
+
+
 # --- Flow errors at the relying party --------------------------------------------------------
 
 
