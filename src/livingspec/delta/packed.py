@@ -11,8 +11,12 @@ Layout (Apache Parquet, Encodings.md, "Delta Encoding (DELTA_BINARY_PACKED = 5)"
     present (written as 0) and their bodies are absent.
 
 Deltas use wrapping int64 arithmetic, so every int64 sequence round-trips exactly.
-No step loops in Python per value: packing and unpacking work on whole arrays grouped by bit
-width; only the block headers, whose lengths vary, are walked one block at a time when reading.
+
+Two paths give the same bytes and values. ``pack`` and ``unpack`` run compiled loops
+(``livingspec.delta.kernels``, numba): one pass each. ``pack_reference`` and ``unpack_reference``
+are whole-array numpy: no Python loop per value, packing grouped by bit width; only the block
+headers, whose positions chain, are walked one block at a time. The reference path names every
+error (the fast path hands bad bytes to it) and serves alone where numba is not installed.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from livingspec.delta import kernels
 from livingspec.delta.codec import Int64Array, as_int64, delta_decode, delta_encode, unzigzag, zigzag
 from livingspec.delta.errors import CorruptDataError, DeltaError, TruncatedDataError, ValueCountError
 
@@ -179,17 +184,40 @@ def _ranges(starts: npt.NDArray[np.int64], length: int) -> npt.NDArray[np.int64]
 # ---------------------------------------------------------------- encode
 
 
+def _header(array: Int64Array, block_size: int, miniblocks: int) -> bytes:
+    count = int(array.size)
+    first = int(array[0]) if count else 0
+    return uleb128(block_size) + uleb128(miniblocks) + uleb128(count) + uleb128((first << 1) ^ (first >> 63))
+
+
 def pack(values: Any, block_size: int = BLOCK_SIZE, miniblocks: int = MINIBLOCKS) -> bytes:
-    """Encode an integer sequence as DELTA_BINARY_PACKED bytes.
+    """Encode an integer sequence as DELTA_BINARY_PACKED bytes (byte for byte what pyarrow writes).
 
     The defaults (128 values a block, 4 miniblocks) are the issue's and parquet-mr's; pyarrow
     writes blocks of 256 values in 4 miniblocks, which this encoder also produces when asked.
     """
+    if not kernels.AVAILABLE:
+        return pack_reference(values, block_size, miniblocks)
+    _check_layout(block_size, miniblocks)
+    array = as_int64(values)
+    header = _header(array, block_size, miniblocks)
+    if array.size <= 1:
+        return header
+    blocks = -(-(array.size - 1) // block_size)
+    # Worst case per block: a 10-byte min delta, the widths, and 8 bytes a value. np.empty maps
+    # pages lazily, so the unused part of the bound costs no memory.
+    out = np.empty(len(header) + blocks * (10 + miniblocks + 8 * block_size), dtype=np.uint8)
+    out[: len(header)] = np.frombuffer(header, dtype=np.uint8)
+    end = kernels.encode_blocks(np.ascontiguousarray(array).view(np.uint64), block_size, miniblocks, out, len(header))
+    return out[:end].tobytes()
+
+
+def pack_reference(values: Any, block_size: int = BLOCK_SIZE, miniblocks: int = MINIBLOCKS) -> bytes:
+    """``pack`` in whole-array numpy: the reference the compiled path is tested against."""
     _check_layout(block_size, miniblocks)
     array = as_int64(values)
     count = int(array.size)
-    first = int(array[0]) if count else 0
-    header = uleb128(block_size) + uleb128(miniblocks) + uleb128(count) + uleb128((first << 1) ^ (first >> 63))
+    header = _header(array, block_size, miniblocks)
     if count <= 1:
         return header
     deltas = count - 1
@@ -384,6 +412,23 @@ def unpack(data: Any, max_values: int = DEFAULT_MAX_VALUES) -> Int64Array:
     ``max_values`` values, or more than its bytes can hold, raises ValueCountError. Bytes after
     the encoded values are ignored, as a Parquet page reader does (it reads on).
     """
+    data = _as_bytes(data)
+    if not kernels.AVAILABLE:
+        return unpack_reference(data, max_values)
+    block_size, miniblocks, count, first, pos = _read_header(data, max_values)
+    values = np.empty(count, dtype=np.int64)
+    if count:
+        values[0] = first
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    if kernels.decode_blocks(buffer, pos, block_size, miniblocks, values.view(np.uint64)) == kernels.OK:
+        return values
+    del values
+    unpack_reference(data, max_values)  # names the problem
+    raise CorruptDataError("the packed bytes are damaged (the reference decoder accepted what the fast one refused)")
+
+
+def unpack_reference(data: Any, max_values: int = DEFAULT_MAX_VALUES) -> Int64Array:
+    """``unpack`` in whole-array numpy: the reference that names every error."""
     data = _as_bytes(data)
     block_size, miniblocks, count, first, pos = _read_header(data, max_values)
     if count == 0:

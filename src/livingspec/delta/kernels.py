@@ -1,0 +1,220 @@
+"""Compiled loops for DELTA_BINARY_PACKED: one pass to encode, one pass to walk, unpack and sum.
+
+Why compiled: each block's position depends on the bit widths of the block before it, so the
+block-header walk is a chain that whole-array numpy cannot vectorise (pointer jumping would cost
+O(bytes x log blocks)), and whole-array bit packing makes several passes over memory where one
+loop makes one. These loops are the fast path of ``packed.pack`` and ``packed.unpack``; the numpy
+path in ``packed`` stays the reference that documents the format and names every error.
+
+Every read is bounds-checked before it happens (numba does not check indices): a kernel given bad
+bytes returns a status instead of raising, and the caller asks the reference path for the error.
+All arithmetic is on uint64, where overflow wraps by definition, so int64 deltas wrap exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numpy as np
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+numba: Any
+try:
+    import numba
+except ImportError:  # the numpy reference path serves alone
+    numba = None
+
+AVAILABLE = numba is not None
+
+OK, TRUNCATED, CORRUPT = 0, 1, 2  # statuses a decode returns
+
+
+def _compiled(function: F) -> F:
+    """``function`` compiled with numba (cached on disk), or left as Python when numba is absent."""
+    if numba is None:
+        return function
+    return cast(F, numba.njit(cache=True, nogil=True)(function))
+
+
+_U64 = np.uint64
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+_SIGN = np.uint64(0x8000000000000000)
+
+
+@_compiled
+def _bit_width(x: Any) -> Any:
+    width = 0
+    while x:
+        x >>= _U64(1)
+        width += 1
+    return width
+
+
+@_compiled
+def _block_deltas(values: Any, start: int, cnt: int, buf: Any) -> Any:
+    """Put the block's deltas minus their minimum into ``buf`` (zeros past ``cnt``); return the minimum."""
+    smallest = _ALL  # the minimum in sign-flipped order, where unsigned comparison is signed order
+    for t in range(cnt):
+        d = values[start + t] - values[start + t - 1]
+        buf[t] = d
+        smallest = min(smallest, d ^ _SIGN)
+    least = smallest ^ _SIGN
+    for t in range(cnt):
+        buf[t] -= least
+    for t in range(cnt, buf.shape[0]):
+        buf[t] = _U64(0)
+    return least
+
+
+@_compiled
+def _write_uleb(out: Any, pos: int, value: Any) -> int:
+    while value >= _U64(0x80):
+        out[pos] = (value & _U64(0x7F)) | _U64(0x80)
+        value >>= _U64(7)
+        pos += 1
+    out[pos] = value
+    return pos + 1
+
+
+@_compiled
+def _pack_miniblock(buf: Any, base: int, count: int, width: int, out: Any, pos: int) -> int:
+    """Bit-pack ``count`` values of ``width`` bits from ``buf[base:]``, LSB first; return the end."""
+    w = _U64(width)
+    acc = _U64(0)
+    nbits = _U64(0)
+    for t in range(count):
+        v = buf[base + t]
+        acc |= v << nbits
+        nbits += w
+        if nbits >= _U64(64):
+            for k in range(8):
+                out[pos + k] = (acc >> _U64(8 * k)) & _U64(0xFF)
+            pos += 8
+            nbits -= _U64(64)
+            acc = (v >> (w - nbits)) if nbits > _U64(0) else _U64(0)
+    for k in range(int(nbits) // 8):
+        out[pos + k] = (acc >> _U64(8 * k)) & _U64(0xFF)
+    return pos + int(nbits) // 8
+
+
+@_compiled
+def encode_blocks(values: Any, block_size: int, miniblocks: int, out: Any, pos: int) -> int:
+    """Write the blocks of ``values`` (uint64 view of int64) into ``out`` from ``pos``; return the end.
+
+    Per block: wrapping deltas and their signed minimum, the zigzag ULEB128 min delta, each
+    miniblock's bit width (of the OR of its adjusted deltas), then the bit-packed miniblocks.
+    Padding packs as zeros; unneeded miniblocks of the last block get width 0 and no body.
+    """
+    n = values.shape[0]
+    per_mini = block_size // miniblocks
+    buf = np.zeros(block_size, dtype=np.uint64)
+    for start in range(1, n, block_size):
+        cnt = min(block_size, n - start)
+        least = _block_deltas(values, start, cnt, buf)
+        pos = _write_uleb(out, pos, (least << _U64(1)) ^ (_U64(0) - (least >> _U64(63))))
+        wpos = pos
+        pos += miniblocks
+        needed = (cnt + per_mini - 1) // per_mini
+        for j in range(miniblocks):
+            out[wpos + j] = 0
+            if j < needed:
+                ored = _U64(0)
+                for t in range(j * per_mini, (j + 1) * per_mini):
+                    ored |= buf[t]
+                width = _bit_width(ored)
+                out[wpos + j] = width
+                if width:
+                    pos = _pack_miniblock(buf, j * per_mini, per_mini, width, out, pos)
+    return pos
+
+
+@_compiled
+def _read_uleb(data: Any, pos: int) -> tuple[int, Any, int]:
+    """(status, value, next position) of one ULEB128 of at most 64 bits at ``pos``."""
+    n = data.shape[0]
+    value = _U64(0)
+    shift = 0
+    while True:
+        if pos >= n:
+            return TRUNCATED, value, pos
+        byte = _U64(data[pos])
+        pos += 1
+        if shift == 63 and (byte & _U64(0x7F)) > _U64(1):
+            return CORRUPT, value, pos
+        value |= (byte & _U64(0x7F)) << _U64(shift)
+        if not byte & _U64(0x80):
+            return OK, value, pos
+        shift += 7
+        if shift > 63:
+            return CORRUPT, value, pos
+
+
+@_compiled
+def _unpack_miniblock(data: Any, pos: int, end: int, width: int, least: Any, out: Any, i: int, take: int) -> Any:
+    """Add ``take`` deltas of ``width`` bits from ``data[pos:end]`` (plus ``least``) to the running sum."""
+    running = out[i - 1]
+    if width == 0:  # every delta is the block's minimum (a regular series)
+        for index in range(i, i + take):
+            running += least
+            out[index] = running
+        return running
+    w = _U64(width)
+    mask = _ALL if width == 64 else (_U64(1) << w) - _U64(1)
+    acc = _U64(0)
+    nbits = _U64(0)
+    for index in range(i, i + take):
+        if nbits >= w:  # the value is already in the bit buffer
+            v = acc & mask
+            acc = (acc >> w) if width < 64 else _U64(0)
+            nbits -= w
+        else:  # load up to 8 more bytes: the value's rest, and what follows it
+            loaded = min(8, end - pos)
+            word = _U64(0)
+            for k in range(loaded):
+                word |= _U64(data[pos + k]) << _U64(8 * k)
+            pos += loaded
+            v = (acc | (word << nbits)) & mask
+            used = w - nbits  # bits of ``word`` this value takes, 1..64
+            acc = (word >> used) if used < _U64(64) else _U64(0)
+            nbits = nbits + _U64(8 * loaded) - w
+        running += v + least
+        out[index] = running
+    return running
+
+
+@_compiled
+def decode_blocks(data: Any, pos: int, block_size: int, miniblocks: int, out: Any) -> int:
+    """Walk the blocks, unpack each needed miniblock and add the deltas up into ``out`` (uint64 view).
+
+    ``out[0]`` holds the first value and ``out.size`` is the header's value count. Returns OK, or
+    TRUNCATED / CORRUPT at the first problem (the reference decoder then names it). Every read is
+    checked against the end of ``data`` first.
+    """
+    n = data.shape[0]
+    per_mini = block_size // miniblocks
+    total = out.shape[0]
+    i = 1
+    while i < total:
+        status, zz, pos = _read_uleb(data, pos)
+        if status != OK:
+            return status
+        least = (zz >> _U64(1)) ^ (_U64(0) - (zz & _U64(1)))
+        if pos + miniblocks > n:
+            return TRUNCATED
+        wpos = pos
+        pos += miniblocks
+        needed = (min(total - i, block_size) + per_mini - 1) // per_mini
+        for j in range(needed):
+            width = int(data[wpos + j])
+            if width > 64:
+                return CORRUPT
+            body = per_mini * width // 8
+            if pos + body > n:
+                return TRUNCATED
+            take = min(per_mini, total - i)
+            _unpack_miniblock(data, pos, pos + body, width, least, out, i, take)
+            i += take
+            pos += body
+    return OK

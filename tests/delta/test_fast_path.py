@@ -1,0 +1,65 @@
+"""The compiled path (numba) and the numpy reference path give the same bytes, values and errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from livingspec import delta
+from livingspec.delta import kernels, packed
+
+pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed: only the reference path runs")
+
+int64_arrays = hnp.arrays(np.int64, st.integers(0, 1500), elements=st.integers(-(2**63), 2**63 - 1))
+small_steps = st.integers(0, 1500).flatmap(
+    lambda n: hnp.arrays(np.int64, n, elements=st.integers(-3, 3)).map(lambda a: np.cumsum(a, dtype=np.int64))
+)
+layouts = st.sampled_from([(128, 4), (128, 1), (256, 4), (256, 8), (512, 16), (4096, 128)])
+
+
+@given(st.one_of(int64_arrays, small_steps), layouts)
+def test_both_paths_write_the_same_bytes_and_read_them_back(values, layout):
+    fast = packed.pack(values, *layout)
+    assert fast == packed.pack_reference(values, *layout)
+    assert np.array_equal(packed.unpack(fast), values)
+    assert np.array_equal(packed.unpack_reference(fast), values)
+
+
+@given(st.binary(max_size=2000), st.integers(0, 3000))
+def test_both_paths_accept_and_refuse_the_same_bytes(data, max_values):
+    outcomes = []
+    for decode in (packed.unpack, packed.unpack_reference):
+        try:
+            outcomes.append(decode(data, max_values).tolist())
+        except delta.DeltaError as error:
+            outcomes.append((type(error), str(error)))
+    assert outcomes[0] == outcomes[1]
+
+
+@given(st.one_of(int64_arrays, small_steps).filter(lambda a: a.size > 1), layouts, st.data())
+def test_both_paths_agree_on_damaged_packed_forms(values, layout, data):
+    encoded = bytearray(packed.pack(values, *layout))
+    for _ in range(data.draw(st.integers(1, 4))):
+        encoded[data.draw(st.integers(0, len(encoded) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(encoded)))
+    damaged = bytes(encoded[:cut])
+    outcomes = []
+    for decode in (packed.unpack, packed.unpack_reference):
+        try:
+            outcomes.append(decode(damaged, 10**6).tolist())
+        except delta.DeltaError as error:
+            outcomes.append((type(error), str(error)))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_every_bit_width_round_trips_through_the_compiled_loops():
+    rng = np.random.default_rng(5)
+    for width in range(65):
+        top = (1 << width) - 1
+        deltas = rng.integers(0, top, size=700, dtype=np.uint64, endpoint=True) if width else np.zeros(700, np.uint64)
+        values = np.cumsum(deltas.view(np.int64), dtype=np.int64)
+        for layout in ((128, 4), (256, 4)):
+            fast = packed.pack(values, *layout)
+            assert fast == packed.pack_reference(values, *layout), width
+            assert np.array_equal(packed.unpack(fast), values), width
