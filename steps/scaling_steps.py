@@ -27,17 +27,27 @@ from livingspec.runner.types import MULTIWORD, choice
 from livingspec.runner.world import need, world
 from livingspec.scaling import (
     CRASH_POINTS,
+    DEFAULT_SCALE_DOWN,
+    DEFAULT_SCALE_UP,
     SEED_SPEC,
     SERVICES,
     STAGE_NUMBERS,
     TOPICS,
+    AutoscalerSpec,
+    Behavior,
+    BehaviorController,
     BoundaryViolationError,
+    Calculation,
     CrashPlan,
     HorizontalPodAutoscaler,
     LoadBalancedStage,
+    MetricReadingError,
+    MetricTarget,
     MicroservicesStage,
+    Normalized,
     OrderOutcome,
     Product,
+    ReplicaCalculator,
     ShopService,
     Stage,
     daily_load,
@@ -45,7 +55,9 @@ from livingspec.scaling import (
     make_stage,
     simulate_day,
 )
+from livingspec.scaling.behavior import events_from_text, rules_from_text
 from livingspec.scaling.hpa import LoadStep
+from livingspec.scaling.replicas import pod_table, pods_from_text
 
 ITEM = re.compile(r"(\d+) ([a-z0-9-]+)")
 DEPLOY_GIVEN = "Given the shop is deployed as stage 4"
@@ -59,7 +71,14 @@ types.register(
     ShopServiceName=choice("service", list(SERVICE_NAMES)),
     CrashPoint=choice("crash point", CRASH_POINTS, MULTIWORD),
     EventTopic=choice("event topic", TOPICS),
+    MetricSource=choice("metric source", ("object", "external")),
+    TargetKind=choice("target type", ("value", "average value"), MULTIWORD),
+    LimitReason=choice(
+        "limiting reason", ("DesiredWithinRange", "ScaleUpLimit", "ScaleDownLimit", "TooManyReplicas", "TooFewReplicas")
+    ),
 )
+PODS_GIVEN = "Given a deployment of 3 replicas whose pods are ready 300, unready 500, ready ?"
+LIMITS_GIVEN = "Given an autoscaler of 1 to 10 replicas that scales up by default and down by default"
 
 
 @dataclass
@@ -81,6 +100,13 @@ class ScalingWorld:
     timeline: list[tuple[float, int]] | None = None
     after_window: list[tuple[float, int]] = field(default_factory=list)
     day: list[LoadStep] | None = None
+    pods: str | None = None
+    requests: str = "1000"
+    calculation: Calculation | None = None
+    refusal: MetricReadingError | None = None
+    limits: BehaviorController | None = None
+    bounds: tuple[int, int] = (1, 1)
+    normalized: Normalized | None = None
 
     @property
     def shop(self) -> Stage:
@@ -417,11 +443,12 @@ def _current(state: ScalingWorld) -> int:
     return need(state.replicas, "the current replica count", "Given the autoscaled deployment runs 4 replicas")
 
 
-@when("the autoscaler observes CPU at {cpu:d}% and memory at {memory:d}%")
-def step_observe(context: Any, cpu: int, memory: int) -> None:
-    """One reconciliation with these average utilizations (percent of the pods' requests)."""
+@when("the autoscaler observes CPU at {cpu:Decimal}% and memory at {memory:Decimal}%")
+def step_observe(context: Any, cpu: Decimal, memory: Decimal) -> None:
+    """One reconciliation with these average utilizations (percent of the pods' requests, decimals allowed)."""
     state = _world(context)
-    state.desired = desired_replicas(state.autoscaler().spec, _current(state), {"cpu": cpu, "memory": memory})
+    readings = {"cpu": float(cpu), "memory": float(memory)}
+    state.desired = desired_replicas(state.autoscaler().spec, _current(state), readings)
 
 
 @then("the autoscaler asks for {replicas:d} replicas")
@@ -482,9 +509,10 @@ def step_check_kept(context: Any, replicas: int, seconds: int) -> None:
     state.after_window = [(t, r) for t, r in timeline if t >= seconds]
 
 
+@then("the autoscaler scales down to {replicas:d} replicas")
 @then("then the autoscaler scales down to {replicas:d} replicas")
 def step_check_scaled_down(context: Any, replicas: int) -> None:
-    """Right after the window, the lower recommendation applies."""
+    """Right after the window, the lower recommendation applies (the older wording, 'then the autoscaler ...', works too)."""
     after = _world(context).after_window
     first = after[0] if after else None
     assert first is not None and first[1] == replicas, f"expected {replicas} replicas after the window: {after}"
@@ -534,3 +562,161 @@ def step_check_cpu(context: Any, limit: int, share: int) -> None:
     day = _day(_world(context))
     ok = sum(1 for s in day if s.cpu <= limit) / len(day)
     assert ok * 100 >= share, f"CPU was at or below {limit}% in only {ok:.1%} of the minutes"
+
+
+# ---------------------------------------------------------------- stage 5: one metric, CPU alone
+
+
+@given("an autoscaler of {low:d} to {high:d} replicas with a CPU target of {cpu:d}%")
+def step_cpu_autoscaler(context: Any, low: int, high: int, cpu: int) -> None:
+    """An autoscaler with one metric, CPU, its target in percent of the pods' requests, and replica bounds."""
+    _world(context).hpa = HorizontalPodAutoscaler(AutoscalerSpec(low, high, (MetricTarget("cpu", cpu),)))
+
+
+@when("the autoscaler observes CPU at {cpu:d}%")
+def step_observe_cpu(context: Any, cpu: int) -> None:
+    """One reconciliation with a CPU reading only (percent); another metric without a reading blocks a scale-down."""
+    state = _world(context)
+    state.desired = desired_replicas(state.autoscaler().spec, _current(state), {"cpu": cpu})
+
+
+@when("the autoscaler reconciles with CPU at {cpu:d}%")
+def step_reconcile_cpu(context: Any, cpu: int) -> None:
+    """One sync of the controller with a CPU reading (percent): the proposal, stabilised, rate-limited and bounded."""
+    state = _world(context)
+    hpa = state.autoscaler()
+    state.desired = state.replicas = hpa.reconcile(state.clock_s, _current(state), {"cpu": cpu})
+    state.normalized = hpa.last
+
+
+# ---------------------------------------------------------------- stage 5: Kubernetes' replica calculation
+
+
+@given("a deployment of {replicas:d} replicas whose pods are {pods}")
+def step_pods(context: Any, replicas: int, pods: str) -> None:
+    """The pods the controller sees: per pod a state (ready, unready, warming, pending, failed, deleted, gone)
+    and a sample in milli-units ('?' or none: no sample), e.g. 'ready 300, unready 500, ready ?'."""
+    state = _world(context)
+    state.replicas, state.pods = replicas, pods
+
+
+@given("each pod requests {requests} millicores of CPU")
+def step_requests(context: Any, requests: str) -> None:
+    """The CPU request of every pod (one number), of each pod in order (a list), or 'none' (no request)."""
+    _world(context).requests = requests
+
+
+def _calculate(state: ScalingWorld, compute: Any) -> None:
+    """Run one calculation over the described pods; keep its result or its refusal, and show the pods."""
+    pods, samples = pods_from_text(need(state.pods, "the pods", PODS_GIVEN), state.requests)
+    try:
+        state.calculation = compute(ReplicaCalculator(), pods, samples)
+    except MetricReadingError as error:
+        state.refusal = error
+        return
+    state.desired = state.calculation.replicas
+    evidence.attach_table("pods as the controller groups them", *pod_table(pods, samples, state.calculation))
+
+
+@when("the autoscaler computes replicas for a CPU utilization target of {target:d}%")
+def step_compute_cpu(context: Any, target: int) -> None:
+    """Kubernetes' GetResourceReplicas for CPU with a Utilization target (percent of the requests)."""
+    state = _world(context)
+    current = _current(state)
+    _calculate(state, lambda calc, pods, samples: calc.resource_replicas(current, target, pods, samples))
+
+
+@when("the autoscaler computes replicas for the pods' {metric:w} samples against an average value target of {target:d}")
+def step_compute_pods_metric(context: Any, metric: str, target: int) -> None:
+    """Kubernetes' GetMetricReplicas: a pods metric (milli-units per pod) against an AverageValue target."""
+    state = _world(context)
+    current = _current(state)
+    _calculate(state, lambda calc, pods, samples: calc.pods_metric_replicas(current, target, pods, samples))
+
+
+@when(
+    "the autoscaler computes replicas for an {source:MetricSource} metric of {value:d}"
+    " against a {kind:TargetKind} target of {target:d}"
+)
+def step_compute_object(context: Any, source: str, value: int, kind: str, target: int) -> None:
+    """An object or external metric's value (milli-units) against a Value target or an AverageValue (per pod) target."""
+    state = _world(context)
+    current = _current(state)
+    if kind == "value":
+        _calculate(state, lambda calc, pods, samples: calc.value_replicas(current, value, target, pods))
+    else:
+        _calculate(state, lambda calc, pods, samples: calc.average_value_replicas(current, value, target))
+
+
+def _calculation(state: ScalingWorld) -> Calculation:
+    if state.refusal is not None:
+        raise AssertionError(f"the autoscaler refused to compute: {state.refusal}")
+    return need(
+        state.calculation,
+        "a replica calculation",
+        "When the autoscaler computes replicas for a CPU utilization target of 50%",
+    )
+
+
+@then("the CPU utilization is {utilization:d}%")
+def step_check_utilization(context: Any, utilization: int) -> None:
+    """The ready pods' CPU utilization the controller reports, in whole percent (rounded down)."""
+    current = _calculation(_world(context)).current
+    assert current == utilization, f"expected a utilization of {utilization}%, the controller computed {current}%"
+
+
+@then("the metric's current value is {usage:d}")
+def step_check_usage(context: Any, usage: int) -> None:
+    """The metric's current value the controller reports (milli-units; per pod for averages)."""
+    current = _calculation(_world(context)).current
+    assert current == usage, f"expected a current value of {usage}, the controller computed {current}"
+
+
+@then("the autoscaler refuses to compute: {message}")
+def step_check_refusal(context: Any, message: str) -> None:
+    """The calculation fails with the autoscaler's own error, its message containing this text."""
+    state = _world(context)
+    assert state.refusal is not None, f"expected a refusal ({message}), the autoscaler computed {state.calculation}"
+    evidence.attach_text("refusal", f"{type(state.refusal).__name__}: {state.refusal}")
+    assert message in str(state.refusal), f"expected the refusal to say {message!r}, it says {state.refusal}"
+
+
+# ---------------------------------------------------------------- stage 5: behaviour (policies and bounds)
+
+
+@given("an autoscaler of {low:d} to {high:d} replicas that scales up by {up} and down by {down}")
+def step_behavior(context: Any, low: int, high: int, up: str, down: str) -> None:
+    """Replica bounds and each direction's rules: 'default', or policies such as '4 pods per 15 s, 100 percent
+    per 15 s', with 'select Max|Min|Disabled' and 'window <s> s' (stabilisation) where wanted."""
+    state = _world(context)
+    behavior = Behavior(rules_from_text(up, DEFAULT_SCALE_UP), rules_from_text(down, DEFAULT_SCALE_DOWN))
+    state.limits, state.bounds = BehaviorController(behavior), (low, high)
+
+
+@given("the autoscaler's recent scale events were {events}")
+def step_events(context: Any, events: str) -> None:
+    """Scale events the policies' periods count: 'none', or '+5 60 s ago, -2 20 s ago' (replicas added or removed)."""
+    limits = need(_world(context).limits, "an autoscaler's behaviour", LIMITS_GIVEN)
+    limits.scale_ups, limits.scale_downs = events_from_text(events)
+
+
+@when("the autoscaler normalises a proposal of {proposal:d} replicas while {current:d} run")
+def step_normalise(context: Any, proposal: int, current: int) -> None:
+    """Stabilise, rate-limit and bound a proposal (replicas) at the current count, now."""
+    state = _world(context)
+    limits = need(state.limits, "an autoscaler's behaviour", LIMITS_GIVEN)
+    state.normalized = limits.normalize(0.0, current, proposal, *state.bounds)
+
+
+@then("the autoscaler runs {replicas:d} replicas, limited by {reason:LimitReason}")
+def step_check_normalized(context: Any, replicas: int, reason: str) -> None:
+    """The count after the behaviour and bounds, and the reason Kubernetes reports (ScalingLimited)."""
+    result = need(
+        _world(context).normalized,
+        "a normalised proposal",
+        "When the autoscaler normalises a proposal of 50 replicas while 10 run",
+    )
+    evidence.attach_text("normalised", f"{result.replicas} replicas ({result.reason})")
+    assert (result.replicas, result.reason) == (replicas, reason), (
+        f"expected {replicas} replicas ({reason}), the autoscaler runs {result.replicas} ({result.reason})"
+    )

@@ -4,10 +4,16 @@ Feature: Autoscaling with the HorizontalPodAutoscaler algorithm
 
   - for each metric, desired = ceil(current replicas x current utilization / target utilization);
   - no change while current/target is within the tolerance of 1.0 (0.1 by default);
-  - with several metrics, the largest proposal wins;
+  - utilization is a whole percent (Kubernetes rounds it down before dividing by the target);
+  - with several metrics, the largest proposal wins; a metric with no reading never blocks a
+    scale-up but does block a scale-down (it might need the replicas the others would remove);
   - the result stays within [minReplicas, maxReplicas];
   - scale-down is stabilised: the highest recommendation of the last 300 seconds is used, so a
-    short dip does not remove instances the next spike needs.
+    short dip does not remove instances the next spike needs;
+  - scale-up is rate-limited: by default by 100 % or 4 pods per 15 seconds, whichever is more.
+
+  The per-pod calculation behind each figure, checked case by case against Kubernetes' own tests,
+  is in "The Kubernetes replica calculation, case by case".
 
   The configuration is the seed's: 3 to 20 replicas, CPU at 70 % and memory at 80 % of the
   requests. Source: kubernetes.io, "Horizontal Pod Autoscaling", algorithm details.
@@ -43,6 +49,35 @@ Feature: Autoscaling with the HorizontalPodAutoscaler algorithm
         | replicas | cpu | memory | desired |
         | 3        | 10  | 20     | 3       |
 
+      Examples: Utilization is a whole percent: 76.9 % counts as 76 %, within the tolerance of 70 %; 77 % is not
+        | replicas | cpu  | memory | desired |
+        | 10       | 76.9 | 50     | 10      |
+        | 10       | 77   | 50     | 11      |
+
+    Scenario Outline: The seed's autoscaler with a CPU reading alone, at <replicas> replicas and CPU <cpu>%
+      Given the autoscaled deployment runs <replicas> replicas
+      When the autoscaler observes CPU at <cpu>%
+      Then the autoscaler asks for <desired> replicas
+
+      Examples: CPU alone scales up; without a memory reading it does not scale down
+        | replicas | cpu | desired |
+        | 3        | 140 | 6       |
+        | 10       | 35  | 10      |
+        | 5        | 70  | 5       |
+
+    Scenario Outline: An autoscaler that watches CPU only, at <replicas> replicas and CPU <cpu>%
+      Given an autoscaler of 2 to 10 replicas with a CPU target of 50%
+      And the autoscaled deployment runs <replicas> replicas
+      When the autoscaler observes CPU at <cpu>%
+      Then the autoscaler asks for <desired> replicas
+
+      Examples:
+        | replicas | cpu | desired |
+        | 4        | 100 | 8       |
+        | 4        | 20  | 2       |
+        | 4        | 54  | 4       |
+        | 8        | 200 | 10      |
+
     Scenario: A simulated day: the replicas follow the load
       When the autoscaler runs the shop through a simulated day of traffic
       Then the autoscaled deployment never runs fewer than 3 or more than 20 replicas
@@ -51,8 +86,19 @@ Feature: Autoscaling with the HorizontalPodAutoscaler algorithm
 
   Rule: Smooth transitions: scale-down waits for the stabilisation window
 
-    Scenario: A drop in load removes replicas only after 300 seconds
+    The window counts from the last high recommendation, not from the first low one: here the last
+    reading at the old load came 60 seconds before the first reading after the drop, so its
+    recommendation of 10 replicas leaves the 300-second window 240 seconds after the drop
+    (Kubernetes keeps a recommendation while it is younger than the window).
+
+    Scenario: A drop in load removes replicas only once the last high recommendation is 300 seconds old
       Given the autoscaled deployment has run 10 replicas at CPU 70% and memory 60% for 5 minutes
       When the load drops to CPU 35% and memory 40% for 8 minutes, observed every 60 seconds
-      Then the autoscaler keeps 10 replicas until 300 seconds after the drop
+      Then the autoscaler keeps 10 replicas until 240 seconds after the drop
+      And the autoscaler scales down to 5 replicas
+
+    Scenario: A longer run at the old load does not delay the scale-down
+      Given the autoscaled deployment has run 10 replicas at CPU 70% and memory 60% for 6 minutes
+      When the load drops to CPU 35% and memory 40% for 8 minutes, observed every 60 seconds
+      Then the autoscaler keeps 10 replicas until 240 seconds after the drop
       And then the autoscaler scales down to 5 replicas

@@ -9,6 +9,7 @@ from livingspec.scaling import (
     AutoscalerConfigError,
     AutoscalerSpec,
     HorizontalPodAutoscaler,
+    MetricReadingError,
     MetricTarget,
     desired_replicas,
     proposal,
@@ -71,9 +72,17 @@ def test_invalid_specs_are_refused(kwargs, detail):
         AutoscalerSpec(**kwargs)
 
 
-def test_a_missing_metric_is_an_error():
-    with pytest.raises(AutoscalerConfigError, match="memory"):
-        desired_replicas(SEED_SPEC, 3, {"cpu": 50})
+def test_cpu_alone_scales_up_but_a_missing_memory_reading_blocks_a_scale_down():
+    assert desired_replicas(SEED_SPEC, 3, {"cpu": 140}) == 6
+    assert desired_replicas(SEED_SPEC, 10, {"cpu": 35}) == 10  # memory might need the 10: no scale-down
+    assert desired_replicas(SEED_SPEC, 10, {"cpu": 35, "memory": 40}) == 5
+
+
+def test_no_reading_at_all_or_an_unknown_metric_is_an_error():
+    with pytest.raises(MetricReadingError, match="cpu, memory"):
+        desired_replicas(SEED_SPEC, 3, {})
+    with pytest.raises(MetricReadingError, match="disk"):
+        desired_replicas(SEED_SPEC, 3, {"cpu": 50, "disk": 10})
 
 
 @given(st.integers(1, 50), st.floats(0, 1000), st.floats(0, 1000))

@@ -5,6 +5,16 @@ modular monolith (``service``), the load-balanced monolith and the microservices
 ``web``, ``microservices``, ``broker``), and the Kubernetes HorizontalPodAutoscaler (``hpa``).
 """
 
+from livingspec.scaling.behavior import (
+    DEFAULT_SCALE_DOWN,
+    DEFAULT_SCALE_UP,
+    Behavior,
+    BehaviorController,
+    Normalized,
+    ScaleEvent,
+    ScalingPolicy,
+    ScalingRules,
+)
 from livingspec.scaling.broker import InProcessBroker, Message, RedisStreamsBroker
 from livingspec.scaling.db import PostgresDatabase, SQLiteDatabase
 from livingspec.scaling.domain import CardProcessor, Order, Product, Shop, luhn_valid
@@ -13,8 +23,11 @@ from livingspec.scaling.errors import (
     BoundaryViolationError,
     InsufficientInventoryError,
     InvalidOrderError,
+    MetricReadingError,
+    MissingRequestError,
     OrderRefusedError,
     PaymentDeclinedError,
+    ReplicaCountError,
     ScalingError,
     SessionLostError,
     StageUnavailableError,
@@ -28,6 +41,7 @@ from livingspec.scaling.hpa import (
     MetricTarget,
     daily_load,
     desired_replicas,
+    largest_proposal,
     proposal,
     simulate_day,
 )
@@ -42,6 +56,7 @@ from livingspec.scaling.microservices import (
     CrashPlanError,
     SimulatedCrashError,
 )
+from livingspec.scaling.replicas import Calculation, Pod, ReplicaCalculator, Sample, pods_from_text
 from livingspec.scaling.service import OrderOutcome, ShopService
 from livingspec.scaling.stages import (
     STAGE_NAMES,
@@ -62,6 +77,8 @@ __all__ = [
     "BEFORE_ACK",
     "BEFORE_PUBLISH",
     "CRASH_POINTS",
+    "DEFAULT_SCALE_DOWN",
+    "DEFAULT_SCALE_UP",
     "SEED_SPEC",
     "SERVICES",
     "STAGE_NAMES",
@@ -69,7 +86,10 @@ __all__ = [
     "TOPICS",
     "AutoscalerConfigError",
     "AutoscalerSpec",
+    "Behavior",
+    "BehaviorController",
     "BoundaryViolationError",
+    "Calculation",
     "CardProcessor",
     "CrashPlan",
     "CrashPlanError",
@@ -82,19 +102,29 @@ __all__ = [
     "InvalidOrderError",
     "LoadBalancedStage",
     "Message",
+    "MetricReadingError",
     "MetricTarget",
     "MicroservicesStage",
+    "MissingRequestError",
+    "Normalized",
     "Order",
     "OrderOutcome",
     "OrderRefusedError",
     "PaymentDeclinedError",
+    "Pod",
     "PostgresDatabase",
     "Product",
     "RealLoadBalancedStage",
     "RealMicroservicesStage",
     "RedisStreamsBroker",
+    "ReplicaCalculator",
+    "ReplicaCountError",
     "SQLiteDatabase",
+    "Sample",
+    "ScaleEvent",
     "ScalingError",
+    "ScalingPolicy",
+    "ScalingRules",
     "SessionLostError",
     "Shop",
     "ShopService",
@@ -105,8 +135,10 @@ __all__ = [
     "UnknownUserError",
     "daily_load",
     "desired_replicas",
+    "largest_proposal",
     "luhn_valid",
     "make_stage",
+    "pods_from_text",
     "proposal",
     "simulate_day",
 ]

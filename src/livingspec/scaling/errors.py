@@ -51,3 +51,15 @@ class StageUnavailableError(ScalingError):
 
 class AutoscalerConfigError(ScalingError):
     """An autoscaler specification is invalid (bounds, targets, windows)."""
+
+
+class MetricReadingError(AutoscalerConfigError):
+    """A metric reading the autoscaler cannot use: NaN, infinite or negative, or missing for every pod."""
+
+
+class ReplicaCountError(AutoscalerConfigError):
+    """A replica count that is not a positive whole number where one is needed."""
+
+
+class MissingRequestError(MetricReadingError):
+    """A pod has no resource request, so its utilization (usage / request) is undefined."""
