@@ -29,20 +29,37 @@ from behave import given, then, when
 
 from livingspec.compression import (
     CODINGS,
+    DEFAULT_LEVELS,
     KINDS,
+    LEVEL_RANGES,
+    LEVEL_WORDS,
     ORIGINAL_LENGTH,
+    SHAPES,
     Exchange,
+    PayloadSpec,
     StreamTrace,
     compress,
     decode_prefix,
+    describe,
     fetch_in_process,
+    level_named,
+    negotiate,
     parse_accept_encoding,
     payload,
     trace_stream,
     users_json,
+    users_page,
 )
 from livingspec.compression.app import build_app, sample_app
-from livingspec.compression.measure import LevelPoint, larger_than_lowest, level_sweep, sizes_by_coding
+from livingspec.compression.measure import (
+    Compressed,
+    LevelPoint,
+    compress_payloads,
+    larger_than_lowest,
+    level_sweep,
+    seeded_sizes,
+    sizes_by_coding,
+)
 from livingspec.compression.targets import ServerSetup, open_target
 from livingspec.runner import evidence
 from livingspec.runner.targets import TargetUnavailableError, skip_scenario, skip_unavailable, target_of
@@ -55,7 +72,15 @@ LEVELS_WHEN = "When the json sample of 32768 bytes is compressed at every level 
 STREAM_WHEN = (
     'When the application streams 6 chunks of 4096 bytes through the compression middleware with Accept-Encoding "zstd"'
 )
+PAYLOADS_GIVEN = "Given the payloads: (a table: name, kind, size, shape), e.g. | export | json | 20000 | pretty |"
+PAYLOADS_WHEN = "When every payload is compressed with gzip at level default"
 _LIST = r"[^,\s][^,]*(?:,\s*[^,\s][^,]*)*"
+_LEVELS_KNOWN = (
+    ", ".join(LEVEL_WORDS)
+    + ", or a number ("
+    + ", ".join(f"{c} {lo}-{hi}" for c, (lo, hi) in LEVEL_RANGES.items())
+    + ")"
+)
 
 
 @parse.with_pattern(r'"[^"]*"|\(missing\)')
@@ -75,9 +100,16 @@ def _codings_list(noun: str, known: tuple[str, ...]) -> Callable[[str], list[str
         return codings
 
     convert.__doc__ = f"a comma-separated list of {noun}s, best first: {', '.join(known)}"
-    convert.noun, convert.options = noun, known  # type: ignore[attr-defined]
     typed: Callable[[str], list[str]] = parse.with_pattern(_LIST)(convert)
     return typed
+
+
+@parse.with_pattern(r"[\w-]+")
+def parse_level(text: str) -> str:
+    """a compression level: default, fastest, best, or a number (br 0-11, zstd 1-22, gzip 0-9, deflate 0-9)"""
+    if text not in LEVEL_WORDS and not text.isdigit():
+        raise UnknownChoiceError(f"unknown compression level {text!r}; known: {_LEVELS_KNOWN}")
+    return text
 
 
 DAMAGES: dict[str, Callable[[bytes], bytes]] = {
@@ -92,6 +124,7 @@ register(
     CompressionCodings=_codings_list("content coding", CODINGS),
     CompressionKind=choice("sample kind", tuple(KINDS)),
     CompressionDamage=choice("damage", tuple(DAMAGES), MULTIWORD),
+    CompressionLevel=parse_level,
 )
 
 
@@ -128,6 +161,12 @@ class CompressionWorld:
     sizes: dict[str, int] | None = None  # compressed bytes per coding
     levels: dict[str, list[LevelPoint]] | None = None
     trace: StreamTrace | None = None
+    payloads: dict[str, PayloadSpec] = field(default_factory=dict)  # described payloads by name
+    compressed: dict[str, Compressed] | None = None  # the described payloads, compressed
+
+    def payload(self, name: str) -> PayloadSpec:
+        """A payload described earlier, by name."""
+        return need(self.payloads.get(name), f"a payload named {name!r}", PAYLOADS_GIVEN)
 
     @property
     def answer(self) -> Exchange:
@@ -476,3 +515,155 @@ def step_stream_headers(context: Any, coding: str) -> None:
     evidence.attach_json("streamed response headers", headers)
     seen = (headers.get("content-encoding", "identity"), headers.get("content-length"))
     assert seen == (coding, None), f"expected {coding} and no Content-Length, got {seen}"
+
+
+# ---------------------------------------------------------------- payloads you describe
+
+
+def _cell(row: Any, heading: str, default: str | None = None) -> str:
+    """One cell of a table row by heading; a missing column fails naming the columns the table needs."""
+    headings = list(row.headings)
+    if heading in headings:
+        return str(row[heading]).strip()
+    if default is not None:
+        return default
+    raise AssertionError(f"the table needs a {heading!r} column; it has {', '.join(headings)}")
+
+
+@given("the payloads:")
+def step_payloads(context: Any) -> None:
+    """Describe payloads in a table: name, kind (json, html, png, gzip), size (bytes), shape (optional).
+
+    Shapes: json compact (one line, a random cursor fills it) or pretty (indented, as APIs print it);
+    html table; png random; gzip archive. "the json sample of 1247 bytes" is json, 1247, compact.
+    """
+    table = need(context.table, "a table of payloads", PAYLOADS_GIVEN)
+    w = _w(context)
+    for row in table:
+        size = _cell(row, "size")
+        assert size.isdigit(), f"a payload's size is a whole number of bytes, got {size!r}"
+        w.payloads[_cell(row, "name")] = describe(_cell(row, "kind"), int(size), _cell(row, "shape", "") or None)
+    shown = [[n, p.kind, p.size, p.shape, SHAPES[p.kind][p.shape]] for n, p in w.payloads.items()]
+    evidence.attach_table("payloads", ["name", "kind", "bytes", "shape", "what it looks like"], shown)
+
+
+def _corpus_path(spec: PayloadSpec) -> str:
+    return f"/corpus/{spec.kind}/{spec.size}?shape={spec.shape}"
+
+
+@when('a client asks the compression server for the payload "{name}" with Accept-Encoding {header:CompressionHeader}')
+def step_client_asks_payload(context: Any, name: str, header: str | None) -> None:
+    """GET a described payload from the sample application, with an Accept-Encoding header or none."""
+    _fetch(context, SentRequest(_corpus_path(_w(context).payload(name)), header))
+
+
+@when('a client posts the payload "{name}" to the compression server encoded as {coding:CompressionCoding}')
+def step_client_posts_payload(context: Any, name: str, coding: str) -> None:
+    """POST a described payload compressed with a coding, labelled with Content-Encoding."""
+    _post(context, compress(_w(context).payload(name).make(), coding), coding)
+
+
+@then('the application received the payload "{name}" with no Content-Encoding')
+def step_app_received_payload(context: Any, name: str) -> None:
+    """Check what the application saw: the described payload decoded, no Content-Encoding."""
+    w = _w(context)
+    expected = w.payload(name).make()
+    received = json.loads(w.answer.decoded())
+    evidence.attach_json("what the application received", received)
+    wanted = {"length": len(expected), "sha256": hashlib.sha256(expected).hexdigest(), "content_encoding": None}
+    assert received == wanted, f"expected the application to receive {wanted}, it received {received}"
+
+
+@when('the payload "{name}" is compressed with every compression coding')
+def step_compress_payload_every_coding(context: Any, name: str) -> None:
+    """Compress one described payload with each coding at the default policy's level."""
+    w = _w(context)
+    data = w.payload(name).make()
+    w.original, w.sizes = len(data), sizes_by_coding(data)
+
+
+@when("every payload is compressed with {coding:CompressionCoding} at level {level:CompressionLevel}")
+def step_compress_payloads(context: Any, coding: str, level: str) -> None:
+    """Compress each described payload with one coding at one level (default, fastest, best, or a number)."""
+    w = _w(context)
+    payloads = need(w.payloads or None, "described payloads", PAYLOADS_GIVEN)
+    w.compressed = compress_payloads(payloads, coding, level_named(coding, level))
+
+
+@then("the payloads compress to:")
+def step_payloads_compress_to(context: Any) -> None:
+    """Check each payload's compressed size against a table: name, bytes (compressed); show the ratios."""
+    w = _w(context)
+    compressed = need(w.compressed, "compressed payloads", PAYLOADS_WHEN)
+    table = need(context.table, "a table of name and bytes", "Then the payloads compress to: | name | bytes |")
+    rows, wrong = [], []
+    for row in table:
+        name, expected = _cell(row, "name"), int(_cell(row, "bytes"))
+        seen = need(compressed.get(name), f"the payload {name!r} compressed", PAYLOADS_WHEN)
+        spec = w.payloads[name]
+        rows.append([name, spec.kind, spec.shape, seen.original, seen.compressed, f"{seen.percent:.1f}%"])
+        if seen.compressed != expected:
+            wrong.append(f"{name}: {seen.compressed} bytes, not {expected}")
+    evidence.attach_table("compressed payloads", ["name", "kind", "shape", "bytes", "compressed", "size"], rows)
+    assert not wrong, "compressed sizes differ: " + "; ".join(wrong)
+
+
+# ---------------------------------------------------------------- the seed's verdicts
+
+
+@then("the seed's Content-Encoding {coding:CompressionCoding} is corrected to the server's first preference")
+def step_seed_coding_corrected(context: Any, coding: str) -> None:
+    """Check the server chose its own first preference over the seed's coding among equal client weights."""
+    w = _w(context)
+    exchange, header = w.answer, w.sent.accept_encoding
+    chosen = negotiate(header)
+    weights = parse_accept_encoding(header)
+    seen = exchange.content_encoding
+    assert seen != coding, f"the server sent the seed's {coding}: nothing to correct"
+    assert seen == chosen.coding, f"the server sent {seen}, its preference picks {chosen.coding}"
+    assert weights.weight_of(seen) == weights.weight_of(coding), f"{seen} and {coding} are not weighted equally"
+    seed_size = len(compress(exchange.decoded(), coding))
+    evidence.seed_correction(
+        f"Content-Encoding: {coding} for Accept-Encoding: {header}",
+        f"Content-Encoding: {seen}, {len(exchange.raw)} bytes ({coding} would send {seed_size})",
+        f"every coding listed has weight {weights.weight_of(seen) / 1000:g}; RFC 9110 12.5.3 leaves the choice "
+        f"among equals to the server, and ours prefers {seen}",
+    )
+
+
+@then("the seed's {seed_size:d} compressed bytes are within {tolerance:d}% of the compressed body")
+def step_seed_size_holds(context: Any, seed_size: int, tolerance: int) -> None:
+    """Check the seed's compressed size against the body on the wire (tolerance in percent of the seed's).
+
+    Shows it beside 20 other seeded pages of pretty-printed users of the same size and the compact
+    page whose random cursor pads it, each in the same coding at the server's default level.
+    """
+    exchange = _w(context).answer
+    original, coding = len(exchange.decoded()), exchange.content_encoding
+    level = DEFAULT_LEVELS[coding]
+    others = seeded_sizes(lambda seed: users_page(original, seed), range(10, 30), coding)
+    compact = len(compress(users_json(original), coding))
+    wire = len(exchange.raw)
+    rows: list[list[Any]] = [
+        ["the seed", original, seed_size, f"{100 * seed_size / original:.1f}%"],
+        ["this response: pretty-printed users", original, wire, f"{100 * wire / original:.1f}%"],
+        ["20 other pretty-printed pages (min-max)", original, f"{min(others)}-{max(others)}", ""],
+        ["compact users padded by a random cursor", original, compact, f"{100 * compact / original:.1f}%"],
+    ]
+    evidence.attach_table(
+        f"the seed's figure beside ours ({coding} level {level})", ["body", "bytes", coding, "size"], rows
+    )
+    off = 100 * abs(wire - seed_size) / seed_size
+    evidence.attach_table(
+        "seed verdict: seed says / measured / why",
+        ["seed says", "measured", "why"],
+        [
+            (
+                f"{original} -> {seed_size} bytes with {coding}",
+                f"{original} -> {wire} bytes ({off:.0f}% off); {min(others)}-{max(others)} over 20 other pages",
+                "the seed holds for user records as APIs print them; a page padded with random characters "
+                f"compresses far less ({compact} bytes)",
+            )
+        ],
+    )
+    assert off <= tolerance, f"the seed's {seed_size} bytes are {off:.0f}% off the {wire} bytes on the wire"

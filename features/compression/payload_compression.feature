@@ -15,13 +15,20 @@ Feature: Payload compression
 
   The seed's example asks for /api/users (1247 bytes of JSON) with `Accept-Encoding: gzip,
   deflate, br` and shows `Content-Encoding: gzip`, `Content-Length: 420`,
-  `Original-Content-Length: 1247`. Two corrections, shown by the seed scenarios below:
-  with equal weights the server's own preference decides, and ours puts br first (smaller
-  and faster than gzip here), so our server answers br; a server preferring gzip answers gzip.
-  And 420 bytes (34%) is not what gzip makes of 1247 bytes of JSON: the real figure for this
-  body is 608 bytes (49%) at gzip level 6, 556 with br. Small bodies compress less well,
-  because the compressor has little repetition to find and the stream has a fixed header and
-  trailer; ratios near 34% and much better arrive with larger bodies (see the size table).
+  `Original-Content-Length: 1247`. Our /api/users is 1247 bytes of user records pretty-printed
+  as APIs send them (two-space indent, a short opaque cursor). The seed scenarios below give
+  the verdicts:
+  - The coding is corrected: with equal weights the server's own preference decides (RFC 9110
+    12.5.3), and ours puts br first, smaller and faster than gzip here, so our server answers
+    br (403 bytes); a server preferring gzip answers gzip.
+  - The size holds: gzip at level 6 makes 446 bytes (36%) of this page, and 418 to 458 bytes
+    of 20 other pages like it, against the seed's 420 (34%). An earlier version of this
+    specification served compact JSON padded to size with a random cursor, which gzip makes
+    608 bytes (49%), and called the seed wrong: random characters do not compress, so the
+    verdict said more about the padding than about the seed.
+
+  Small bodies compress less well than large ones, because the compressor has little
+  repetition to find and the stream has a fixed header and trailer; see the size table.
   `Original-Content-Length` is not a standard header; we send it, as the seed does, whenever
   the original length is known.
 
@@ -30,9 +37,10 @@ Feature: Payload compression
     When a client asks the compression server for "/api/users" with Accept-Encoding "gzip, deflate, br"
     Then the compression server answers with status 200 and content coding br
     And the response says the original was 1247 bytes
-    And the compressed body is 556 bytes
+    And the compressed body is 403 bytes
     And the compressed body decodes to the original
     And the compressed response header "Vary" is "Accept-Encoding"
+    And the seed's Content-Encoding gzip is corrected to the server's first preference
 
   @seed-example
   Scenario: A server that prefers gzip answers the seed's request with gzip
@@ -40,8 +48,9 @@ Feature: Payload compression
     When a client asks the compression server for "/api/users" with Accept-Encoding "gzip, deflate, br"
     Then the compression server answers with status 200 and content coding gzip
     And the response says the original was 1247 bytes
-    And the compressed body is 608 bytes
+    And the compressed body is 446 bytes
     And the compressed body decodes to the original
+    And the seed's 420 compressed bytes are within 10% of the compressed body
 
   Rule: Size reduction: text shrinks several times, already-compressed data does not
     Realistic JSON and HTML repeat keys, tags and values; already-compressed data (a photo,
@@ -66,6 +75,38 @@ Feature: Payload compression
         | kind |
         | png  |
         | gzip |
+
+    Scenario: Records as APIs print them shrink further than a page padded with random characters
+      Given the payloads:
+        | name                | kind | size  | shape   |
+        | seed's page, padded | json | 1247  | compact |
+        | seed's page, pretty | json | 1247  | pretty  |
+        | export, compact     | json | 65536 | compact |
+        | export, pretty      | json | 65536 | pretty  |
+        | users table         | html | 8000  | table   |
+        | photo               | png  | 8000  | random  |
+      When every payload is compressed with gzip at level default
+      Then the payloads compress to:
+        | name                | bytes |
+        | seed's page, padded | 608   |
+        | seed's page, pretty | 446   |
+        | export, compact     | 9054  |
+        | export, pretty      | 6871  |
+        | users table         | 1328  |
+        | photo               | 8023  |
+
+    Scenario Outline: A described payload shrinks to between <low>% and <high>% of its size with every coding
+      Given the payloads:
+        | name   | kind   | size   | shape   |
+        | sample | <kind> | <size> | <shape> |
+      When the payload "sample" is compressed with every compression coding
+      Then each compressed size is between <low>% and <high>% of the original
+
+      Examples:
+        | kind | size   | shape   | low | high |
+        | json | 1247   | pretty  | 30  | 38   |
+        | json | 1247   | compact | 44  | 50   |
+        | json | 200000 | pretty  | 5   | 15   |
 
     Scenario: A body below the minimum size goes out as it is
       When a client asks the compression server for "/corpus/json/300" with Accept-Encoding "gzip, br"
@@ -105,7 +146,7 @@ Feature: Payload compression
       Given nginx with gzip on stands in front of the compression server
       When a client asks the compression server for "/api/users" with Accept-Encoding "gzip, br"
       Then the compression server answers with status 200 and content coding br
-      And the compressed body is 556 bytes
+      And the compressed body is 403 bytes
       And the compressed body decodes to the original
 
     @target.real
@@ -133,6 +174,20 @@ Feature: Payload compression
         | html | 30000  | deflate |
         | html | 30000  | br      |
 
+    Scenario Outline: A described <shape> <kind> payload of <size> bytes travels as <coding> and comes back exact
+      Given the payloads:
+        | name     | kind   | size   | shape   |
+        | download | <kind> | <size> | <shape> |
+      When a client asks the compression server for the payload "download" with Accept-Encoding "<coding>"
+      Then the compression server answers with status 200 and content coding <coding>
+      And the compressed body decodes to the original
+
+      Examples:
+        | kind | size   | shape  | coding |
+        | json | 150000 | pretty | zstd   |
+        | json | 4000   | pretty | br     |
+        | html | 30000  | table  | gzip   |
+
   Rule: CPU time is traded for bandwidth, and the server chooses the price
     Higher levels search harder for repetition: smaller bodies, more time. The plot shows the
     size ratio against the time per level; the default policy (br 6, zstd 3, gzip 6) sits
@@ -141,3 +196,18 @@ Feature: Payload compression
     Scenario: Higher levels cost more time for smaller bodies
       When the json sample of 32768 bytes is compressed at every level of every compression coding
       Then a higher compression level never gives a larger body than the lowest level
+
+    Scenario Outline: gzip at level <level> makes <bytes> bytes of a 64 KiB pretty export
+      Given the payloads:
+        | name   | kind | size  | shape  |
+        | export | json | 65536 | pretty |
+      When every payload is compressed with gzip at level <level>
+      Then the payloads compress to:
+        | name   | bytes   |
+        | export | <bytes> |
+
+      Examples:
+        | level   | bytes |
+        | fastest | 8822  |
+        | default | 6871  |
+        | best    | 6259  |

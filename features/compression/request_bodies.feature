@@ -34,6 +34,20 @@ Feature: Compressed request bodies, decoded within hard limits
         | br      |
         | zstd    |
 
+    Scenario Outline: The application receives a described <shape> <kind> body sent as <coding> decoded
+      Given the payloads:
+        | name   | kind   | size   | shape   |
+        | upload | <kind> | <size> | <shape> |
+      When a client posts the payload "upload" to the compression server encoded as <coding>
+      Then the compression server answers with status 200
+      And the application received the payload "upload" with no Content-Encoding
+
+      Examples:
+        | kind | size   | shape  | coding  |
+        | json | 150000 | pretty | zstd    |
+        | json | 4000   | pretty | br      |
+        | html | 30000  | table  | deflate |
+
   Rule: A compression bomb is refused with 413 before it fills memory
 
     Scenario Outline: <size> MiB of zeros sent as <coding> are refused

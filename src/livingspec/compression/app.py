@@ -2,9 +2,10 @@
 
 Routes (all plain Starlette; the app knows nothing of compression, which is the point):
 
-- ``GET /api/users``: the seed's 1247-byte JSON page of users.
+- ``GET /api/users``: the seed's 1247-byte JSON page of users, pretty-printed as APIs send it.
 - ``GET /corpus/{kind}/{size}``: a sample body (json, html, png, gzip) of about ``size`` bytes, with a strong ETag;
-  404 for an unknown kind, 422 for a size the kind is not made in (``corpus.SIZE_RANGES``, at most 4 MiB).
+  ``?shape=`` picks one of the kind's shapes (``corpus.SHAPES``: json is compact or pretty); 404 for an
+  unknown kind, 422 for an unknown shape or a size the kind is not made in (``corpus.SIZE_RANGES``, at most 4 MiB).
 - ``GET /stream/{chunks}/{size}``: ``chunks`` lines of JSON text of ``size`` bytes each, streamed
   (422 past 1024 chunks or 64 KiB a chunk).
 - ``GET /encoded``: a body the app compressed itself (Content-Encoding: gzip), which must pass untouched.
@@ -27,20 +28,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from livingspec.compression.corpus import check_stream, payload, users_json
+from livingspec.compression.corpus import check_stream, payload, users_json, users_page
 from livingspec.compression.errors import CompressionError
 from livingspec.compression.middleware import ASGIApp, CompressionMiddleware, CompressionPolicy
 
 
 async def api_users(request: Request) -> Response:
-    """The seed's GET /api/users."""
-    return Response(users_json(1247), media_type="application/json")
+    """The seed's GET /api/users: 1247 bytes of pretty-printed user records."""
+    return Response(users_page(1247), media_type="application/json")
 
 
 async def corpus(request: Request) -> Response:
     """A sample body of a kind and size, with a strong ETag of its bytes; 404 or 422 when none is made."""
     try:
-        body, content_type = payload(request.path_params["kind"], int(request.path_params["size"]))
+        kind, size = request.path_params["kind"], int(request.path_params["size"])
+        body, content_type = payload(kind, size, shape=request.query_params.get("shape"))
     except CompressionError as error:
         return PlainTextResponse(str(error), status_code=error.status)
     etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'

@@ -55,6 +55,26 @@ def _level(coding: str, level: int | None) -> int:
     return chosen
 
 
+#: Words for a level: the default policy's, the coding's fastest (that still compresses) and its best.
+LEVEL_WORDS: tuple[str, ...] = ("default", "fastest", "best")
+
+
+def level_named(coding: str, name: str) -> int:
+    """The level ``name`` means for ``coding``: a word of LEVEL_WORDS or a number within LEVEL_RANGES.
+
+    Raises UnsupportedEncodingError for an unknown coding and InvalidLevelError for a number out of range.
+    """
+    coding = _check_coding(coding)
+    low, high = LEVEL_RANGES[coding]
+    words = {"default": DEFAULT_LEVELS[coding], "fastest": max(low, 1) if coding in ("gzip", "deflate") else low}
+    words["best"] = high
+    if name in words:
+        return words[name]
+    if not name.isdigit():
+        raise InvalidLevelError(coding, name, low, high)
+    return _level(coding, int(name))
+
+
 class Encoder(Protocol):
     """An incremental compressor: ``compress`` returns the flushed output of one chunk."""
 

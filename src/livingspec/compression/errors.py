@@ -50,6 +50,16 @@ class UnknownSampleKindError(CompressionError):
         super().__init__(f"unknown payload kind {kind!r}; known: {', '.join(known)}")
 
 
+class UnknownShapeError(CompressionError):
+    """A sample shape the kind does not come in (answered with 422)."""
+
+    status = 422
+
+    def __init__(self, kind: str, shape: str, known: tuple[str, ...]) -> None:
+        self.kind, self.shape, self.known = kind, shape, known
+        super().__init__(f"unknown shape {shape!r} of {kind} samples; known: {', '.join(known)}")
+
+
 class SampleSizeError(CompressionError):
     """A sample size outside what the sample application makes (answered with 422)."""
 
@@ -63,9 +73,9 @@ class SampleSizeError(CompressionError):
 class InvalidLevelError(CompressionError):
     """A compression level outside the coding's range."""
 
-    def __init__(self, coding: str, level: int, low: int, high: int) -> None:
+    def __init__(self, coding: str, level: int | str, low: int, high: int) -> None:
         self.coding, self.level, self.low, self.high = coding, level, low, high
-        super().__init__(f"{coding} level {level} outside {low}..{high}")
+        super().__init__(f"{coding} level {level} outside {low}..{high} (or default, fastest, best)")
 
 
 class NotAcceptableError(CompressionError):

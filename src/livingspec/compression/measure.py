@@ -6,10 +6,11 @@ Times come from an injected clock and are shown, never asserted: they depend on 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from livingspec.compression.codecs import CODINGS, LEVEL_RANGES, compress
+from livingspec.compression.corpus import PayloadSpec
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,32 @@ def larger_than_lowest(sweep: dict[str, list[LevelPoint]], slack: float = 1.02) 
         if largest > lowest * slack:
             worse[coding] = (lowest, largest)
     return worse
+
+
+@dataclass(frozen=True)
+class Compressed:
+    """One payload compressed: its original and compressed sizes (bytes)."""
+
+    original: int
+    compressed: int
+
+    @property
+    def percent(self) -> float:
+        """The compressed size as a percentage of the original."""
+        return 100 * self.compressed / max(self.original, 1)
+
+
+def compress_payloads(specs: Mapping[str, PayloadSpec], coding: str, level: int | None) -> dict[str, Compressed]:
+    """Each described payload compressed with ``coding`` at ``level``, by name."""
+    results = {}
+    for name, spec in specs.items():
+        body = spec.make()
+        results[name] = Compressed(len(body), len(compress(body, coding, level)))
+    return results
+
+
+def seeded_sizes(
+    make: Callable[[int], bytes], seeds: Iterable[int], coding: str, level: int | None = None
+) -> list[int]:
+    """Compressed sizes (bytes) of the bodies ``make(seed)`` gives for each seed: how much one figure varies."""
+    return [len(compress(make(seed), coding, level)) for seed in seeds]
