@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from behave import given, then, when
+from behave import given, step, then, when
 
 from livingspec.oidc import (
     SUPPORTED_ALGS,
@@ -41,6 +41,7 @@ from livingspec.oidc import (
     JwksCache,
     ManualClock,
     OIDCError,
+    RelyingPartyApp,
     SignIn,
     SigningKey,
     TokenDescription,
@@ -134,6 +135,8 @@ class OidcWorld:
     access_token: str = ""  #: the access token issued beside the genuine ID token
     attacker: Exchange | None = None
     replay: Exchange | None = None
+    redirect_query: str = ""  #: a query on the registered redirect URI
+    guesses: list[int] = field(default_factory=list)  #: the provider's statuses for wrong passwords
 
     @property
     def genuine(self) -> Forgery:
@@ -156,7 +159,7 @@ def _deployed(context: Any) -> Deployment:
     """Deploy on the selected target the first time something needs the running system."""
     w = _w(context)
     if w.deployment is None:
-        cast = Cast(w.keys, w.client, w.client_settings, TEST_USER)
+        cast = Cast(w.keys, w.client, w.client_settings, TEST_USER, redirect_query=w.redirect_query)
         w.deployment = open_deployment(target_of(context), cast, w.clock, seed=3)
         context.add_cleanup(w.deployment.close)
         for action in w.after_deploy:
@@ -472,6 +475,77 @@ def step_wrong_password(context: Any) -> None:
     assert not _deployed(context).rp_app.callbacks, "expected no redirect back to the app"
 
 
+# --- hostile browsers -------------------------------------------------------------------------
+
+
+@given('an attacker has planted the relying party session cookie "{session}" in the user\'s browser')
+def step_plant_cookie(context: Any, session: str) -> None:
+    """Session fixation: the attacker makes the user's browser carry a session id the attacker knows."""
+    deployment = _deployed(context)
+    host = httpx.URL(deployment.app_url).host
+    deployment.browser.http.cookies.set(RelyingPartyApp.COOKIE, session, domain=host)
+
+
+@then('the planted session cookie "{session}" is not signed in at the relying party')
+def step_planted_not_signed_in(context: Any, session: str) -> None:
+    """The app's signed-in sessions do not include the planted id; the attacker's browser is not greeted."""
+    app = _deployed(context).rp_app
+    evidence.attach_text(
+        "relying party sessions", f"{len(app.sessions)} signed in; planted id among them: {session in app.sessions}"
+    )
+    assert session not in app.sessions, f"the planted session {session!r} was signed in (session fixation)"
+
+
+@step('someone enters a wrong password for "{username}" at the OpenID provider {count:d} times')
+def step_guess_passwords(context: Any, username: str, count: int) -> None:
+    """A guessing attack: ``count`` wrong passwords for one account on one login transaction."""
+    deployment = _deployed(context)
+    w = _w(context)
+    w.guesses = deployment.browser.guess_passwords(deployment.app_url, username, "not-the-password", count)
+    evidence.attach_table("wrong passwords", ["try", "status"], list(enumerate(w.guesses, start=1)))
+
+
+@then("the OpenID provider refuses the sign-in with status {status:d} and asks to retry after {seconds:d} seconds")
+def step_throttled(context: Any, status: int, seconds: int) -> None:
+    """The provider's answer to the last sign-in: its HTTP status and its Retry-After header (seconds)."""
+    page = _w(context).page
+    evidence.attach_text("provider's answer", f"{page.status_code}, Retry-After: {page.headers.get('retry-after')}")
+    assert page.status_code == status, f"expected status {status}, the provider answered {page.status_code}"
+    assert page.headers.get("retry-after") == str(seconds), f"expected Retry-After {seconds}, got {page.headers}"
+    assert not _deployed(context).rp_app.sign_ins, "expected no sign-in at the relying party"
+
+
+@when('a browser asks the OpenID provider to authorize the relying party with max_age "{max_age}"')
+def step_authorize_max_age(context: Any, max_age: str) -> None:
+    """Send the app's authentication request with max_age replaced by this text (hand-edited URL)."""
+    deployment = _deployed(context)
+    _w(context).response = deployment.browser.authorize_with(deployment.app_url, max_age=max_age)
+
+
+@then('the OpenID provider redirects back to the relying party with the error "{code}"')
+def step_error_redirect(context: Any, code: str) -> None:
+    """The provider answered with a redirect to the registered URI carrying this OAuth error code."""
+    w, deployment = _w(context), _deployed(context)
+    assert w.page.status_code == 302, f"expected a redirect back with an error, got {w.page.status_code}"
+    params = deployment.browser.callback_params()
+    evidence.attach_json("redirect back", params)
+    assert params.get("error") == code, f"expected error {code!r}, the redirect carried {params}"
+
+
+@given('the relying party\'s registered redirect URI carries the query "{query}"')
+def step_redirect_query(context: Any, query: str) -> None:
+    """Register the client's redirect URI with a query (``tenant=7``), which answers must keep."""
+    _w(context).redirect_query = query
+
+
+@then("the OpenID provider's redirect back to the relying party carried {names:Words}")
+def step_redirect_carried(context: Any, names: list[str]) -> None:
+    """The parameter names of the provider's redirect back, in order (the registered query's first)."""
+    params = _deployed(context).browser.callback_params()
+    evidence.attach_json("redirect back", params)
+    assert list(params) == names, f"expected the redirect back to carry {names}, it carried {list(params)}"
+
+
 # --- tokens validated directly ----------------------------------------------------------------
 
 
@@ -617,7 +691,7 @@ def step_withdraw(context: Any, kid: str) -> None:
     _deployed(context).provider.keys.remove(kid)
 
 
-@when("the OpenID clock advances by {seconds:d} seconds")
+@step("the OpenID clock advances by {seconds:d} seconds")
 def step_time_passes(context: Any, seconds: int) -> None:
     """Advance the shared clock of provider and relying party by ``seconds``."""
     _w(context).clock.advance(seconds)

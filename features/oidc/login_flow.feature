@@ -106,3 +106,48 @@ Feature: Signing in with OpenID Connect: the authorization code flow
     Scenario: A redirect back with another state is refused (login CSRF)
       When the user signs in at the OpenID provider but the redirect back carries another state
       Then the relying party refuses the login with StateMismatchError
+
+  Rule: The provider and the app hold against hostile browsers
+
+    Session fixation: an attacker who makes the victim's browser carry a session id they know
+    would share the victim's session if the app kept that id at login, so the app never takes a
+    session id from the browser (a fresh one at login, another once the user is known). Guessing:
+    five wrong passwords in a row lock the account at the provider for 15 minutes, even against
+    the right password (the login concept's lockout; unknown usernames lock the same way, so the
+    lock reveals no account). A request the provider cannot read is answered with the OAuth error
+    response on the registered redirect URI (RFC 6749 4.1.2.1), never with a server error, and a
+    registered redirect URI's own query is kept beside the answer's parameters (RFC 6749 3.1.2).
+
+    Scenario: A session cookie planted before login is not the session after it
+      Given an attacker has planted the relying party session cookie "attacker-knows-this" in the user's browser
+      When the user signs in through the relying party's app as "alice" with password "wonderland"
+      Then the relying party's app greets the user as "Alice Liddell"
+      And the planted session cookie "attacker-knows-this" is not signed in at the relying party
+
+    Scenario: Five wrong passwords lock the account, even against the right password
+      When someone enters a wrong password for "alice" at the OpenID provider 5 times
+      And the user signs in through the relying party's app as "alice" with password "wonderland"
+      Then the OpenID provider refuses the sign-in with status 429 and asks to retry after 900 seconds
+
+    Scenario: The lock ends after 15 minutes
+      Given someone enters a wrong password for "alice" at the OpenID provider 5 times
+      And the OpenID clock advances by 900 seconds
+      When the user signs in through the relying party's app as "alice" with password "wonderland"
+      Then the relying party's app greets the user as "Alice Liddell"
+
+    Scenario Outline: max_age "<max_age>" is answered with the OAuth error, not a server error
+      When a browser asks the OpenID provider to authorize the relying party with max_age "<max_age>"
+      Then the OpenID provider redirects back to the relying party with the error "invalid_request"
+
+      Examples:
+        | max_age     | why                                             |
+        | ²           | a digit to str.isdigit, but not to float()      |
+        | ٣           | an Arabic-Indic three: not an ASCII digit       |
+        | 1.5         | seconds are whole                               |
+        | 12345678901 | more than ten digits                            |
+
+    Scenario: A redirect URI with a query keeps it, with the code and state beside it
+      Given the relying party's registered redirect URI carries the query "tenant=7"
+      When the user signs in through the relying party's app as "alice" with password "wonderland"
+      Then the OpenID provider's redirect back to the relying party carried tenant, code, state, iss
+      And the relying party's app greets the user as "Alice Liddell"

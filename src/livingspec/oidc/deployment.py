@@ -154,6 +154,31 @@ class Browser:
         response = self.start(app_url, username, password, allow=allow)
         return self.finish() if self.callback_url else response
 
+    def authorize_with(self, app_url: str, **changes: str) -> httpx.Response:
+        """Click Login, then send the provider the app's authentication request with some parameters
+        changed (what a hand-edited URL sends); the provider's answer, not followed."""
+        self.trace, self.callback_url = [], None
+        response = self.http.get(f"{app_url}/login")
+        self._step("User clicks Login", response)
+        location = urlsplit(response.headers["location"])
+        params = dict(parse_qsl(location.query)) | changes
+        response = self.http.get(redirect_with(location._replace(query="").geturl(), params))
+        self._step("Browser sends the changed request to the provider's authorization endpoint", response)
+        if response.status_code in (302, 303):
+            self.callback_url = response.headers.get("location")
+        return response
+
+    def guess_passwords(self, app_url: str, username: str, password: str, times: int) -> list[int]:
+        """Start a login and post ``password`` for ``username`` ``times`` times on it (a guessing attack);
+        the provider's status for each try."""
+        response = self.http.get(self.http.get(f"{app_url}/login").headers["location"])
+        fields = dict(_HIDDEN.findall(response.text))
+        if "txn" not in fields:
+            raise OIDCError(f"the provider refused the authentication request ({response.status_code})")
+        login = urljoin(str(response.request.url), "/login")
+        credentials = {"txn": fields["txn"], "username": username, "password": password}
+        return [self.http.post(login, data=credentials).status_code for _ in range(times)]
+
     def callback_params(self) -> dict[str, str]:
         """The query of the provider's redirect back (code, state, iss), as an eavesdropper would read it."""
         if self.callback_url is None:
@@ -193,6 +218,7 @@ class Cast:
     client_settings: ClientSettings
     user: User
     provider_settings: ProviderSettings = field(default_factory=ProviderSettings)
+    redirect_query: str = ""  #: a query the registered redirect URI carries (``tenant=7``), kept in answers
 
 
 @dataclass
@@ -209,7 +235,7 @@ class _Parties:
 def _parties(cast: Cast, clock: Clock, op_url: str, app_url: str, rng: random.Random | None) -> _Parties:
     """The provider at ``op_url`` with the client registered for ``app_url``/callback, and the RP's settings."""
     provider = OpenIDProvider(op_url, KeyRing(clock, list(cast.keys)), clock, settings=cast.provider_settings, rng=rng)
-    redirect_uri = f"{app_url}/callback"
+    redirect_uri = f"{app_url}/callback" + (f"?{cast.redirect_query}" if cast.redirect_query else "")
     provider.register_client(dataclasses.replace(cast.client, redirect_uris=(redirect_uri,)))
     provider.add_user(cast.user)
     back_channel: list[str] = []
