@@ -8,7 +8,10 @@ Measured in one run, each beside its peer:
   thread of this process), beside the ceiling one argon2id verification per sign-in allows and
   beside the same site with near-free hashing (what the web stack alone costs);
 - failed logins with an unknown email beside failed logins with a wrong password (the dummy
-  verification should make them indistinguishable: target under 5 % difference of medians).
+  verification should make them indistinguishable: target under 5 % difference of medians);
+- the latency of GET /login while six connections post logins that each cost an argon2id
+  verification, beside the same GET on the idle server, both measured by wrk against uvicorn in
+  its own process (hashing runs in worker threads, so a GET never queues behind a hash).
 
 Run: .venv/bin/python benchmarks/login.py [--logins N]
 """
@@ -16,8 +19,11 @@ Run: .venv/bin/python benchmarks/login.py [--logins N]
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -104,6 +110,58 @@ def sign_ins_over_loopback(factory: str, count: int) -> float:
     return count / seconds
 
 
+_LOGINS_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = "{cookie}"
+function request()
+  local email = "nobody-" .. math.random(1, 1000000000) .. "%40example.com"
+  return wrk.format(nil, nil, nil, "email=" .. email .. "&password=wrong&csrf_token={csrf}")
+end
+"""
+_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def _wrk(url: str, connections: int, seconds: int, script: str | None = None) -> dict[str, float]:
+    """Run wrk --latency; return its requests/s and its 50th and 99th percentile latencies in ms."""
+    argv = ["wrk", "--latency", "-t1", f"-c{connections}", f"-d{seconds}s"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        if script is not None:
+            lua.write(script)
+            lua.flush()
+            argv += ["-s", lua.name]
+        output = subprocess.run([*argv, url], capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
+    figures = {"rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}  # type: ignore[union-attr]
+    for percentile, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", output, re.M):
+        figures[f"p{percentile}"] = float(value) * _UNITS_MS[unit]
+    return figures
+
+
+def get_latency_under_logins(seconds: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """GET /login latency idle and while 6 connections post logins (each one argon2id verify); login rate."""
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "--factory", "livingspec.login.server:demo_app"]
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    url = f"http://127.0.0.1:{port}/login"
+    with ManagedProcess(argv, name="uvicorn-login", ready_port=port):
+        page = httpx.get(url)
+        script = _LOGINS_LUA.format(cookie=f"{COOKIE_NAME}={page.cookies[COOKIE_NAME]}", csrf=csrf_from(page.text))
+        idle = _wrk(url, 1, seconds)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+            lua.write(script)
+            lua.flush()
+            logins = subprocess.Popen(
+                ["wrk", "--latency", "-t1", "-c6", f"-d{seconds + 2}s", "-s", lua.name, url],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            time.sleep(1)  # the logins are hashing before the GETs start
+            loaded = _wrk(url, 1, seconds)
+            out, _ = logins.communicate(timeout=seconds + 30)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return idle, loaded, {"rate": float(rate.group(1)) if rate else float("nan")}
+
+
 def one_verification(hasher: PasswordHasher) -> float:
     stored = hasher.hash("mypassword123")
     seconds, _ = best_of(lambda: hasher.verify(stored, "mypassword123"), repeat=15)
@@ -130,6 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--failures", type=int, default=150, help="failed logins of each kind (alternating)")
     parser.add_argument("--logins", type=int, default=30, help="sign-ins per timed run (best of 3 runs)")
+    parser.add_argument("--seconds", type=int, default=5, help="seconds of each wrk latency run")
     args = parser.parse_args()
 
     ours = PasswordVerifier(OWASP)._hasher
@@ -149,6 +208,7 @@ def main() -> None:
     unknown, wrong = failed_login_times(site, args.failures)
     m_unknown, m_wrong = statistics.median(unknown), statistics.median(wrong)
     difference = abs(m_unknown - m_wrong) / m_wrong
+    idle, loaded, logins = get_latency_under_logins(args.seconds)
 
     rows = [
         ["argon2id verify, OWASP m=19 MiB t=2 p=1 (ours)", f"{t_ours * 1e3:.1f} ms", "1.00"],
@@ -172,6 +232,19 @@ def main() -> None:
         ],
         ["failed login, wrong password: median", f"{m_wrong * 1e3:.2f} ms", "1.00"],
         ["failed login, unknown email: median", f"{m_unknown * 1e3:.2f} ms", f"{m_unknown / m_wrong:.3f}"],
+        ["GET /login p50, idle server (peer)", f"{idle['p50']:.2f} ms", "1.00"],
+        [
+            "GET /login p50, 6 connections logging in (ours)",
+            f"{loaded['p50']:.2f} ms",
+            f"{loaded['p50'] / idle['p50']:.2f}",
+        ],
+        ["GET /login p99, idle server (peer)", f"{idle['p99']:.2f} ms", "1.00"],
+        [
+            "GET /login p99, 6 connections logging in (ours)",
+            f"{loaded['p99']:.2f} ms",
+            f"{loaded['p99'] / idle['p99']:.2f}",
+        ],
+        ["failed logins/s during the GETs, wrk -c6", f"{logins['rate']:.1f} /s", f"{logins['rate'] / ceiling:.2f}"],
     ]
     notes = [
         f"unknown-email vs wrong-password difference of medians: {difference * 100:.1f} % "
@@ -181,6 +254,9 @@ def main() -> None:
         "loopback: uvicorn in its own process (livingspec.login.server:demo_app), httpx client, one connection",
         "sign-in = GET /login, POST /login (303), GET /dashboard",
         f"{args.logins} sign-ins per timed run, best of 3 runs",
+        f"GET latency: wrk -c1 for {args.seconds} s against uvicorn (demo_app, its own process), idle and while "
+        "wrk -c6 posts failed logins for random unknown emails (each one argon2id verification, never a lock); "
+        "GET rows against the idle GET, the login rate against the argon2id ceiling of one core",
     ]
     write_report(
         "login",
