@@ -22,6 +22,7 @@ from livingspec.oidc import (
     LoginThrottledError,
     ManualClock,
     NotYetValidError,
+    OIDCError,
     OpenIDProvider,
     ProviderSettings,
     RelyingParty,
@@ -111,6 +112,11 @@ def test_the_session_id_changes_when_the_login_completes() -> None:
         running.close()
 
 
+def test_an_unknown_target_lists_the_known_ones() -> None:
+    with pytest.raises(OIDCError, match="unknown target 'staging'; known: embedded, real"):
+        open_deployment("staging", cast(), ManualClock())
+
+
 # --- nbf (item 4) ------------------------------------------------------------------------------
 
 
@@ -167,7 +173,7 @@ def test_unknown_usernames_lock_the_same_way_and_the_records_are_bounded() -> No
     for index in range(200):
         with pytest.raises(AccessDeniedError):
             op.authenticate(txn, f"user-{index}", "x")
-    assert len(op._failures) <= 50
+    assert op.tracked_accounts() == 50
 
 
 def test_a_success_resets_the_failure_count() -> None:

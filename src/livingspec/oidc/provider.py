@@ -325,6 +325,10 @@ class OpenIDProvider:
         transaction.user, transaction.auth_time = user, now
         return user
 
+    def tracked_accounts(self) -> int:
+        """How many usernames have failures on record (bounded by ``max_tracked_accounts``)."""
+        return len(self._failures)
+
     def _count_failure(self, username: str, now: float) -> None:
         failures = self._failures.pop(username, None) or _Failures()
         failures.count += 1
