@@ -1,17 +1,30 @@
 """Stages 2 and 4 on real servers: PostgreSQL, Redis, uvicorn processes, all on loopback.
 
-Concurrent orders for the last unit (a bounded burst of 12 requests) sell it exactly once, and
-stage 2 loses an instance without losing a session. Skipped with the reason when PostgreSQL or
-Redis is not installed; in CI (`make test` installs them) a missing server is a failure.
+Concurrent orders for the last unit (a bounded burst of 12 requests) sell it exactly once, stage 2
+loses an instance without losing a session, and stage 4's services killed with SIGKILL in the gaps
+of the event protocol, under hypothesis crash schedules, lose nothing and apply nothing twice.
+Skipped with the reason when PostgreSQL or Redis is not installed; in CI (`make test` installs
+them) a missing server is a failure.
 """
 
 import os
 import threading
+import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from livingspec.runner.targets import TargetUnavailableError
-from livingspec.scaling import Product, RealLoadBalancedStage, RealMicroservicesStage
+from livingspec.scaling import (
+    AFTER_PUBLISH,
+    BEFORE_ACK,
+    BEFORE_PUBLISH,
+    CrashPlan,
+    Product,
+    RealLoadBalancedStage,
+    RealMicroservicesStage,
+)
 
 CARD = "4242 4242 4242 4242"
 BUYERS = 12
@@ -70,3 +83,65 @@ def test_stage_two_keeps_sessions_when_an_instance_dies():
         assert [o["status"] for o in stage.history("john")] == ["confirmed", "confirmed"]
     finally:
         stage.close()
+
+
+# ---------------------------------------------------------------- stage 4: crash schedules on real processes
+
+#: Where a schedule may kill a service: every (service, gap) that every order passes through.
+CRASHES = [
+    ("inventory", BEFORE_ACK),
+    ("payments", BEFORE_ACK),
+    ("orders", BEFORE_ACK),
+    ("orders", BEFORE_PUBLISH),
+    ("orders", AFTER_PUBLISH),
+    ("inventory", BEFORE_PUBLISH),
+    ("inventory", AFTER_PUBLISH),
+    ("payments", AFTER_PUBLISH),
+]
+CARDS = [CARD, "4000 0000 0000 0002"]  # the second is declined
+#: Real processes restart in about a second: a few schedules locally, more under CI, always bounded.
+REAL_SCHEDULES = 8 if settings.default.max_examples >= 600 else 3
+
+
+@pytest.fixture(scope="module")
+def real_services():
+    stage = _start(RealMicroservicesStage)
+    yield stage
+    stage.close()
+
+
+#: Orders, the first always with a crash (the orders without one are the other tests' business).
+schedules = st.tuples(
+    st.tuples(st.integers(1, 3), st.sampled_from(CARDS), st.sampled_from(CRASHES)),
+    st.lists(st.tuples(st.integers(1, 3), st.sampled_from(CARDS), st.none() | st.sampled_from(CRASHES)), max_size=2),
+).map(lambda parts: [parts[0], *parts[1]])
+
+
+@settings(max_examples=REAL_SCHEDULES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(schedule=schedules)
+def test_crash_schedules_on_real_processes_lose_nothing_and_apply_nothing_twice(real_services, schedule):
+    """Each order may have a service SIGKILLed in one gap of the event protocol and restarted.
+
+    The stage is shared across schedules (starting five processes takes seconds), so each schedule
+    sells its own product and checks the changes it made.
+    """
+    stage = real_services
+    product, user = f"p{uuid.uuid4().hex[:8]}", f"u{uuid.uuid4().hex[:8]}"
+    stage.seed([Product(product, "Phone", 1000)], {product: 50}, [(user, "Buyer", f"{user}@x.test")])
+    before = stage.counts()
+    outcomes = []
+    for quantity, card, crash in schedule:
+        if crash is not None:
+            stage.plan_crash(CrashPlan(crash[0], crash[1]))
+        pending = stage.submit(user, {product: quantity}, card)
+        if crash is not None:
+            assert "SIGKILL" in stage.await_crash(crash[0])
+            stage.restart(crash[0])
+        outcomes.append(stage.outcome(pending["order_id"]))
+    assert all(o.status in ("confirmed", "refused") for o in outcomes), outcomes
+    accepted = [o.accepted for o in outcomes]
+    expected = {o: before[o] + sum(accepted) for o in ("orders", "payments")}
+    assert stage.counts() == expected, (schedule, outcomes)
+    sold = sum(q for (q, _, _), ok in zip(schedule, accepted, strict=True) if ok)
+    assert stage.stock(product) == 50 - sold
+    assert accepted == [card == CARD for _, card, _ in schedule]  # a crash never turns one outcome into another

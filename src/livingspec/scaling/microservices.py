@@ -319,7 +319,10 @@ def raise_for(reply: Any) -> Any:
     """Map a service's error reply back to the domain error it stands for."""
     if reply.status_code < 400:
         return reply.json()
-    body = reply.json()
+    try:
+        body = reply.json()
+    except ValueError:  # a crash inside the service answers plain text ("Internal Server Error")
+        raise ScalingError(f"{reply.status_code}: {reply.text[:200]}") from None
     message, kind = str(body.get("error", reply.text)), body.get("type", "")
     if kind == "UnknownUserError":
         raise UnknownUserError(message)
