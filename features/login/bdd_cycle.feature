@@ -14,13 +14,14 @@ Feature: The BDD cycle: discovery, feature file, steps, red, green, refactor
   as feature files; 3. step definitions connect each phrase to code; 4. the run is red, because
   the steps or the feature do not exist yet; 5. the feature is implemented until the run is green;
   6. the code is refactored while it stays green; 7. repeat. The scenarios below run that cycle
-  on a small greeting feature in a temporary folder, with behave in a child process, and attach
-  what behave printed at each turn. The "User Login" feature beside this one is the result of the
+  on a small greeting feature in a temporary folder, with behave in a child process, one turn of
+  the cycle per scenario (each Rule's Background sets the workspace up as the turn finds it), and
+  attach what behave printed. The "User Login" feature beside this one is the result of the
   same cycle on the seed's own example.
 
   Rule: A phrase nobody has defined yet makes the run red, and behave proposes its definition
 
-    Scenario: An undefined step is red with a snippet, then green once the step is defined
+    Background:
       Given a BDD workspace with the feature file "greeting":
         """
         Feature: Greeting a returning customer
@@ -47,23 +48,27 @@ Feature: The BDD cycle: discovery, feature file, steps, red, green, refactor
         def step_arrives(context):
             context.greeting = shop.greeting(context.name)
         """
+
+    Scenario: An undefined step makes the run red, with a snippet that defines it
       When behave runs the BDD workspace
       Then the BDD workspace run is red
       And the BDD workspace run reports 1 step undefined
       And the BDD workspace run proposes a snippet for the step 'the greeting reads "Welcome back, John!"'
-      When the step module "greeting_steps" of the BDD workspace gains:
+
+    Scenario: Defining the missing step turns the run green
+      Given the step module "greeting_steps" of the BDD workspace gains:
         """
         @then('the greeting reads "{text}"')
         def step_greeting(context, text):
             assert context.greeting == text, f"expected {text!r}, got {context.greeting!r}"
         """
-      And behave runs the BDD workspace
+      When behave runs the BDD workspace
       Then the BDD workspace run is green
       And the BDD workspace run reports 1 scenario passed
 
   Rule: Defined steps over a missing feature are red until the feature is built, and stay green through a refactoring
 
-    Scenario: The feature is implemented to turn the run green, then refactored while it stays green
+    Background:
       Given a BDD workspace with the feature file "greeting":
         """
         Feature: Greeting a returning customer
@@ -94,17 +99,23 @@ Feature: The BDD cycle: discovery, feature file, steps, red, green, refactor
         def step_greeting(context, text):
             assert context.greeting == text, f"expected {text!r}, got {context.greeting!r}"
         """
+
+    Scenario: Steps over a feature not built yet make the run red
       When behave runs the BDD workspace
       Then the BDD workspace run is red
       And the BDD workspace run reports 1 step failed
-      When the application module "shop" of the BDD workspace becomes:
+
+    Scenario: Building the feature turns the run green
+      Given the application module "shop" of the BDD workspace becomes:
         """
         def greeting(name):
             return "Welcome back, " + name + "!"
         """
-      And behave runs the BDD workspace
+      When behave runs the BDD workspace
       Then the BDD workspace run is green
-      When the application module "shop" of the BDD workspace becomes:
+
+    Scenario: The refactored feature keeps the run green
+      Given the application module "shop" of the BDD workspace becomes:
         """
         GREETING = "Welcome back, {name}!"
 
@@ -112,7 +123,7 @@ Feature: The BDD cycle: discovery, feature file, steps, red, green, refactor
         def greeting(name: str) -> str:
             return GREETING.format(name=name)
         """
-      And behave runs the BDD workspace
+      When behave runs the BDD workspace
       Then the BDD workspace run is green
       And the BDD workspace run reports 3 steps passed
 

@@ -78,7 +78,7 @@ def _scenarios(path: Path) -> list[tuple[str, list[str]]]:
 
 def test_each_login_scenario_shows_one_behaviour() -> None:
     """One event per scenario: at most one When, and nothing happens after the outcome is checked."""
-    for name in ("user_login.feature", "sign_in.feature"):
+    for name in ("user_login.feature", "sign_in.feature", "bdd_cycle.feature"):
         for title, keywords in _scenarios(FEATURE.parent / name):
             assert keywords.count("When") <= 1, f"{name}: {title!r} has {keywords.count('When')} When steps"
             if "Then" in keywords:
