@@ -1,9 +1,21 @@
 """Stage 4 under crashes: every event is delivered at least once and applied exactly once."""
 
+import httpx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livingspec.scaling import EmbeddedMicroservicesStage, Product, SimulatedCrashError
+from livingspec.scaling import (
+    BEFORE_ACK,
+    BEFORE_PUBLISH,
+    CrashPlan,
+    CrashPlanError,
+    EmbeddedMicroservicesStage,
+    Product,
+    ScalingError,
+    SimulatedCrashError,
+)
+from livingspec.scaling.microservices import raise_for
 
 CARDS = ["4242 4242 4242 4242", "4000 0000 0000 0002"]
 
@@ -41,3 +53,19 @@ def test_crashes_lose_nothing_and_apply_nothing_twice(orders, crashes):
         assert reservations == sum(o.accepted for o in outcomes)  # declined payments released theirs
     finally:
         stage.close()
+
+
+def test_a_service_error_in_plain_text_is_a_scaling_error():
+    # Before: a 500 answered as "Internal Server Error" raised json's JSONDecodeError from raise_for.
+    reply = httpx.Response(500, text="Internal Server Error")
+    with pytest.raises(ScalingError, match="500: Internal Server Error"):
+        raise_for(reply)
+
+
+def test_a_crash_cannot_be_planned_where_it_cannot_happen():
+    with pytest.raises(CrashPlanError, match="never consumes"):
+        CrashPlan("catalog", BEFORE_ACK)
+    with pytest.raises(CrashPlanError, match=r"it publishes: order\.created, order\.email"):
+        CrashPlan("orders", BEFORE_PUBLISH, "payment.completed")
+    with pytest.raises(CrashPlanError, match="unknown crash point"):
+        CrashPlan("orders", "between lunch and dinner")
