@@ -416,10 +416,10 @@ def step_replace(context: Any, count: int, byte: int) -> None:
     _w(context).packed = bytes([byte]) * count
 
 
-@when("the values {values} of type {dtype:DeltaDtype} are delta encoded")
-def step_encode_dtype(context: Any, values: str, dtype: str) -> None:
-    """Try to delta encode comma-separated numbers as a numpy array of the given dtype."""
-    numbers = [complex(v) if dtype.startswith("complex") else float(v) for v in values.split(",")]
+@when("the values {values:Numbers} of type {dtype:DeltaDtype} are delta encoded")
+def step_encode_dtype(context: Any, values: list[Decimal], dtype: str) -> None:
+    """Try to delta encode numbers as a numpy array of the given dtype."""
+    numbers = [complex(v) if dtype.startswith("complex") else float(v) for v in values]
     array = np.array(numbers).astype(dtype)
     _w(context).attempt = _capture(lambda: delta.delta_encode(array))
 
