@@ -13,6 +13,7 @@ Sheet); logging out deletes it, and expired rows are purged as new sessions are 
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -50,7 +51,7 @@ class SessionManager:
         self.clock = clock
         self.policy = policy or CookiePolicy()
         self._signer = Signer(secret, salt="livingspec.login.session")
-        self._next_purge = -1.0e300
+        self._next_purge = -math.inf
 
     def anonymous(self) -> SessionRecord:
         """A session for a visitor who has not signed in: a fresh CSRF token, stored nowhere but the cookie."""

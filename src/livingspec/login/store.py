@@ -3,7 +3,9 @@
 One connection (``:memory:`` by default) shared by the request thread and the test thread, so
 every statement runs under one lock. Accounts and failure counts are keyed by the normalised
 email (see ``normalize_email``), so case or whitespace changes never make a second account or
-a fresh failure count.
+a fresh failure count. Expired sessions, ended locks and forgotten failures are purged by the
+session manager and the authenticator (``purge_sessions``, ``purge_failures``), so no table grows
+with the traffic of visitors who never sign in.
 """
 
 from __future__ import annotations
