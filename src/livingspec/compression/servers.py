@@ -1,21 +1,17 @@
 """Real targets: the sample app under uvicorn on loopback, and nginx (gzip on) proxying to it.
 
 Both run from binaries on this machine, on free 127.0.0.1 ports, in temporary folders, and stop
-when their context ends. A missing binary raises TargetUnavailableError (the scenario skips).
+when their context ends; nginx through the shared launcher (``livingspec.infra.nginx``). A missing
+binary raises TargetUnavailableError (the scenario skips).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
-from pathlib import Path
 from types import TracebackType
 
-from livingspec.infra import LOOPBACK, ManagedProcess, free_port, require_binary
-
-NGINX_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin")
+from livingspec.infra import LOOPBACK, ManagedProcess, free_port
+from livingspec.infra.nginx import NginxServer
 
 
 class UvicornServer:
@@ -51,69 +47,24 @@ class UvicornServer:
         self.stop()
 
 
-def nginx_config(workdir: Path, port: int, upstream_port: int, gzip_level: int = 1) -> str:
-    """An nginx.conf: gzip on (Debian's defaults but for the JSON/HTML types), proxying to the upstream."""
-    user = "user root root;\n" if os.geteuid() == 0 else ""
-    temp = "\n".join(
-        f"    {kind}_temp_path {workdir / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return f"""{user}worker_processes 1;
-daemon off;
-pid {workdir / "nginx.pid"};
-error_log {workdir / "error.log"} warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-{temp}
-    gzip on;
+def gzip_proxy_directives(upstream_port: int, gzip_level: int = 1) -> tuple[str, str]:
+    """The ``http`` and ``server`` directives of nginx with gzip on (Debian's defaults but for our types)."""
+    http = f"""    gzip on;
     gzip_comp_level {gzip_level};
     gzip_proxied any;
     gzip_vary on;
     gzip_types application/json text/html application/x-ndjson;
-    upstream app {{ server {LOOPBACK}:{upstream_port}; keepalive 8; }}
-    server {{
-        listen {LOOPBACK}:{port};
-        location / {{
+    upstream app {{ server {LOOPBACK}:{upstream_port}; keepalive 8; }}"""
+    server = """        location / {
             proxy_pass http://app;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
-        }}
-    }}
-}}
-"""
+        }"""
+    return http, server
 
 
-class NginxProxy:
-    """nginx with gzip on, proxying to ``upstream_port`` on loopback, config written to a temp folder."""
+class NginxProxy(NginxServer):
+    """nginx with gzip on, proxying to ``upstream_port`` on loopback (the shared launcher, infra.nginx)."""
 
     def __init__(self, upstream_port: int, gzip_level: int = 1) -> None:
-        binary = require_binary("nginx", NGINX_DIRS)
-        self.port = free_port()
-        self.workdir = Path(tempfile.mkdtemp(prefix="livingspec-nginx-"))
-        config = self.workdir / "nginx.conf"
-        config.write_text(nginx_config(self.workdir, self.port, upstream_port, gzip_level))
-        argv = [binary, "-p", str(self.workdir), "-c", str(config), "-e", str(self.workdir / "error.log")]
-        self.process = ManagedProcess(argv, name="nginx", ready_port=self.port, cwd=self.workdir)
-
-    @property
-    def base_url(self) -> str:
-        """Where to send requests."""
-        return f"http://{LOOPBACK}:{self.port}"
-
-    def start(self) -> NginxProxy:
-        """Start nginx and wait (bounded) until it listens."""
-        self.process.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop nginx and remove its folder."""
-        self.process.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> NginxProxy:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+        super().__init__(*gzip_proxy_directives(upstream_port, gzip_level))
