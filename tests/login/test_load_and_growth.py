@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -12,10 +13,12 @@ import pytest
 from livingspec.login import (
     INSECURE_FOR_TESTS,
     Authenticator,
+    CookiePolicy,
     InProcessDriver,
     LockoutPolicy,
     LoginSite,
     LoginStore,
+    LoopbackServer,
     ManualClock,
     Outcome,
     PasswordVerifier,
@@ -57,30 +60,45 @@ def _csrf(html: str) -> str:
     return token.attrs["value"]
 
 
-async def _six_logins_and_a_get(verifier: GatedVerifier) -> None:
+def _gated_app(verifier: GatedVerifier) -> Any:
     store = LoginStore()
     auth = Authenticator(store, verifier, policy=LockoutPolicy(max_failures=100), clock=ManualClock())
     auth.register("John", "john@example.com", "mypassword123")
-    app = build_app(auth, SessionManager(store, b"k" * 32, clock=auth.clock))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://shop.test") as client:
-        csrf = _csrf((await client.get("/login")).text)
-        form = {"email": "john@example.com", "password": "wrong", "csrf_token": csrf}
-        logins = [asyncio.create_task(client.post("/login", data=form)) for _ in range(6)]
-        # Wait (off this event loop) until a login is hashing.
-        assert await asyncio.to_thread(verifier.started.acquire, True, GATE_SECONDS), "no login started hashing"
-        page = await client.get("/login")
-        verifier.note("GET answered")
-        verifier.gate.set()
-        statuses = [response.status_code for response in await asyncio.gather(*logins)]
+    # Plain-HTTP cookies: the loopback variant talks http://127.0.0.1, where httpx withholds Secure ones.
+    return build_app(auth, SessionManager(store, b"k" * 32, clock=auth.clock, policy=CookiePolicy(secure=False)))
+
+
+async def _six_logins_and_a_get(verifier: GatedVerifier, client: httpx.AsyncClient) -> None:
+    csrf = _csrf((await client.get("/login")).text)
+    form = {"email": "john@example.com", "password": "wrong", "csrf_token": csrf}
+    logins = [asyncio.create_task(client.post("/login", data=form)) for _ in range(6)]
+    # Wait (off this event loop) until a login is hashing.
+    assert await asyncio.to_thread(verifier.started.acquire, True, GATE_SECONDS), "no login started hashing"
+    page = await client.get("/login")
+    verifier.note("GET answered")
+    verifier.gate.set()
+    statuses = [response.status_code for response in await asyncio.gather(*logins)]
     assert page.status_code == 200
     assert statuses == [401] * 6
 
 
-def test_a_get_is_answered_while_six_logins_hash() -> None:
+async def _in_process(verifier: GatedVerifier) -> None:
+    transport = httpx.ASGITransport(app=_gated_app(verifier))
+    async with httpx.AsyncClient(transport=transport, base_url="https://shop.test") as client:
+        await _six_logins_and_a_get(verifier, client)
+
+
+async def _over_loopback(verifier: GatedVerifier) -> None:
+    with LoopbackServer(_gated_app(verifier), name="login") as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=GATE_SECONDS * 2) as client:
+            await _six_logins_and_a_get(verifier, client)
+
+
+@pytest.mark.parametrize("transport", [_in_process, _over_loopback], ids=["in-process", "uvicorn-on-loopback"])
+def test_a_get_is_answered_while_six_logins_hash(transport: Callable[[GatedVerifier], Awaitable[None]]) -> None:
     """Hashing runs in worker threads: a GET arriving while logins hash is answered before any of them ends."""
     verifier = GatedVerifier()
-    asyncio.run(_six_logins_and_a_get(verifier))
+    asyncio.run(transport(verifier))
     assert verifier.log.count("verification ended") == 6
     assert verifier.log[0] == "GET answered", f"the GET waited behind the logins: {verifier.log}"
 
