@@ -279,3 +279,53 @@ def test_fuzz_raw_requests_get_success_or_a_4xx_and_reach_only_the_chosen_backen
     assert 200 <= status < 300 or 400 <= status < 500, (status_line, answer[:300])
     if 200 <= status < 300 and len(seen_a) > before:
         assert seen_a[-1]["path"].startswith(b"/"), "only an origin-form target may reach the backend"
+
+
+def _dropping_app(seen: list[bytes]) -> Callable[..., Any]:
+    """A backend that answers /ok and, on any other path, drops the connection after the status line."""
+
+    async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            return
+        await receive()
+        seen.append(scope["raw_path"])
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        if scope["raw_path"] != b"/ok":
+            raise RuntimeError("the backend fails mid-answer")  # uvicorn drops the connection, body unsent
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    return app
+
+
+@pytest.mark.parametrize("engine", ["protocol", "asgi"])
+def test_a_request_that_fails_mid_exchange_gets_502_and_leaves_the_server_in_the_pool(engine):
+    # Before: the failure marked the server down, so one hostile request took it out of the pool (503 after).
+    seen: list[bytes] = []
+    app = LoopbackServer(_dropping_app(seen), name="app-A").start()
+    balancer = Balancer({"A": app.url}, health_interval=None)
+    front = balancer.serve(engine=engine).start()
+    try:
+        with httpx.Client(base_url=front.url, timeout=10) as client:
+            assert client.get("/boom").status_code == 502
+            assert balancer.pool.get("A").keeps_sessions
+            assert client.get("/ok").status_code == 200
+    finally:
+        front.stop()
+        app.stop()
+
+
+@pytest.mark.parametrize("engine", ["protocol", "asgi"])
+def test_connect_is_refused_with_400_and_never_forwarded(engine):
+    # Before: CONNECT /x was forwarded; the backend switched protocols, dropped it, and the server was marked down.
+    seen: list[bytes] = []
+    app = LoopbackServer(_dropping_app(seen), name="app-A").start()
+    balancer = Balancer({"A": app.url}, health_interval=None)
+    front = balancer.serve(engine=engine).start()
+    try:
+        answer = _exchange(front.port, b"CONNECT /x HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n")
+        assert answer.split(b"\r\n", 1)[0].split(b" ")[1] == b"400", answer[:200]
+        assert seen == []
+        assert balancer.pool.get("A").keeps_sessions
+    finally:
+        front.stop()
+        app.stop()

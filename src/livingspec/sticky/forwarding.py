@@ -3,11 +3,12 @@
 Hostile input is refused here, before any backend is contacted:
 
 - the request target must be origin-form (``/path?query``, RFC 9112 3.2.1), or asterisk-form
-  (``*``) for OPTIONS only. Anything else (absolute-form ``http://host/``, authority-form, a
-  target such as ``@127.0.0.1:8080/x`` that a URL parser would read as userinfo plus another
-  host) raises BadRequestTargetError, which the proxy answers with 400. Backend URLs are built
-  from the backend's own parsed scheme, host and port plus this checked target, never by
-  concatenating strings, so no target can change the host that is contacted;
+  (``*``) for OPTIONS only; CONNECT (a tunnel) is refused. Anything else (absolute-form
+  ``http://host/``, authority-form, a target such as ``@127.0.0.1:8080/x`` that a URL parser
+  would read as userinfo plus another host) raises BadRequestTargetError, which the proxy
+  answers with 400. Backend URLs are built from the backend's own parsed scheme, host and
+  port plus this checked target, never by concatenating strings, so no target can change the
+  host that is contacted;
 - hop-by-hop headers (RFC 9110 7.6.1: Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
   Transfer-Encoding, Upgrade, and every header that ``Connection`` names) end at the proxy;
 - ``X-Forwarded-For`` is the client's claim plus the address of the peer the balancer actually
@@ -42,6 +43,8 @@ def request_target(method: str, raw_path: bytes, query_string: bytes = b"") -> b
     """The origin-form (or ``*``) target to send upstream; BadRequestTargetError for any other form."""
     if len(raw_path) + len(query_string) > MAX_TARGET:
         raise BadRequestTargetError(f"request target over {MAX_TARGET} bytes")
+    if method == "CONNECT":
+        raise BadRequestTargetError("CONNECT asks for a tunnel; this balancer forwards requests, it does not tunnel")
     if raw_path == b"*" and not query_string:
         if method != "OPTIONS":
             raise BadRequestTargetError(f"the asterisk-form target is for OPTIONS only, not {method}")

@@ -17,6 +17,7 @@ from livingspec.infra import LoopbackServer
 from livingspec.infra.redis import RedisServer
 from livingspec.sticky.app import RedisCartStore, cart_app
 from livingspec.sticky.cluster import ShopBase, Shopper, ShopSpec
+from livingspec.sticky.fastpath import ProtocolServer
 from livingspec.sticky.peers import HAProxyBalancer
 
 HEALTH_INTERVAL = 0.1  # seconds between our balancer's health-check rounds (HAProxy: inter 100ms)
@@ -30,7 +31,7 @@ class LoopbackShop(ShopBase):
         self._servers: dict[str, LoopbackServer] = {}
         self._redis: RedisServer | None = None
         self._haproxy: HAProxyBalancer | None = None
-        self._front: LoopbackServer | None = None
+        self._front: LoopbackServer | ProtocolServer | None = None
         self._clients: dict[str, httpx.Client] = {}
 
     def start(self) -> Self:

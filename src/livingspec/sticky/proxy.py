@@ -9,7 +9,9 @@ app servers over TCP). Per request it:
 2. asks the strategy for a route; the affinity cookie is removed before forwarding (*indirect*);
 3. forwards the request; when the server refuses the connection it is marked down at once
    (passive health check) and the request is routed again (HAProxy's ``option redispatch``),
-   so the user is re-pinned to a live server: the in-memory cart stayed with the dead one;
+   so the user is re-pinned to a live server: the in-memory cart stayed with the dead one. A
+   failure after the request was sent answers 502 and leaves the verdict to the health check, so
+   no request a client writes can take a server out of the pool;
 4. on a new pin, inserts the affinity cookie and marks the response ``Cache-Control: private``
    (*nocache*).
 
@@ -26,7 +28,7 @@ import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from secrets import token_bytes
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
@@ -41,6 +43,9 @@ from livingspec.sticky.errors import (
 )
 from livingspec.sticky.forwarding import RECOMPUTED, end_to_end, forwarded_for, request_target
 from livingspec.sticky.pool import Pool
+
+if TYPE_CHECKING:
+    from livingspec.sticky.fastpath import ProtocolServer
 from livingspec.sticky.strategies import CookieInsert, RequestKey, Route, Strategy, StrategySpec, make_strategy
 
 Scope = MutableMapping[str, Any]
@@ -182,9 +187,17 @@ class Balancer:
 
     # -- serving -------------------------------------------------------------------------------------
 
-    def serve(self, port: int = 0) -> LoopbackServer:
-        """The balancer on a loopback port (uvicorn in a thread), health checks running; use as a context manager."""
-        return LoopbackServer(self, port=port, name="balancer", lifespan="on")
+    def serve(self, port: int = 0, engine: Literal["protocol", "asgi"] = "protocol") -> LoopbackServer | ProtocolServer:
+        """The balancer on a loopback port in a thread, health checks running; use as a context manager.
+
+        ``engine``: ``protocol`` (default) serves the fast path (``sticky.fastpath``: asyncio protocols,
+        httptools, pooled keep-alive backend connections, uvloop); ``asgi`` serves this ASGI app under uvicorn.
+        """
+        if engine == "asgi":
+            return LoopbackServer(self, port=port, name="balancer", lifespan="on")
+        from livingspec.sticky.fastpath import ProtocolServer
+
+        return ProtocolServer(self, port=port)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""
@@ -228,7 +241,8 @@ class Balancer:
     def _upstream_headers(self, scope: Scope) -> tuple[list[tuple[bytes, bytes]], RequestKey]:
         """End-to-end request headers, the affinity cookie stripped (indirect), X-Forwarded-For appended."""
         received: list[tuple[bytes, bytes]] = list(scope["headers"])
-        headers = end_to_end(received, also_drop=(*RECOMPUTED, b"cookie"))
+        # Expect: the proxy has the whole body already; a 100 Continue from the server would only confuse it.
+        headers = end_to_end(received, also_drop=(*RECOMPUTED, b"cookie", b"expect"))
         cookie_header = "; ".join(v.decode("latin-1") for k, v in received if k.lower() == b"cookie")
         request = self._request_key(scope, parse_cookie_header(cookie_header))
         cookie_name = self.strategy.cookie.name if isinstance(self.strategy, CookieInsert) else None
@@ -275,8 +289,8 @@ class Balancer:
                 self.redispatched += 1
                 continue
             except httpx.HTTPError as error:
-                with contextlib.suppress(UnknownServerError):
-                    self.pool.mark_down(route.server)
+                # The request reached the server and the exchange failed: 502. The server stays in the pool
+                # (a client's request must not be able to take a server out); the health check judges it.
                 await _plain(send, 502, f"server {route.server} failed mid-request: {type(error).__name__}")
                 return
             self.served[route.server] += 1

@@ -1,0 +1,518 @@
+"""The balancer's fast path: the same routing and hardening as ``Balancer``, on asyncio protocols.
+
+The ASGI ``Balancer`` goes through uvicorn, an ASGI scope per request, and httpx per upstream call:
+general machinery that costs more per request than the proxying itself. Here each client connection
+is an ``asyncio.Protocol`` whose bytes httptools (the C parser uvicorn uses) turns into requests, and
+each backend has a pool of keep-alive connections, also protocols, whose answers httptools parses.
+What a request may do is decided by the ``Balancer`` itself, unchanged: the checked request target
+(400 otherwise), the body limit (413), hop-by-hop headers dropped, X-Forwarded-For appended, the
+affinity cookie stripped and inserted, routing by its strategy, redispatch when a backend refuses
+the connection, 502 when it fails mid-request, 503 when no server can take the request; active
+health checks run on the balancer's schedule. Bodies are kept as the chunks that arrived and written
+with ``writelines``, not joined.
+
+``ProtocolServer(balancer).start()`` serves it on a loopback port in a thread of its own (uvloop's
+event loop when installed), with the interface of ``infra.LoopbackServer``; ``serve_forever`` runs
+it in the calling process (one worker of several sharing a port through SO_REUSEPORT).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections import deque
+from collections.abc import Callable
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any, cast
+
+import httptools
+
+from livingspec.infra.errors import InfraError
+from livingspec.infra.net import LOOPBACK, bound_socket
+from livingspec.sticky.errors import BadRequestTargetError, NoLiveServerError, UnknownServerError
+from livingspec.sticky.forwarding import request_target
+
+Headers = list[tuple[bytes, bytes]]
+KEEP_ALIVE_S = 5.0  # an idle client connection is closed after this (uvicorn's default)
+HEADER_TIMEOUT_S = 10.0  # a request must arrive whole within this (slow-loris bound)
+MAX_HEADERS = 100
+MAX_HEADER_BYTES = 64 * 1024
+MAX_RESPONSE = 64 << 20  # bytes of one backend answer; more is a 502
+IDLE_PER_BACKEND = 64  # keep-alive connections kept per backend
+_OPTIONS_ALLOW = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+
+
+def _reason(status: int) -> bytes:
+    try:
+        return HTTPStatus(status).phrase.encode()
+    except ValueError:
+        return b"Unknown"
+
+
+def _head(status: int, headers: Headers, close: bool) -> bytes:
+    lines = [b"HTTP/1.1 %d %s" % (status, _reason(status))]
+    lines += [name + b": " + value for name, value in headers]
+    if close:
+        lines.append(b"connection: close")
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def _plain(status: int, text: str) -> tuple[int, Headers, list[bytes]]:
+    body = text.encode()
+    return status, [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"%d" % len(body))], [body]
+
+
+class UpstreamError(Exception):
+    """A backend connection failed; ``before_sending`` when nothing of the request reached it."""
+
+    def __init__(self, reason: str, before_sending: bool) -> None:
+        super().__init__(reason)
+        self.before_sending = before_sending
+
+
+class _Upstream(asyncio.Protocol):
+    """One keep-alive connection to a backend: sends a request, parses the answer (httptools)."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.waiter: asyncio.Future[None] | None = None
+        self.status = 0
+        self.headers: Headers = []
+        self.body: list[bytes] = []
+        self.size = 0
+        self.head_only = False
+        self.got_bytes = False
+        self.complete = False
+
+    # -- protocol ----------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
+
+    def data_received(self, data: bytes) -> None:
+        self.got_bytes = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as error:
+            self._finish(UpstreamError(f"backend sent a malformed answer: {error}", before_sending=False))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        if self.waiter is not None and not self.waiter.done():
+            unframed = self.status and not any(k in (b"content-length", b"transfer-encoding") for k, _ in self.headers)
+            if unframed:  # an answer delimited by closing the connection (RFC 9112 6.3, last case)
+                self._finish(None)
+            else:
+                self._finish(UpstreamError("backend closed the connection", before_sending=not self.got_bytes))
+
+    # -- httptools callbacks -------------------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        self.status = self.parser.get_status_code()
+        if self.head_only:  # an answer to HEAD has no body, whatever Content-Length says
+            self.complete = False
+            self._finish(None)
+
+    def on_body(self, body: bytes) -> None:
+        self.size += len(body)
+        if self.size > MAX_RESPONSE:
+            self._finish(UpstreamError(f"backend answer over {MAX_RESPONSE} bytes", before_sending=False))
+        else:
+            self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+        self._finish(None)
+
+    # -- use ---------------------------------------------------------------------------------------
+    def _finish(self, error: Exception | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            if error is None:
+                self.waiter.set_result(None)
+            else:
+                self.waiter.set_exception(error)
+
+    def send(self, head: bytes, body: list[bytes], head_only: bool) -> asyncio.Future[None]:
+        """Write one request; the future resolves when its answer is complete."""
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.status, self.headers, self.body, self.size = 0, [], [], 0
+        self.head_only, self.got_bytes, self.complete = head_only, False, False
+        self.transport.writelines([head, *body])
+        return self.waiter
+
+    @property
+    def reusable(self) -> bool:
+        """Still open, its last answer read to the end, and the backend keeps the connection alive."""
+        return self.transport is not None and self.complete and self.parser.should_keep_alive()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _Backends:
+    """Idle keep-alive connections per backend address; connections are opened on demand."""
+
+    def __init__(self, connect_timeout: float) -> None:
+        self.idle: dict[tuple[str, int], deque[_Upstream]] = {}
+        self.connect_timeout = connect_timeout
+
+    async def get(self, address: tuple[str, int]) -> tuple[_Upstream, bool]:
+        """A connection to ``address`` and whether it was reused; ConnectionError when refused."""
+        idle = self.idle.get(address)
+        while idle:
+            upstream = idle.pop()
+            if upstream.transport is not None and not upstream.transport.is_closing():
+                return upstream, True
+        loop = asyncio.get_running_loop()
+        _, protocol = await asyncio.wait_for(
+            loop.create_connection(_Upstream, address[0], address[1]), self.connect_timeout
+        )
+        return protocol, False
+
+    def put(self, address: tuple[str, int], upstream: _Upstream) -> None:
+        idle = self.idle.setdefault(address, deque())
+        if upstream.reusable and len(idle) < IDLE_PER_BACKEND:
+            idle.append(upstream)
+        else:
+            upstream.close()
+
+    def close(self) -> None:
+        for idle in self.idle.values():
+            for upstream in idle:
+                upstream.close()
+        self.idle.clear()
+
+
+class _Request:
+    """One parsed client request: method, raw target, headers, body chunks."""
+
+    __slots__ = ("body", "headers", "keep_alive", "method", "size", "url")
+
+    def __init__(self) -> None:
+        self.url = bytearray()
+        self.headers: Headers = []
+        self.body: list[bytes] = []
+        self.size = 0
+        self.method = b""
+        self.keep_alive = True
+
+
+Answer = tuple[int, Headers, list[bytes]]
+
+
+class _Proxy:
+    """What every client connection shares: the balancer that decides, and the backend connections."""
+
+    def __init__(self, balancer: Any) -> None:
+        self.balancer = balancer
+        self.backends = _Backends(connect_timeout=min(balancer.timeout, 2.0))
+        self.clients: set[_Client] = set()
+
+    async def handle(self, request: _Request, peer: tuple[str, int]) -> Answer:
+        """The answer to one request, decided as ``Balancer`` decides (see the module docstring)."""
+        balancer = self.balancer
+        method = request.method.decode("latin-1")
+        raw_path, _, query = bytes(request.url).partition(b"?")
+        try:
+            target = request_target(method, raw_path, query)
+        except BadRequestTargetError as error:
+            return _plain(400, str(error))
+        if target == b"*":  # OPTIONS * asks about the server in general: the balancer answers for itself
+            return 204, [(b"allow", _OPTIONS_ALLOW)], []
+        headers, key = balancer._upstream_headers({"headers": request.headers, "client": peer})
+        for _attempt in range(len(balancer.urls) + 1):  # each refusal marks one server down
+            try:
+                route = balancer.strategy.route(key, balancer.pool.view())
+            except NoLiveServerError as error:
+                return _plain(503, str(error))
+            origin = balancer._origins[route.server]
+            address = (origin.host, origin.port or 80)
+            try:
+                upstream = await self._exchange(address, request, target, headers)
+            except UpstreamError as error:
+                if error.before_sending:  # refused: the server is down; route again (redispatch)
+                    with contextlib.suppress(UnknownServerError):
+                        balancer.pool.mark_down(route.server)
+                    balancer.redispatched += 1
+                    continue
+                # Sent, then failed: 502, and the server stays (no client request can take it out).
+                return _plain(502, f"server {route.server} failed mid-request: {error}")
+            balancer.served[route.server] += 1
+            bodiless = request.method == b"HEAD" or upstream.status in (204, 304) or upstream.status < 200
+            out = balancer._reply_headers(upstream.headers, route, None if bodiless else upstream.size)
+            return upstream.status, out, upstream.body
+        return _plain(503, "every server refused the connection")
+
+    async def _exchange(
+        self, address: tuple[str, int], request: _Request, target: bytes, headers: Headers
+    ) -> _Upstream:
+        """Send the request to ``address`` on a pooled connection (one retry on a fresh one if a reused one died)."""
+        lines = [request.method + b" " + target + b" HTTP/1.1", b"host: %s:%d" % (address[0].encode(), address[1])]
+        lines += [name + b": " + value for name, value in headers]
+        if request.size or request.method in (b"POST", b"PUT", b"PATCH"):
+            lines.append(b"content-length: %d" % request.size)
+        head = b"\r\n".join(lines) + b"\r\n\r\n"
+        for _attempt in range(2):
+            try:
+                upstream, reused = await self.backends.get(address)
+            except (OSError, TimeoutError) as error:
+                raise UpstreamError(f"connection failed: {type(error).__name__}", before_sending=True) from None
+            try:
+                await asyncio.wait_for(
+                    upstream.send(head, request.body, request.method == b"HEAD"), self.balancer.timeout
+                )
+            except UpstreamError as error:
+                upstream.close()
+                if reused and error.before_sending:
+                    continue  # the backend had closed this idle connection: try a fresh one
+                raise UpstreamError(str(error), before_sending=False) from None
+            except TimeoutError:
+                upstream.close()
+                raise UpstreamError(f"no answer within {self.balancer.timeout} s", before_sending=False) from None
+            self.backends.put(address, upstream)
+            return upstream
+        raise UpstreamError("a fresh connection failed too", before_sending=False)
+
+
+class _Client(asyncio.Protocol):
+    """One client connection: httptools parses its requests; they are answered one after another."""
+
+    def __init__(self, proxy: _Proxy) -> None:
+        self.proxy = proxy
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.peer: tuple[str, int] = ("", 0)
+        self.request: _Request | None = None
+        self.queue: deque[_Request] = deque()
+        self.busy = False
+        self.task: asyncio.Task[None] | None = None
+        self.header_bytes = 0
+        self.timer: asyncio.TimerHandle | None = None
+
+    def _arm(self, seconds: float) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = asyncio.get_running_loop().call_later(seconds, self._expire)
+
+    def _expire(self) -> None:
+        if self.transport is not None and not self.busy:
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
+        peer = transport.get_extra_info("peername")
+        self.peer = (str(peer[0]), int(peer[1])) if peer else ("", 0)
+        self.proxy.clients.add(self)
+        self._arm(HEADER_TIMEOUT_S)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.proxy.clients.discard(self)
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._refuse(400, "protocol upgrades are not proxied")
+        except httptools.HttpParserError as error:
+            self._refuse(400, f"malformed request: {error}")
+
+    def _refuse(self, status: int, text: str) -> None:
+        """Answer at once and close: the connection's framing can no longer be trusted."""
+        if self.transport is not None and not self.transport.is_closing():
+            code, headers, body = _plain(status, text)
+            self.transport.writelines([_head(code, headers, close=True), *body])
+            self.transport.close()
+
+    # -- httptools callbacks -----------------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self.request, self.header_bytes = _Request(), 0
+        self._arm(HEADER_TIMEOUT_S)
+
+    def on_url(self, url: bytes) -> None:
+        assert self.request is not None
+        self.request.url += url
+        self._count(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        assert self.request is not None
+        self.request.headers.append((name.lower(), value))
+        self._count(len(name) + len(value))
+        if len(self.request.headers) > MAX_HEADERS:
+            raise httptools.HttpParserError(f"over {MAX_HEADERS} headers")
+
+    def _count(self, size: int) -> None:
+        self.header_bytes += size
+        if self.header_bytes > MAX_HEADER_BYTES:
+            raise httptools.HttpParserError(f"request line and headers over {MAX_HEADER_BYTES} bytes")
+
+    def on_body(self, body: bytes) -> None:
+        request = self.request
+        assert request is not None
+        request.size += len(body)
+        if request.size > self.proxy.balancer.max_body:
+            self._refuse(413, f"request body over {self.proxy.balancer.max_body} bytes")
+            raise httptools.HttpParserError("body too large")
+        request.body.append(body)
+
+    def on_message_complete(self) -> None:
+        request = self.request
+        assert request is not None
+        request.method = self.parser.get_method()
+        request.keep_alive = self.parser.should_keep_alive()
+        self.queue.append(request)
+        self.request = None
+        if len(self.queue) > 16 and self.transport is not None:
+            self.transport.pause_reading()  # a client pipelining faster than we answer waits
+        if not self.busy:
+            self.busy = True
+            self.task = asyncio.ensure_future(self._answer_queue())
+
+    async def _answer_queue(self) -> None:
+        try:
+            while self.queue and self.transport is not None:
+                request = self.queue.popleft()
+                status, headers, body = await self.proxy.handle(request, self.peer)
+                if self.transport is None:
+                    return
+                close = not request.keep_alive
+                self.transport.writelines([_head(status, headers, close), *body])
+                if close:
+                    self.transport.close()
+                    return
+                if len(self.queue) <= 16:
+                    self.transport.resume_reading()
+        finally:
+            self.busy = False
+        if self.transport is not None:
+            self._arm(KEEP_ALIVE_S)
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop where it is installed (libuv: cheaper per read and write), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; kept for a minimal install
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+async def _serve(balancer: Any, sock: socket.socket, started: Callable[[_Proxy, asyncio.Server], None]) -> None:
+    """Serve ``balancer`` on ``sock`` until cancelled; health checks on the balancer's schedule."""
+    proxy = _Proxy(balancer)
+    loop = asyncio.get_running_loop()
+    sock.listen(1024)
+    server = await loop.create_server(lambda: _Client(proxy), sock=sock)
+    health = (
+        asyncio.ensure_future(balancer._health_loop(balancer.health_interval)) if balancer.health_interval else None
+    )
+    started(proxy, server)
+    try:
+        await asyncio.Event().wait()  # until cancelled
+    finally:
+        server.close()
+        for client in list(proxy.clients):
+            if client.transport is not None:
+                client.transport.close()
+        if health is not None:
+            health.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await health
+        proxy.backends.close()
+        await balancer.aclose()
+
+
+class ProtocolServer:
+    """The balancer's fast path on http://127.0.0.1:<port>, in a thread of its own; a context manager.
+
+    Same interface as ``infra.LoopbackServer``: the socket is bound (and the port held) at construction,
+    ``start`` waits (bounded) until it serves, ``stop`` closes it, ``kill`` is the same for a crash.
+    """
+
+    def __init__(self, balancer: Any, *, port: int = 0, host: str = LOOPBACK, reuse_port: bool = False) -> None:
+        self.balancer = balancer
+        self.host = host
+        self._socket = bound_socket(host, port)
+        if reuse_port:
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        self.port: int = self._socket.getsockname()[1]
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._main: asyncio.Task[None] | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+
+    @property
+    def url(self) -> str:
+        """Base URL, ``http://127.0.0.1:<port>``."""
+        return f"http://{self.host}:{self.port}"
+
+    def _run(self) -> None:
+        loop = self._loop = new_event_loop()
+        try:
+            self._main = loop.create_task(_serve(self.balancer, self._socket, lambda *_: self._ready.set()))
+            with contextlib.suppress(asyncio.CancelledError):
+                loop.run_until_complete(self._main)
+        finally:
+            loop.close()
+
+    def start(self, timeout: float = 10.0) -> ProtocolServer:
+        """Start serving; InfraError if it does not serve within ``timeout`` seconds."""
+        self._thread = threading.Thread(target=self._run, name="balancer-fastpath", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise InfraError(f"the balancer did not start on {self.url} within {timeout} s")
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close the listener and every connection, stop health checks, join the thread (bounded)."""
+        if self._loop is not None and self._main is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop may have closed meanwhile
+                self._loop.call_soon_threadsafe(self._main.cancel)
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout)
+        self._socket.close()
+
+    def kill(self, timeout: float = 10.0) -> None:
+        """A crash: connections dropped, the port refuses connections afterwards."""
+        self.stop(timeout)
+
+    @property
+    def running(self) -> bool:
+        """True while the server's thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> ProtocolServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def serve_forever(balancer: Any, port: int, host: str = LOOPBACK) -> None:
+    """Serve in this process until SIGTERM or SIGINT, sharing ``port`` with other workers (SO_REUSEPORT)."""
+    import signal
+
+    sock = bound_socket(host, port)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    loop = new_event_loop()
+    main = loop.create_task(_serve(balancer, sock, lambda *_: None))
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, main.cancel)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            loop.run_until_complete(main)
+    finally:
+        loop.close()
+        sock.close()
