@@ -9,8 +9,10 @@ Feature: Electing an application leader with a Chubby lock
   unavailable for a *lock-delay* the holder chose (at most one minute, the paper's bound), so that
   late messages from the old leader drain before a new leader starts. A clean release has no delay.
   On the real target (etcd) the lock is etcd's lock held under a lease, and the sequencer is the
-  lock key's revision; etcd has no lock-delay, so those scenarios run only on the simulated cell.
-  etcd does not let us choose its first leader: there the master is whichever member Raft elects.
+  lock key's revision (it only grows, so a newer holder's sequencer is greater, though not 1, 2, 3).
+  The lock-delay is a second lease held beside the session's and renewed with it: a clean release
+  deletes it, while a failed holder's outlives its session by the lock-delay. Raft elects etcd's
+  first leader; a cell "with Replica2 as master" then hands Replica2 the lead (etcd's MoveLeader).
 
   Background:
     Given a Chubby cell of 5 replicas with Replica2 as master
@@ -18,7 +20,7 @@ Feature: Electing an application leader with a Chubby lock
 
   Rule: One exclusive holder at a time, and stale holders are fenced off by sequencers
 
-    @seed-example @target.embedded
+    @seed-example
     Scenario: Three web servers elect a leader; the leader fails; a late write of the old leader is rejected
       When the Chubby clients WebServer1, WebServer2, WebServer3 try to take the lock /ls/local/webservice/leader with a lock-delay of 10 seconds
       Then the Chubby client WebServer1 is the leader holding /ls/local/webservice/leader with lock generation 1
@@ -51,6 +53,7 @@ Feature: Electing an application leader with a Chubby lock
 
     @target.embedded
     Scenario: The leader hears of a conflicting request; a watcher hears the lock change hands
+      Embedded only: etcd's lock API tells a holder nothing of conflicting requests, and has no lock events to subscribe to.
       When the Chubby clients WebServer1 try to take the lock /ls/local/webservice/leader with a lock-delay of 0 seconds
       And the Chubby client WebServer1 subscribes to "conflicting lock request" on /ls/local/webservice/leader
       And the Chubby client WebServer3 subscribes to "lock acquired" on /ls/local/webservice/leader
@@ -67,7 +70,6 @@ Feature: Electing an application leader with a Chubby lock
 
   Rule: After a holder fails, its lock stays unavailable for the lock-delay it chose
 
-    @target.embedded
     Scenario Outline: A failed holder's lock-delay of <delay> seconds
       When the Chubby clients WebServer1, WebServer2 try to take the lock /ls/local/jobs/lock with a lock-delay of <delay> seconds
       And the Chubby client WebServer1 crashes
@@ -80,7 +82,6 @@ Feature: Electing an application leader with a Chubby lock
         | 5     |
         | 60    |
 
-    @target.embedded
     Scenario: A lock-delay beyond one minute is refused
       Then the Chubby client WebServer1 cannot choose a lock-delay of 61 seconds
 
@@ -88,6 +89,7 @@ Feature: Electing an application leader with a Chubby lock
 
     @target.embedded
     Scenario: Two shared holders exclude an exclusive one
+      Embedded only: etcd's locks are exclusive; it has no shared mode.
       When the Chubby clients WebServer1, WebServer2 take the lock /ls/local/data/lock in shared mode
       Then the Chubby client WebServer3 is refused the lock /ls/local/data/lock in exclusive mode
       And the Chubby lock /ls/local/data/lock has 2 holders

@@ -31,7 +31,6 @@ from livingspec.chubby.store import LockMode, Sequencer
 class ChubbyCell:
     """N replicas (Replica1..N) electing a master by Multi-Paxos, and the clients that use them."""
 
-    chooses_first_master = True  # ``first_master`` lets one replica stand first
     counts_lock_generations = True  # a lock's generation counts its acquisitions: 1, 2, 3...
 
     def __init__(
@@ -192,6 +191,10 @@ class ChubbyCell:
             raise NoMasterError(f"no client named {name!r}; known: {', '.join(self.clients) or 'none'}")
         return self.clients[name]
 
+    def session(self, name: str) -> ChubbyClient:
+        """A client's session as its client library sees it (the client itself: state and events)."""
+        return self.client(name)
+
     def valid_clients(self) -> set[str]:
         """Clients whose session is safe with a local lease still running."""
         return {name for name, client in self.clients.items() if client.lease_valid}
@@ -272,6 +275,11 @@ class ChubbyCell:
             except NodeExistsError:
                 pass
         self.result(handle.set_contents(path, contents))
+
+    def read_file(self, client: str, path: str) -> bytes:
+        """A file's contents, read through the client's session."""
+        contents, _ = self.result(self.client(client).get_contents(path))
+        return bytes(contents)
 
     def session_expired_at(self, client: str) -> float:
         """When the master expired (or closed) the client's session, by its log entry."""

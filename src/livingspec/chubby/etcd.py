@@ -1,16 +1,20 @@
 """The real target: the same scenarios on an etcd cluster on loopback (etcd's v3 JSON gateway via httpx).
 
-Mapping from Chubby to etcd: the cell is an etcd cluster of 3 or 5 members started here in temporary
+Mapping from Chubby to etcd: the cell is an etcd cluster of 3, 5 or 7 members started here in temporary
 folders on free 127.0.0.1 ports; the master is the Raft leader and the epoch its Raft term; a client
 session is an etcd lease (TTL), kept alive by lease KeepAlives; an exclusive lock is taken through
 etcd's lock API (v3lock: a key under the lock name owned by the session's lease; the oldest key
 holds the lock); the sequencer is the holder key's create revision, which only grows (a fencing
-token). etcd has no lock-delay, no shared locks and no client cache: those scenarios run on the
-simulated cell only. The cluster itself (processes, ports, gateway) is livingspec.infra.etcd.
+token); a lock-delay is a second lease that outlives a failed holder's session (see etcd_session); a
+file is a key (written once a majority has it in its log, read linearizably); a named first master is
+handed the lead through etcd's leadership transfer. etcd has no shared locks, no client cache and no
+events on locks: those scenarios run on the simulated cell only. The cluster itself (processes,
+ports, gateway) is livingspec.infra.etcd.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import time
@@ -20,18 +24,24 @@ from typing import Any
 
 import httpx
 
+from livingspec.chubby.config import MAX_LOCK_DELAY
 from livingspec.chubby.errors import (
+    ConfigError,
+    FileTooLargeError,
+    LockDelayError,
     LockHeldError,
     NoMasterError,
+    NoSuchNodeError,
     NoSuchReplicaError,
     NotLockHolderError,
     SafetyViolationError,
     StaleSequencerError,
 )
-from livingspec.chubby.store import LockMode, Sequencer
+from livingspec.chubby.etcd_session import SESSION_TTL, EtcdSession
+from livingspec.chubby.store import MAX_FILE_SIZE, LockMode, Sequencer
 from livingspec.infra.etcd import EtcdCluster, EtcdUnavailableError, b64
 
-SESSION_TTL = 3  # seconds: an etcd lease is the client's session
+DELAY_SUFFIX = "#lock-delay"  # the key whose lease outlives a failed holder's session by its lock-delay
 LOCK_WAIT = 1.0  # seconds a lock attempt waits before it counts as refused
 
 
@@ -46,15 +56,13 @@ class LeaderView:
 class EtcdCell:
     """An etcd cluster driven with the operations the shared Chubby scenarios use (wall-clock seconds)."""
 
-    chooses_first_master = False  # Raft elects whom it elects
     counts_lock_generations = False  # a sequencer carries a create revision, not 1, 2, 3...
 
     def __init__(self, replicas: int = 3) -> None:
         self.names = [f"Replica{i + 1}" for i in range(replicas)]
         self.cluster = EtcdCluster(replicas, names=self.names, proxied=True)
-        self.sessions: dict[str, str] = {}  # client -> lease id
+        self.sessions: dict[str, EtcdSession] = {}  # client -> its lease and its library's view of it
         self.lock_keys: dict[tuple[str, str], str] = {}  # (client, lock name) -> its etcd lock key
-        self.crashed_clients: set[str] = set()
         self.history: list[dict[str, Any]] = []
         self.started = time.monotonic()
 
@@ -95,6 +103,17 @@ class EtcdCell:
             raise NoMasterError(str(error)) from None
 
     # ------------------------------------------------------------------ masters
+    def hand_lead_to(self, name: str, within: float = 15.0) -> None:
+        """Make ``name`` the leader through etcd's leadership transfer, and wait until a majority sees it."""
+        self._member(name)
+        self.wait_for_master()
+        try:
+            self.cluster.transfer_leadership(name)
+        except EtcdUnavailableError as error:
+            raise NoMasterError(str(error)) from None
+        if not self.run_until(lambda: self.master_name() == name, within):
+            raise NoMasterError(f"{name} did not take the lead within {within:g} s (leader: {self.master_name()})")
+
     def leader(self) -> LeaderView | None:
         """The Raft leader as a live member reports it, if it is up (each change joins the history)."""
         found = self.cluster.leader()
@@ -136,7 +155,7 @@ class EtcdCell:
         if name in self.cluster.members:
             self.cluster.kill(name)
         else:
-            self.crashed_clients.add(name)
+            self.session(name).crashed = True
 
     def restart(self, name: str) -> None:
         """Start a killed member again on its data folder."""
@@ -145,13 +164,18 @@ class EtcdCell:
         self.cluster.restart(name)
 
     def isolate(self, name: str) -> None:
-        """Cut a member off from the others (its peer traffic dropped by its proxy)."""
+        """Cut a member off from the others (its peer traffic dropped by its proxy), or a client off the cell."""
+        if name in self.sessions:
+            self.sessions[name].cut_off = True
+            return
         self._member(name)
         self.cluster.isolate(name)
 
     def heal(self) -> None:
-        """End every network fault."""
+        """End every network fault: members reach each other and clients reach the cell."""
         self.cluster.heal_network()
+        for session in self.sessions.values():
+            session.cut_off = False
 
     def is_serving(self, name: str) -> bool:
         """Whether the member itself believes it is the Raft leader (asked on its own client port)."""
@@ -221,26 +245,66 @@ class EtcdCell:
     def add_client(self, name: str) -> None:
         """Open a session: grant a lease with the session TTL."""
         try:
-            self.sessions[name] = self.cluster.grant_lease(SESSION_TTL)
+            lease = self.cluster.grant_lease(SESSION_TTL)
         except EtcdUnavailableError as error:
             raise NoMasterError(str(error)) from None
+        self.sessions[name] = EtcdSession(name, lease, opened_at=self.now(), term=self.epoch)
+
+    def session(self, name: str) -> EtcdSession:
+        """A client's session as its client library sees it."""
+        if name not in self.sessions:
+            raise NoMasterError(f"no client named {name!r}; known: {', '.join(self.sessions) or 'none'}")
+        return self.sessions[name]
+
+    def session_expired_at(self, client: str) -> float:
+        """The earliest moment etcd could expire the client's lease (its last answered KeepAlive + TTL)."""
+        return self.session(client).expires_at
+
+    def _send_keep_alive(self, lease: str) -> int | None:
+        try:
+            return self.cluster.keep_alive(lease, timeout=1.0)
+        except EtcdUnavailableError:
+            return None
+
+    def _renew_delay(self, lease: str) -> None:
+        with contextlib.suppress(EtcdUnavailableError):
+            self.cluster.keep_alive(lease, timeout=1.0)
 
     def _keep_alive(self) -> None:
-        for name, lease in self.sessions.items():
-            if name not in self.crashed_clients:
-                with contextlib.suppress(EtcdUnavailableError):
-                    self.cluster.keep_alive(lease)
+        for session in self.sessions.values():
+            session.tick(self.now(), lambda: self.epoch, self._send_keep_alive, self._renew_delay)
 
     def try_acquire(self, client: str, path: str, mode: LockMode, lock_delay: float) -> Sequencer:
         """Take the lock through etcd's lock API under the client's lease, waiting at most LOCK_WAIT seconds.
 
-        etcd's Lock call blocks while another session holds the lock; when our wait ends, etcd removes
-        our waiting key, so the attempt leaves nothing behind and reads as "held by another session".
+        A held lock is refused at once; a lock whose failed holder's lock-delay key is still there is
+        refused with LockDelayError. etcd's Lock call blocks while another session holds the lock; when
+        our wait ends, etcd removes our waiting key, so the attempt leaves nothing behind.
         """
         if mode is not LockMode.EXCLUSIVE:
             raise LockHeldError("etcd locks are exclusive only")
+        if not 0 <= lock_delay <= MAX_LOCK_DELAY:
+            raise ConfigError(f"lock-delay {lock_delay} s is outside 0..{MAX_LOCK_DELAY:g} s (the paper's bound)")
+        session = self.session(client)
         self._keep_alive()
-        body = {"name": b64(path), "lease": self.sessions[client]}
+        if self._lock_holder(path) is not None:
+            raise LockHeldError(f"{path} is held by another session")
+        delay = self._range(b64(path + DELAY_SUFFIX))
+        if delay:
+            left = self.cluster.time_to_live(str(delay[0].get("lease", "0")))
+            raise LockDelayError(path, self.now() + max(left, 0))
+        sequencer = self._lock(client, path, session.lease)
+        if lock_delay > 0:
+            try:
+                lease = self.cluster.grant_lease(int(session.ttl + lock_delay))
+                self.cluster.put(path + DELAY_SUFFIX, client, lease=lease)
+            except EtcdUnavailableError as error:
+                raise NoMasterError(str(error)) from None
+            session.delay_leases[path] = lease
+        return sequencer
+
+    def _lock(self, client: str, path: str, lease: str) -> Sequencer:
+        body = {"name": b64(path), "lease": lease}
         for member in self.cluster.live():
             try:
                 response = self.cluster.http.post(member.url + "/v3/lock/lock", json=body, timeout=LOCK_WAIT)
@@ -262,6 +326,9 @@ class EtcdCell:
         key = self.lock_keys.pop((client, path), None)
         if key is None:
             raise NotLockHolderError(f"{client} does not hold {path}")
+        delay_lease = self.session(client).delay_leases.pop(path, None)
+        if delay_lease is not None:  # a clean release: no lock-delay for the next holder
+            self._post("/v3/lease/revoke", {"ID": delay_lease})
         self._post("/v3/lock/unlock", {"key": key})
 
     def _range(self, key: str, prefix: bool = False) -> list[dict[str, Any]]:
@@ -289,9 +356,29 @@ class EtcdCell:
     def create_ephemeral(self, client: str, path: str) -> None:
         """Put a key under the client's lease: it disappears when the session ends."""
         try:
-            self.cluster.put(path, client, lease=self.sessions[client])
+            self.cluster.put(path, client, lease=self.session(client).lease)
         except EtcdUnavailableError as error:
             raise NoMasterError(str(error)) from None
+
+    def write_file(self, client: str, path: str, contents: bytes) -> None:
+        """Put the file's key; etcd acknowledges once a majority has the write in its log.
+
+        Files stay small (256 KiB) as in Chubby: the client library refuses more before sending.
+        """
+        if len(contents) > MAX_FILE_SIZE:
+            raise FileTooLargeError(f"{path}: {len(contents)} bytes exceed the {MAX_FILE_SIZE}-byte limit")
+        try:
+            self.cluster.put(path, contents)
+        except EtcdUnavailableError as error:
+            raise NoMasterError(str(error)) from None
+
+    def read_file(self, client: str, path: str) -> bytes:
+        """A linearizable read of the file's key once a leader serves; NoSuchNodeError if absent."""
+        self.wait_for_master()
+        kvs = self._range(b64(path))
+        if not kvs:
+            raise NoSuchNodeError(f"{path} does not exist")
+        return base64.b64decode(kvs[0].get("value", ""))
 
     def check_sequencer(self, sequencer: Sequencer, via: str = "checker") -> bool:
         """A sequencer is current while the lock key still exists with that create revision."""

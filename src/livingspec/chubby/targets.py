@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from livingspec.chubby.cell import ChubbyCell
+from livingspec.chubby.client import ClientEvent
 from livingspec.chubby.config import ChubbyConfig
 from livingspec.chubby.errors import ChubbyError, ConfigError, LockDelayError, LockHeldError
 from livingspec.chubby.store import LockMode, Sequencer
@@ -22,11 +23,17 @@ DEFAULT_SEED = 7  # the seed every shipped scenario's figures were written again
 RETRY_TRIES = 300  # a retry loop gives up after this many rounds
 
 
+class SessionView(Protocol):
+    """A client's session as its client library sees it: its state and the events it raised."""
+
+    state: str
+    events: list[ClientEvent]
+
+
 class ChubbyTarget(Protocol):
     """What the shared scenarios do to a cell, on the simulation or on etcd."""
 
     names: list[str]
-    chooses_first_master: bool
     counts_lock_generations: bool
 
     def now(self) -> float: ...
@@ -50,11 +57,15 @@ class ChubbyTarget(Protocol):
     def check_single_master(self) -> None: ...
     def timeline(self) -> list[dict[str, Any]]: ...
     def add_client(self, name: str) -> Any: ...
+    def session(self, name: str) -> SessionView: ...
+    def session_expired_at(self, client: str) -> float: ...
     def try_acquire(self, client: str, path: str, mode: LockMode, lock_delay: float) -> Sequencer: ...
     def release(self, client: str, path: str) -> None: ...
     def holders(self, path: str) -> int: ...
     def probe_exists(self, path: str) -> bool: ...
     def create_ephemeral(self, client: str, path: str) -> None: ...
+    def write_file(self, client: str, path: str, contents: bytes) -> None: ...
+    def read_file(self, client: str, path: str) -> bytes: ...
     def check_sequencer(self, sequencer: Sequencer, via: str = "checker") -> bool: ...
     def close(self) -> None: ...
 
@@ -65,7 +76,7 @@ def open_cell(
     """A started cell with ``config`` on ``target``, its first master elected.
 
     ``seed`` fixes the simulation's randomness (etcd has none to fix); ``first_master`` lets that
-    replica stand first where the cell can choose (``chooses_first_master``). etcd keeps its own
+    replica stand first (on etcd, the leader Raft elected hands it the lead). etcd keeps its own
     timings, so on the real target only ``config.replicas`` applies, and other settings are refused.
     A real target that cannot run here raises TargetUnavailableError (etcd missing) or its
     EtcdBudgetError subclass (more members than the machine allows).
@@ -81,6 +92,8 @@ def open_cell(
         etcd = EtcdCell(config.replicas)
         try:
             etcd.start()
+            if first_master is not None:
+                etcd.hand_lead_to(first_master)
         except BaseException:
             etcd.close()
             raise

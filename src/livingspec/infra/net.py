@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 
@@ -27,8 +29,37 @@ def bound_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
     return sock
 
 
-def free_port(host: str = LOOPBACK) -> int:
-    """A TCP port on ``host`` that was free a moment ago (for servers that must bind it themselves)."""
+#: Ports for servers that bind them themselves come from below the kernel's ephemeral range, which
+#: outgoing connections draw their source ports from: a port chosen there and freed could be taken by
+#: any client's connection before the server binds it ("address already in use").
+SERVER_PORTS_FLOOR = 10000
+_ports = random.Random()
+
+
+def ephemeral_range() -> tuple[int, int]:
+    """The kernel's range of source ports for outgoing connections (Linux; 32768-60999 elsewhere)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_port(host: str = LOOPBACK, tries: int = 200) -> int:
+    """A TCP port on ``host`` that was free a moment ago, for servers that must bind it themselves.
+
+    Chosen at random below the ephemeral range (see SERVER_PORTS_FLOOR), so no client connection
+    takes it before the server binds; the kernel's choice only when that range is too small or full.
+    """
+    low = ephemeral_range()[0]
+    for _ in range(tries if low - SERVER_PORTS_FLOOR >= 1000 else 0):
+        port = _ports.randrange(SERVER_PORTS_FLOOR, low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
