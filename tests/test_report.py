@@ -26,6 +26,7 @@ REPORT = ROOT / "reports" / "allure-report" / "index.html"
 pytestmark = pytest.mark.browser
 EPIC_TAG = "allure.label.epic:"
 PAGE_TAG = "concept-page"
+GLOSSARY_TAG = "steps-glossary"
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
 
@@ -65,11 +66,12 @@ class Report:
         return [item["value"] for item in result.get("labels", []) if item["name"] == name]
 
     def scenarios(self, target: str = "embedded") -> list[dict]:
-        """The scenarios of one environment (concept pages left out)."""
+        """The scenarios of one environment (the report's own pages left out)."""
         return [
             r
             for r in self.results
-            if PAGE_TAG not in self.labels(r, "tag") and (r.get("environment") or "embedded").startswith(target)
+            if not {PAGE_TAG, GLOSSARY_TAG} & set(self.labels(r, "tag"))
+            and (r.get("environment") or "embedded").startswith(target)
         ]
 
     def open(self, result: dict) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from behave.parser import parse_file
 
-from livingspec.report.markdown import paragraphs, to_markdown
+from livingspec.report.markdown import first_sentence, paragraphs, to_markdown
 from livingspec.report.pages import read_features
 from livingspec.report.reading import FOLDER_ORDER
 from livingspec.runner.formatter import description_of
@@ -65,6 +65,13 @@ def test_a_wrapped_bullet_stays_one_item_and_paragraphs_stay_apart():
 def test_the_user_story_keeps_one_line_per_clause():
     text = to_markdown(["As a customer", "I want to log in", "So that I see my orders", "", "Then more."])
     assert text.splitlines()[:3] == ["As a customer\\", "I want to log in\\", "So that I see my orders"]
+
+
+def test_a_scenarios_pointer_to_a_story_keeps_its_clauses_apart():
+    """The pointer once read "As a customer I want to log in So that I see my orders" as one line."""
+    story = to_markdown(["As a customer", "I want to log in", "So that I see my orders", "", "Then more."])
+    assert first_sentence(story) == "As a customer\\\nI want to log in\\\nSo that I see my orders"
+    assert first_sentence(to_markdown(["Chubby is a lock service. It has cells."])) == "Chubby is a lock service."
 
 
 def test_a_number_inside_a_paragraph_does_not_start_a_list():

@@ -1,6 +1,6 @@
 """``python -m livingspec.report prepare RESULTS...`` before ``allure generate``; ``finish`` after it.
 
-prepare: for each results folder, tidy the evidence and write the concept pages.
+prepare: for each results folder, tidy the evidence and write the concept pages and glossaries of steps.
 finish:  make the single-file report offline and put its tree in reading order.
 """
 
@@ -12,14 +12,16 @@ from pathlib import Path
 
 from livingspec.report.offline import finish_report, outside_references
 from livingspec.report.pages import write_pages
+from livingspec.report.steps_glossary import write_glossaries
 from livingspec.report.tidy import tidy_folder
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m livingspec.report", description=__doc__.splitlines()[0])
     parser.add_argument("--features", type=Path, default=Path("features"), help="the features folder")
+    parser.add_argument("--steps", type=Path, default=Path("steps"), help="the step modules' folder")
     commands = parser.add_subparsers(dest="command", required=True)
-    prepare = commands.add_parser("prepare", help="tidy results and write concept pages")
+    prepare = commands.add_parser("prepare", help="tidy results, write concept pages and glossaries of steps")
     prepare.add_argument("results", type=Path, nargs="+", help="Allure results folders (missing ones are passed over)")
     finish = commands.add_parser("finish", help="offline, reading order")
     finish.add_argument("index", type=Path, help="the report's index.html")
@@ -30,7 +32,11 @@ def main(argv: list[str] | None = None) -> int:
             if folder.is_dir():
                 dropped = tidy_folder(folder)
                 pages = write_pages(folder, args.features, Path.cwd())
-                print(f"{folder}: {len(pages)} concept pages, {dropped} repeated attachments dropped")
+                glossaries = write_glossaries(folder, args.steps, args.features)
+                print(
+                    f"{folder}: {len(pages)} concept pages, {len(glossaries)} glossaries of steps, "
+                    f"{dropped} repeated attachments dropped"
+                )
         return 0
     finish_report(args.index, args.features, args.results)
     left = outside_references(args.index.read_text(encoding="utf-8")[:200_000])

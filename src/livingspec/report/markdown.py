@@ -8,6 +8,7 @@ file and keeps its structure: paragraphs stay apart, list items stay whole, stor
 
 from __future__ import annotations
 
+import itertools
 import re
 import textwrap
 from collections.abc import Iterable
@@ -94,8 +95,21 @@ def paragraphs(markdown: str) -> list[str]:
 
 
 def first_sentence(markdown: str, limit: int = 220) -> str:
-    """The description's opening sentence (for a scenario's one-line pointer to its feature)."""
+    """The description's opening sentence (for a scenario's one-line pointer to its feature).
+
+    A description that opens with a user story ("As a / I want / So that") opens with the whole
+    story, one clause a line, as written.
+    """
+    lines = markdown.strip().splitlines()
+    if lines and _STORY.match(lines[0]):
+        story = [line.strip().rstrip("\\") for line in itertools.takewhile(_STORY.match, lines)]
+        return "\\\n".join(story)
     first = paragraphs(markdown)[0] if markdown.strip() else ""
     match = re.search(r"(?<=[.!?])\s+(?=[A-Z(])", first)
     sentence = first[: match.start()] if match else first
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+
+
+def strip_markdown(markdown: str) -> str:
+    """Markdown as plain words (for a search index): no emphasis, code marks, headings or table bars."""
+    return re.sub(r"\s+", " ", re.sub(r"[`*#|>\\]+", " ", markdown)).strip()

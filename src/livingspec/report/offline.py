@@ -1,6 +1,7 @@
 """After Allure builds the single-file report: keep it offline and in reading order.
 
-Every attachment opens by default, so a step's evidence shows without a click.
+Every attachment opens by default, so a step's evidence shows without a click, and a table's
+cells wrap between words only, so its numbers stay whole.
 Allure 3's single-file report loads Google's tag manager when opened; documentation opened from
 disk must make no request outside the file, so the two analytics scripts are removed. The
 report's tree sorts groups by their first test's start time; here each concept, feature and rule
@@ -11,14 +12,16 @@ lists them, the concept page first, features in reading order, seed examples fir
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-from livingspec.report.pages import START_HERE, concept_title, read_features
+from livingspec.report.markdown import strip_markdown
+from livingspec.report.pages import GLOSSARY_TAG, START_HERE, concept_title, read_features
 from livingspec.report.reading import FOLDER_ORDER
-from livingspec.report.results import label_values, read_results
+from livingspec.report.results import Result, all_steps, label_values, read_results
 
 _TAG_MANAGER = re.compile(
     r"<script[^>]*googletagmanager\.com[^>]*>\s*</script>\s*<script>\s*window\.dataLayer.*?</script>",
@@ -29,32 +32,45 @@ _OUTSIDE = re.compile(r"""(?:src|href)\s*=\s*["']?(https?:)?//""", re.IGNORECASE
 
 
 _APP = re.compile(r'(src="data:text/javascript;base64,)([A-Za-z0-9+/=]+)(")')
-#: In Allure 3.18's app, an attachment's open state defaults to closed (``!1``) in these two calls:
-#: reading it and toggling it. Defaulting both to open shows every step's evidence without a click.
-_ATTACHMENT_CLOSED = ("null!==r&&qn(r,!1)", "null!==r&&Yn(r,!1)")
+#: Changes to Allure 3.18's app, each (what it says, the text, the replacement); each text occurs once.
+#: - An attachment's open state defaults to closed (``!1``) where it is read and where it is toggled:
+#:   both default to open, so every step's evidence shows without a click.
+#: - A table attachment's cells may wrap anywhere, so a wide table squeezes its columns until numbers
+#:   break mid-digit ("1677721 / 6"); wrapping between words only makes each column as wide as its
+#:   longest number or word, and the table's frame scrolls sideways when they do not fit.
+_APP_PATCHES = (
+    ("attachments open", "null!==r&&qn(r,!1)", "null!==r&&qn(r,!0)"),
+    ("attachments open when toggled", "null!==r&&Yn(r,!1)", "null!==r&&Yn(r,!0)"),
+    ("table cells whole", "max-width:480px;overflow-wrap:anywhere", "max-width:480px;overflow-wrap:break-word"),
+)
 
 
 class ReportPatchError(RuntimeError):
-    """The report's app is not the one this module knows how to open attachments in."""
+    """The report's app is not the one this module knows how to change."""
 
 
-def open_attachments(html: str) -> str:
-    """The report with every attachment shown opened by default (a click closes it)."""
+def patch_app(html: str, patches: tuple[tuple[str, str, str], ...] = _APP_PATCHES) -> str:
+    """The report with its embedded app changed as ``patches`` say (attachments open, tables whole)."""
 
     def patch(match: re.Match[str]) -> str:
         app = base64.b64decode(match.group(2)).decode("utf-8")
-        for closed in _ATTACHMENT_CLOSED:
-            if app.count(closed) != 1:
+        for what, text, replacement in patches:
+            if app.count(text) != 1:
                 raise ReportPatchError(
-                    f"the report app has {app.count(closed)} of {closed!r}; expected one (Allure upgraded?)"
+                    f"{what}: the report app has {app.count(text)} of {text!r}; expected one (Allure upgraded?)"
                 )
-            app = app.replace(closed, closed.replace("!1)", "!0)"))
+            app = app.replace(text, replacement)
         return match.group(1) + base64.b64encode(app.encode("utf-8")).decode() + match.group(3)
 
     patched, count = _APP.subn(patch, html, count=1)
     if count != 1:
         raise ReportPatchError("no embedded app script found: is singleFile on?")
     return patched
+
+
+def open_attachments(html: str) -> str:
+    """The report with every attachment shown opened by default (a click closes it)."""
+    return patch_app(html, _APP_PATCHES[:2])
 
 
 def strip_tag_manager(html: str) -> str:
@@ -119,32 +135,52 @@ def _is_seed(leaf: dict[str, Any]) -> bool:
 
 
 def searchable_terms(documents: list[dict[str, Any]], terms: dict[str, list[str]]) -> list[dict[str, Any]]:
-    """Add each test's glossary terms to its search document (the search reads only some labels)."""
+    """Add to each test's search document the words the search should find it by.
+
+    ``terms`` maps the report's test id (Allure 3 names a result ``md5(uuid)``; see ``report_id``)
+    to words: the glossary's terms, the steps' phrases. The report's search reads only some
+    fields (name, labels, links ...); the words join ``labels``, which it reads and does not show.
+    """
     for document in documents:
-        found = terms.get(str(document.get("historyId", "")).split(".")[0])
+        found = terms.get(str(document.get("id", "")))
         if found:
             document["labels"] = " ".join([document.get("labels") or "", *found]).strip()
     return documents
 
 
-def terms_by_history(folders: list[Path]) -> dict[str, list[str]]:
-    """historyId -> the ``term`` labels of that test, from the results folders."""
+def report_id(uuid: str) -> str:
+    """The id Allure 3 gives the test result of ``uuid`` (its search documents carry it)."""
+    return hashlib.md5(uuid.encode("utf-8")).hexdigest()
+
+
+def search_words(result: Result) -> list[str]:
+    """What a test is found by besides its name: its glossary terms and its steps' phrases.
+
+    A glossary of steps (``steps-glossary``) is found by every phrase and meaning it lists.
+    """
+    if GLOSSARY_TAG in label_values(result, "tag"):
+        return [strip_markdown(result.get("description") or "")]
+    words = label_values(result, "term")
+    words += [str(step.get("name", "")) for step in all_steps(result) if "name" in step]
+    return list(dict.fromkeys(words))
+
+
+def terms_by_report_id(folders: list[Path]) -> dict[str, list[str]]:
+    """The report's test id -> its search words, from the results folders it was built from."""
     out: dict[str, list[str]] = {}
     for folder in folders:
         for _, result in read_results(folder) if folder.is_dir() else ():
-            found = label_values(result, "term")
-            if found:
-                out.setdefault(result.get("historyId", ""), []).extend(
-                    t for t in found if t not in out.get(result.get("historyId", ""), [])
-                )
+            words = search_words(result)
+            if words and result.get("uuid"):
+                out[report_id(str(result["uuid"]))] = words
     return out
 
 
 def finish_report(index: Path, features: Path, results: list[Path] | None = None) -> None:
-    """Rewrite ``index.html`` in place: no tag manager, trees in reading order, terms searchable."""
-    html = open_attachments(strip_tag_manager(index.read_text(encoding="utf-8")))
+    """Rewrite ``index.html`` in place: no tag manager, app patched, trees in reading order, words searchable."""
+    html = patch_app(strip_tag_manager(index.read_text(encoding="utf-8")))
     ranks = reading_ranks(features)
-    terms = terms_by_history(results or [])
+    terms = terms_by_report_id(results or [])
 
     def rewrite(match: re.Match[str]) -> str:
         data = json.loads(base64.b64decode(match.group(2)))

@@ -28,6 +28,10 @@ from livingspec.report.sources import cited
 
 START_HERE = "Start here"
 PAGE_TAG = "concept-page"
+#: The glossary of steps, the other page of "Start here" (``livingspec.report.steps_glossary``).
+GLOSSARY_TAG = "steps-glossary"
+#: The tags of the report's own pages, which are no scenarios.
+PAGE_TAGS = (PAGE_TAG, GLOSSARY_TAG)
 _WORST = ("failed", "broken", "passed", "skipped", "unknown")
 
 
@@ -62,7 +66,7 @@ def write_pages(results: Path, features: Path, root: Path) -> list[Path]:
     """Write one page per concept that has results in ``results``; returns the files written."""
     by_epic: dict[str, list[Result]] = {}
     for _, result in read_results(results):
-        if PAGE_TAG not in [item["value"] for item in result.get("labels", []) if item["name"] == "tag"]:
+        if not set(PAGE_TAGS) & {item["value"] for item in result.get("labels", []) if item["name"] == "tag"}:
             by_epic.setdefault(label(result, "epic") or "", []).append(result)
     written = []
     for folder in FOLDER_ORDER:
@@ -83,7 +87,7 @@ def concept_page(
     title = concept_title(folder)
     target = label(scenarios[0], "target") or "embedded"
     steps, lines = [], []
-    start = min((r.get("start") or 0 for r in scenarios), default=0) - 1
+    start = min((r.get("start") or 0 for r in scenarios), default=0) - 2  # before the glossary of steps
     for number, feature in enumerate(features, start=1):
         own = [r for r in scenarios if label(r, "feature") == feature.name]
         counts = Counter(r.get("status", "unknown") for r in own)
@@ -104,6 +108,8 @@ def concept_page(
         f"**What it is.** {first_sentence(features[0].markdown, limit=600) if features else title}",
         "## Read in this order",
         "\n".join(lines),
+        f"Every phrase a scenario may use, with its meaning and accepted values: the next page, "
+        f"*{title}: glossary of steps*.",
         _glossary(folder),
         "## Sources" if sources else "",
         "\n".join(f"- [{s.name}]({s.url})" for s in sources),

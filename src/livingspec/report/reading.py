@@ -18,12 +18,12 @@ FEATURE_ORDER: dict[str, tuple[str, ...]] = {
     "oidc": ("id_token_properties", "login_flow", "id_token_validation", "key_rotation"),
     "sticky": ("shopping_cart", "affinity_strategies"),
     "nfa": ("email_automaton", "key_properties", "regular_expressions", "pathological"),
-    "login": ("bdd_cycle", "user_login"),
+    "login": ("bdd_cycle", "user_login", "sign_in"),
     "compression": ("payload_compression", "content_negotiation", "request_bodies"),
     "speculative": ("speculative_decoding",),
     "temporal": ("shopping_cart", "key_properties", "temporal_issues", "exploration"),
     "gqa": ("grouped_query_attention",),
-    "scaling": ("ordering", "stages", "autoscaler"),
+    "scaling": ("ordering", "stages", "autoscaler", "kubernetes_replicas"),
     FRAME_NAME: ("two_runners",),
 }
 
