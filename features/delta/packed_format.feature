@@ -55,7 +55,7 @@ Feature: The packed form: Parquet's DELTA_BINARY_PACKED
         | given a header promising 1000000000 values | value count        | promises 1000000000 values          |
         | given a bit width of 65 in the first block | corrupt data       | bit width over 64                   |
         | given a block size of 100                  | corrupt data       | block size 100 is not a multiple of 128 |
-        | given a block size of 65536                | corrupt data       | not a multiple of 128 up to 4096    |
+        | given a block size of 65536                | corrupt data       | over 4096 values                    |
         | replaced by 12 bytes of 0xff               | corrupt data       | runs past the 10 bytes              |
 
   Rule: Values the codec cannot hold exactly are refused

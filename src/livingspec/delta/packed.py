@@ -266,7 +266,9 @@ def pack_reference(values: Any, block_size: int = BLOCK_SIZE, miniblocks: int = 
 
 def _check_layout(block_size: int, miniblocks: int) -> None:
     """Parquet's constraints: blocks of a multiple of 128 values, miniblocks of a multiple of 32."""
-    if not 0 < block_size <= MAX_BLOCK_SIZE or block_size % 128:
+    if block_size > MAX_BLOCK_SIZE:
+        raise DeltaError(f"block size {block_size} is over {MAX_BLOCK_SIZE} values, the largest this codec accepts")
+    if block_size <= 0 or block_size % 128:
         raise DeltaError(f"block size {block_size} is not a multiple of 128 up to {MAX_BLOCK_SIZE}")
     if not 0 < miniblocks <= block_size // 32 or block_size % miniblocks or (block_size // miniblocks) % 32:
         raise DeltaError(f"{miniblocks} miniblocks do not split a block of {block_size} into multiples of 32 values")
