@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 from livingspec import delta
 from livingspec.delta import kernels, packed
 
-pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed: only the reference path runs")
+needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed: only the reference path runs")
 
 int64_arrays = hnp.arrays(np.int64, st.integers(0, 1500), elements=st.integers(-(2**63), 2**63 - 1))
 small_steps = st.integers(0, 1500).flatmap(
@@ -18,6 +18,7 @@ small_steps = st.integers(0, 1500).flatmap(
 layouts = st.sampled_from([(128, 4), (128, 1), (256, 4), (256, 8), (512, 16), (4096, 128)])
 
 
+@needs_numba
 @given(st.one_of(int64_arrays, small_steps), layouts)
 def test_both_paths_write_the_same_bytes_and_read_them_back(values, layout):
     fast = packed.pack(values, *layout)
@@ -26,6 +27,7 @@ def test_both_paths_write_the_same_bytes_and_read_them_back(values, layout):
     assert np.array_equal(packed.unpack_reference(fast), values)
 
 
+@needs_numba
 @given(st.binary(max_size=2000), st.integers(0, 3000))
 def test_both_paths_accept_and_refuse_the_same_bytes(data, max_values):
     outcomes = []
@@ -37,6 +39,7 @@ def test_both_paths_accept_and_refuse_the_same_bytes(data, max_values):
     assert outcomes[0] == outcomes[1]
 
 
+@needs_numba
 @given(st.one_of(int64_arrays, small_steps).filter(lambda a: a.size > 1), layouts, st.data())
 def test_both_paths_agree_on_damaged_packed_forms(values, layout, data):
     encoded = bytearray(packed.pack(values, *layout))
@@ -53,6 +56,7 @@ def test_both_paths_agree_on_damaged_packed_forms(values, layout, data):
     assert outcomes[0] == outcomes[1]
 
 
+@needs_numba
 def test_every_bit_width_round_trips_through_the_compiled_loops():
     rng = np.random.default_rng(5)
     for width in range(65):
@@ -63,3 +67,15 @@ def test_every_bit_width_round_trips_through_the_compiled_loops():
             fast = packed.pack(values, *layout)
             assert fast == packed.pack_reference(values, *layout), width
             assert np.array_equal(packed.unpack(fast), values), width
+
+
+def test_without_numba_pack_and_unpack_take_the_reference_path(monkeypatch):
+    values = np.cumsum(np.arange(-300, 400, dtype=np.int64))
+    fast = packed.pack(values, 256, 4)
+    monkeypatch.setattr(kernels, "AVAILABLE", False)
+    monkeypatch.setattr(kernels, "encode_blocks", None)  # any use of the compiled loops would fail
+    monkeypatch.setattr(kernels, "decode_blocks", None)
+    assert packed.pack(values, 256, 4) == fast
+    assert np.array_equal(packed.unpack(fast), values)
+    with pytest.raises(delta.TruncatedDataError):
+        packed.unpack(fast[:-3])
