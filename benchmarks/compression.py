@@ -9,6 +9,10 @@ Corpus: realistic JSON API responses (pages of users) of 1 KB, 10 KB, 100 KB and
    twice its compression throughput.
 3. Over loopback: uvicorn with our middleware, uvicorn with Starlette's, and Debian nginx with
    gzip on proxying to the bare app under uvicorn: bytes on the wire and requests per second.
+4. Hostile request bodies, in process: the CPU time to answer 150 gzip layers in 7 MiB with the
+   layer cap beside decoding them all (no cap, as before); and when a small GET sent while a large
+   body is being decoded is answered, with decoding in a worker thread beside decoding on the
+   event loop, against the floor of the GET alone.
 
 Run: .venv/bin/python benchmarks/compression.py   (writes reports/benchmarks/compression.{json,md})
 """
@@ -16,6 +20,7 @@ Run: .venv/bin/python benchmarks/compression.py   (writes reports/benchmarks/com
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,6 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import httpx
 from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
@@ -30,7 +36,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from _common import write_report
-from livingspec.compression import CompressionMiddleware, compress, decode_all, http_client, users_json
+from livingspec.compression import (
+    CompressionError,
+    CompressionMiddleware,
+    CompressionPolicy,
+    DecodeLimits,
+    compress,
+    decode_all,
+    http_client,
+    users_json,
+)
+from livingspec.compression.app import build_app
 from livingspec.compression.client import fetch_over_http
 from livingspec.compression.servers import NginxProxy, UvicornServer
 from livingspec.runner.targets import TargetUnavailableError
@@ -203,21 +219,96 @@ def loopback_table(requests: int = 30) -> list[list[Any]]:
     return rows
 
 
+def _answer_cpu(body: bytes, header: str, limits: DecodeLimits) -> str:
+    """Decode as the middleware would; the outcome's name (refusals are answers too)."""
+    try:
+        decode_all(body, header, limits)
+    except CompressionError as error:
+        return type(error).__name__
+    return "decoded"
+
+
+async def _small_get_during(policy: CompressionPolicy | None, body: bytes | None, coding: str) -> tuple[float, float]:
+    """Milliseconds from sending ``body`` until a GET sent 2 ms later is answered, and until ``body`` is."""
+    transport = httpx.ASGITransport(app=build_app(policy))
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        await client.get("/api/users")  # warm up
+        start = time.perf_counter()
+        posted = None
+        if body is not None:
+            headers = {"content-encoding": coding}
+            posted = asyncio.ensure_future(client.post("/echo", content=body, headers=headers))
+        await asyncio.sleep(0.002)
+        await client.get("/api/users", headers={"accept-encoding": "br"})
+        small = time.perf_counter() - start
+        if posted is not None:
+            await posted
+        return small * 1000, (time.perf_counter() - start) * 1000
+
+
+def hostile_table() -> list[list[Any]]:
+    """Layer cap and off-loop decoding: ours beside the behaviour before them, measured in this run."""
+    rows: list[list[Any]] = []
+    layered = os.urandom(7 << 20)
+    for _ in range(150):
+        layered = compress(layered, "gzip", 0)
+    header = ", ".join(["gzip"] * 150)
+    capped, outcome = cpu_best_of(lambda: _answer_cpu(layered, header, DecodeLimits()), 3)
+    uncapped, before = cpu_best_of(lambda: _answer_cpu(layered, header, DecodeLimits(max_layers=1000)), 1)
+    rows.append(
+        [
+            "150 gzip layers in 7 MiB",
+            "CPU ms to answer",
+            f"{capped * 1000:.3f} ({outcome})",
+            f"{uncapped * 1000:.0f} ({before})",
+            f"{uncapped / max(capped, 1e-6):.0f}",
+            "",
+            "",
+        ]
+    )
+    floor, _ = min(asyncio.run(_small_get_during(None, None, "")) for _ in range(5))
+    bodies = {
+        "16 MiB of zeros, gzip -1 (refused 413)": compress(bytes(16 << 20), "gzip", 1),
+        "7 MiB random, gzip stored (decoded)": compress(os.urandom(7 << 20), "gzip", 0),
+    }
+    on_loop = CompressionPolicy(offload_above=1 << 40)  # single layers decoded on the event loop, as before
+    for name, body in bodies.items():
+        ours = min(asyncio.run(_small_get_during(None, body, "gzip")) for _ in range(5))
+        before_fix = min(asyncio.run(_small_get_during(on_loop, body, "gzip")) for _ in range(5))
+        rows.append(
+            [
+                name,
+                "ms until a GET sent 2 ms after it is answered (body answered)",
+                f"{ours[0]:.1f} ({ours[1]:.1f})",
+                f"{before_fix[0]:.1f} ({before_fix[1]:.1f})",
+                f"{before_fix[0] / ours[0]:.1f}",
+                f"floor {floor:.1f}",
+                f"ours/floor {ours[0] / floor:.2f}",
+            ]
+        )
+    return rows
+
+
 def main() -> None:
     levels = codec_table()
     in_process, summary = in_process_table()
     loopback = loopback_table()
+    hostile = hostile_table()
     headings = ["table", "a", "b", "c", "d", "e", "f", "g"]
     rows: list[list[Any]] = []
     rows += [["codec", *row, "", "", ""] for row in levels]
     rows += [["in-process", *row] for row in in_process]
     rows += [["loopback", *row] for row in loopback]
+    rows += [["hostile", *row] for row in hostile]
     notes = [
         "codec rows: coding | level | compressed/original over the corpus | MB/s (original bytes per CPU second)",
         "in-process rows: corpus size | ours (coding bytes) | Starlette GZip (bytes) | size ours/starlette | "
         "ours MB/s | starlette MB/s (original bytes per CPU second through the middleware) | throughput ours/starlette",
         "loopback rows: body | server | coding | bytes on wire | bytes vs starlette | req/s (wall clock, one client, "
         "sequential) | req/s vs starlette",
+        "hostile rows: body | what is measured | ours (layer cap, decoding in a worker thread) | before (no cap, "
+        "decoding on the event loop) | before/ours | the GET alone (floor) | ours/floor; in process, wall clock best "
+        "of 5 for the GET rows",
         f"client sends Accept-Encoding: {CLIENT}; corpus {', '.join(SIZES)} of JSON users ({TOTAL} bytes)",
         f"target: smaller than Starlette's default and >= 2x its throughput; measured size ratio "
         f"{summary['size_ratio']:.3f}, throughput x{summary['speedup']:.2f}: "
