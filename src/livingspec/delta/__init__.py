@@ -3,6 +3,10 @@
 Seed, day 1. Differences of slowly changing data are small numbers, which take fewer bits; the
 sequence is rebuilt exactly by adding the deltas back up. The packed form is Apache Parquet's
 DELTA_BINARY_PACKED encoding; exact decimals go through a fixed-point scale.
+
+Packed bytes are untrusted input: ``unpack`` bounds its output before allocating (``max_values``,
+blocks of at most MAX_BLOCK_SIZE values) and raises only DeltaError. ``pack`` and ``unpack`` run
+compiled loops when numba is installed, the numpy reference path otherwise; both give the same bytes.
 """
 
 from livingspec.delta.codec import (
