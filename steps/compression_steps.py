@@ -2,14 +2,18 @@
 
 Phrases: the compression server prefers <codings>; the compression server runs Starlette's
 GZipMiddleware instead; nginx with gzip on stands in front of the compression server | the
-uncompressed application; a client asks the compression server for "<path>" with Accept-Encoding
-"<header>" | (missing); a client posts the <kind> sample of <n> bytes to the compression server
-encoded as <coding> [but <damage>]; a client posts <n> MiB of zeros to the compression server
+uncompressed application; the payloads: (a table of name, kind, size, shape); a client asks the
+compression server for "<path>" | for the payload "<name>" with Accept-Encoding "<header>" |
+(missing); a client posts the <kind> sample of <n> bytes | the payload "<name>" to the compression
+server encoded as <coding> [but <damage>]; a client posts <n> MiB of zeros to the compression server
 encoded as <coding>; a client posts a body to the compression server with Content-Encoding
-"<coding>"; the <kind> sample of <n> bytes is compressed with every compression coding | at every
-level of every compression coding; the application streams <n> chunks of <n> bytes through the
-compression middleware with Accept-Encoding <header>; then checks of status, content coding,
-sizes, headers, decoding, the refusal's message, and our compression middleware beside a peer.
+"<coding>"; the <kind> sample of <n> bytes | the payload "<name>" is compressed with every
+compression coding | at every level of every compression coding; every payload is compressed with
+<coding> at level <level>; the application streams <n> chunks of <n> bytes through the compression
+middleware with Accept-Encoding <header>; then checks of status, content coding, sizes, headers,
+decoding, the refusal's message, what the application received, the payloads' compressed sizes,
+our compression middleware beside a peer, and the seed's verdicts (its coding corrected, its size
+checked).
 
 The target (``-D target=real``, ``pytest --target=real``) picks the server through
 livingspec.compression.targets.open_target: the sample app in process (httpx's ASGITransport) or
@@ -60,7 +64,7 @@ from livingspec.compression.measure import (
     seeded_sizes,
     sizes_by_coding,
 )
-from livingspec.compression.targets import ServerSetup, open_target
+from livingspec.compression.targets import RealTarget, ServerSetup, open_target
 from livingspec.runner import evidence
 from livingspec.runner.targets import TargetUnavailableError, skip_scenario, skip_unavailable, target_of
 from livingspec.runner.types import MULTIWORD, UnknownChoiceError, choice, register
@@ -237,8 +241,10 @@ def _nginx_in_front(context: Any, app: str) -> None:
         return
     w = _w(context)
     setup = replace(w.setup, app=app, nginx=True)
+    real = open_target("real")
+    assert isinstance(real, RealTarget)
     try:
-        open_target("real").fetch(setup, "/api/users", None)  # starts uvicorn and nginx, or says what is missing
+        real.base_url(setup)  # starts uvicorn and nginx now, or says what is missing
     except TargetUnavailableError as error:
         skip_unavailable(context, error)
         return

@@ -55,6 +55,10 @@ Feature: Payload compression
   Rule: Size reduction: text shrinks several times, already-compressed data does not
     Realistic JSON and HTML repeat keys, tags and values; already-compressed data (a photo,
     a gzip archive) looks random and cannot shrink, so the server sends it as it is.
+    A payload is described by a table of name, kind (json, html, png, gzip), size in bytes and
+    shape: json comes compact (one line, padded to size by an opaque random cursor) or pretty
+    (indented as APIs print it, a short cursor); html as a table, png as random bytes, gzip as
+    an archive. "the json sample of 1247 bytes" is the json kind in its default, compact shape.
 
     Scenario Outline: Each coding shrinks <kind> to between <low>% and <high>% of its size
       When the <kind> sample of 65536 bytes is compressed with every compression coding
