@@ -37,6 +37,7 @@ from livingspec.chubby import (
     StaleSequencerError,
 )
 from livingspec.chubby.client import SESSION_EVENT_KINDS, SESSION_STATES
+from livingspec.chubby.histories import HistoryRun, history_svg, run_histories
 from livingspec.chubby.store import EVENT_KINDS
 from livingspec.chubby.targets import DEFAULT_SEED, ChubbyTarget, LockRound, open_cell, retry_until_held, try_each
 from livingspec.infra.etcd import EtcdBudgetError
@@ -106,6 +107,7 @@ class ChubbyWorld:
     write_error: ChubbyError | None = None
     write_took: float | None = None
     timeline_attached: bool = False
+    histories: list[HistoryRun] | None = None
 
     @property
     def the_cell(self) -> ChubbyTarget:
@@ -402,6 +404,39 @@ def step_no_split_brain(context: Any) -> None:
     w = _w(context)
     _attach_timeline(w)
     w.the_cell.check_single_master()
+
+
+# ---------------------------------------------------------------------- histories under faults
+@when("{count:d} seeded fault schedules run against a Chubby cell, from seed {first:d}")
+def step_histories(context: Any, count: int, first: int) -> None:
+    """Run ``count`` seeded fault schedules (seeds ``first`` on), each recording a history of one register.
+
+    On the simulation: crashes, restarts, partitions and lossy links; on etcd: SIGKILL, SIGSTOP/SIGCONT
+    and restarts of members under three clients' reads, writes and compare-and-sets.
+    """
+    w = _w(context)
+    try:
+        w.histories = run_histories(target_of(context), range(first, first + count))
+    except TargetUnavailableError as error:
+        skip_unavailable(context, error)
+        return
+    rows = [run.row() for run in w.histories]
+    evidence.attach_table("histories", ["seed", "operations", "no answer", "faults", "verdict"], rows)
+
+
+@then("every recorded history is linearizable")
+def step_histories_linearizable(context: Any) -> None:
+    """Each history has a linearization; a failing one is drawn and named with the command that replays it."""
+    runs = need(
+        _w(context).histories,
+        "recorded histories",
+        "When 5 seeded fault schedules run against a Chubby cell, from seed 1",
+    )
+    assert sum(len(run.history) for run in runs) > 0, "expected operations to check, the histories are empty"
+    failing = [run for run in runs if not run.linearizable]
+    shown = failing[0] if failing else max(runs, key=lambda run: len(run.history))
+    evidence.attach_svg(f"history of seed {shown.seed}", history_svg(shown))
+    assert not failing, "; ".join(f"seed {run.seed}: {run.problem} (replay: {run.replay})" for run in failing)
 
 
 # ---------------------------------------------------------------------- locks and leaders

@@ -14,7 +14,7 @@ from livingspec.registry import CONCEPTS, FRAME_NAME
 #: Per concept folder, its feature files (stems) in reading order.
 FEATURE_ORDER: dict[str, tuple[str, ...]] = {
     "delta": ("delta_encoding", "packed_format"),
-    "chubby": ("master_election", "leader_election", "sessions", "files"),
+    "chubby": ("master_election", "leader_election", "sessions", "files", "histories"),
     "oidc": ("id_token_properties", "login_flow", "id_token_validation", "key_rotation"),
     "sticky": ("shopping_cart", "affinity_strategies"),
     "nfa": ("email_automaton", "key_properties", "regular_expressions", "pathological"),
