@@ -54,18 +54,26 @@ def _bit_width(x: Any) -> Any:
 
 @_compiled
 def _block_deltas(values: Any, start: int, cnt: int, buf: Any) -> Any:
-    """Put the block's deltas minus their minimum into ``buf`` (zeros past ``cnt``); return the minimum."""
+    """Put the block's ``cnt`` wrapping deltas into ``buf``; return their signed minimum (as uint64 bits)."""
     smallest = _ALL  # the minimum in sign-flipped order, where unsigned comparison is signed order
     for t in range(cnt):
         d = values[start + t] - values[start + t - 1]
         buf[t] = d
         smallest = min(smallest, d ^ _SIGN)
-    least = smallest ^ _SIGN
-    for t in range(cnt):
-        buf[t] -= least
-    for t in range(cnt, buf.shape[0]):
+    return smallest ^ _SIGN
+
+
+@_compiled
+def _adjust_miniblock(buf: Any, begin: int, end: int, cnt: int, least: Any) -> Any:
+    """Subtract ``least`` from ``buf[begin:end]`` (zeros from ``cnt`` on: padding); return the OR of the result."""
+    ored = _U64(0)
+    for t in range(begin, min(end, cnt)):
+        x = buf[t] - least
+        buf[t] = x
+        ored |= x
+    for t in range(max(begin, cnt), end):
         buf[t] = _U64(0)
-    return least
+    return ored
 
 
 @_compiled
@@ -120,10 +128,7 @@ def encode_blocks(values: Any, block_size: int, miniblocks: int, out: Any, pos: 
         for j in range(miniblocks):
             out[wpos + j] = 0
             if j < needed:
-                ored = _U64(0)
-                for t in range(j * per_mini, (j + 1) * per_mini):
-                    ored |= buf[t]
-                width = _bit_width(ored)
+                width = _bit_width(_adjust_miniblock(buf, j * per_mini, (j + 1) * per_mini, cnt, least))
                 out[wpos + j] = width
                 if width:
                     pos = _pack_miniblock(buf, j * per_mini, per_mini, width, out, pos)
