@@ -61,6 +61,11 @@ real: $(STAMP)
 catalog: $(STAMP)
 	@$(BIN)/python -m livingspec.runner.catalog
 
+# Train the speculative target and draft and the GQA uptraining runs from scratch (fixed seed) into models/.
+.PHONY: models
+models: $(STAMP)
+	@$(BIN)/python -m livingspec.training models
+
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do case $$script in */_*) continue;; esac; \
 	echo "== $$script"; $(BIN)/python $$script || exit $$?; done
