@@ -120,7 +120,7 @@ def length_curve(lengths: tuple[int, ...]) -> list[tuple[str, int, float, float]
     """(series, length, our MB/s with blocks of 256, pyarrow's MB/s) at each length."""
     curve = []
     for count in lengths:
-        repeat = max(3, min(30, 3_000_000 // count))
+        repeat = max(5, min(30, 3_000_000 // count))
         for name, values in make_series(count).items():
             best = interleaved_best(
                 {"ours": lambda v=values: ours_round_trip(v, 256), "pyarrow": lambda v=values: pyarrow_round_trip(v)},
