@@ -14,15 +14,18 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from behave.parser import parse_file
 
 from livingspec.infra.chromium import CHROMIUM, CHROMIUM_ARGS
-from livingspec.registry import CONCEPTS, FRAME_TITLE, concept_folder, epic_for
+from livingspec.registry import CONCEPTS, FRAME_NAME, FRAME_TITLE, concept_folder, epic_for
+from livingspec.runner.catalog import entries
 
 ROOT = Path(__file__).resolve().parents[1]
-REPORT = ROOT / "reports" / "allure-report" / "index.html"
+#: The report to check: the one `make spec` built, or another named by this variable.
+REPORT = Path(os.environ.get("LIVINGSPEC_REPORT") or ROOT / "reports" / "allure-report" / "index.html").resolve()
 pytestmark = pytest.mark.browser
 EPIC_TAG = "allure.label.epic:"
 PAGE_TAG = "concept-page"
@@ -62,6 +65,12 @@ class Report:
         )
         self.results = [json.loads(base64.b64decode(value)) for _, value in files]
 
+    def attachment(self, attachment: dict) -> str:
+        """An attachment's text as the report embeds it ("" when it is not there)."""
+        key = f"data/attachments/{attachment.get('id')}{attachment.get('ext', '')}"
+        body = self.page.evaluate("(key) => (window.allureReportData || {})[key] || ''", key)
+        return base64.b64decode(body).decode("utf-8", errors="replace") if body else ""
+
     def labels(self, result: dict, name: str) -> list[str]:
         return [item["value"] for item in result.get("labels", []) if item["name"] == name]
 
@@ -79,6 +88,34 @@ class Report:
         self.page.goto(f"{REPORT.as_uri()}#{result['id']}")
         self.page.wait_for_selector("[data-testid=test-result-info-title]", timeout=30_000)
 
+    def search(self, query: str) -> list[str]:
+        """The names of the tests the report's search box finds for ``query``, every group opened."""
+        self.page.goto(f"{REPORT.as_uri()}?{urlencode({'query': query})}")
+        self.page.wait_for_selector("[data-testid=search-input]", timeout=30_000)
+        self.page.wait_for_timeout(300)  # the search index loads after the page
+        for _ in range(8):  # one round per tree level: environment, concept, feature, rule
+            closed = self.page.evaluate(_MARK_CLOSED_GROUPS)
+            if not closed:
+                break
+            for title in self.page.locator("[data-closed='1']").all():
+                title.click()
+        return [t.strip() for t in self.page.locator("[data-testid=tree-leaf-title]").all_inner_texts()]
+
+
+#: Marks the title of every tree group shown closed (a group's children follow it once it is open).
+_MARK_CLOSED_GROUPS = """() => {
+  let closed = 0;
+  for (const section of document.querySelectorAll('[data-testid=tree-section]')) {
+    const title = section.querySelector(':scope > [data-testid=tree-section-title]');
+    if (!title) continue;
+    const next = section.nextElementSibling;
+    if (next && next.dataset.testid === 'tree-content') { delete title.dataset.closed; continue; }
+    title.dataset.closed = '1';
+    closed++;
+  }
+  return closed;
+}"""
+
 
 def _steps(node: dict):
     for step in node.get("steps", []) or []:
@@ -89,7 +126,7 @@ def _steps(node: dict):
 @pytest.fixture(scope="module")
 def report():
     if not REPORT.exists():
-        _unavailable(f"{REPORT.relative_to(ROOT)} is missing: run `make spec` first")
+        _unavailable(f"{REPORT} is missing: run `make spec` first")
     if not Path(CHROMIUM).exists():
         _unavailable(f"{CHROMIUM} is missing: `make test` installs Debian's chromium when run as root")
     from playwright.sync_api import sync_playwright
@@ -134,6 +171,77 @@ def test_each_concept_has_its_page(report, title):
         frame.get_by_text(heading).first.wait_for(timeout=10_000)
     if title != FRAME_TITLE:
         frame.get_by_text("Glossary").first.wait_for(timeout=10_000)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    """The step catalog as the step modules give it now, by concept folder."""
+    grouped: dict[str, list] = {}
+    for entry in entries(ROOT / "steps", ROOT / "features"):
+        grouped.setdefault(entry.concept, []).append(entry)
+    return grouped
+
+
+TITLE_OF = {c.name: c.title for c in CONCEPTS} | {FRAME_NAME: FRAME_TITLE}
+
+
+@pytest.mark.parametrize("folder", list(TITLE_OF))
+def test_each_concept_has_its_current_glossary_of_steps(report, catalog, folder):
+    title, items = TITLE_OF[folder], catalog[folder]
+    pages = [r for r in report.results if GLOSSARY_TAG in report.labels(r, "tag") and title in report.labels(r, "epic")]
+    assert pages, f"no glossary of steps for {title}"
+    assert f"({len(items)} steps)" in pages[0]["name"], "the steps changed since the report: rebuild with `make spec`"
+    report.open(pages[0])
+    frame = report.page.frame_locator("[data-testid=test-result-description-frame]")
+    for entry in (items[0], items[-1]):
+        frame.get_by_text(entry.phrases[0][1], exact=True).first.wait_for(timeout=10_000)
+
+
+def test_a_step_phrase_finds_its_glossary_and_the_scenarios_using_it(report, catalog):
+    entry = next(e for e in catalog["chubby"] if e.example and "{" in e.phrases[0][1])
+    words = " ".join(w for w in entry.phrases[0][1].split() if "{" not in w and "}" not in w)
+    found = report.search(words)
+    assert f"{TITLE_OF['chubby']}: glossary of steps ({len(catalog['chubby'])} steps)" in found, (words, found)
+    assert len(found) > 2, f"no scenario found by {words!r}: {found}"
+
+
+@pytest.mark.parametrize(
+    ("term", "folder"),
+    [("Paxos", "chubby"), ("lock-delay", "chubby"), ("zigzag", "delta"), ("PKCE", "oidc"), ("Thompson", "nfa")],
+)
+def test_a_glossary_term_finds_its_concept_page(report, term, folder):
+    found = report.search(term)
+    page = f"{TITLE_OF[folder]}: definition, reading order, glossary, sources"
+    assert page in found, f"searching {term!r} found {found}"
+
+
+def test_a_wide_tables_numbers_stay_whole(report):
+    """A table wider than the page scrolls sideways; no cell breaks a number or a word in two."""
+    widest = max(report.scenarios(), key=lambda r: max((_columns(report, a) for a in _all_attachments(r)), default=0))
+    report.open(widest)
+    report.page.locator("[data-testid=test-result-attachment] table").first.wait_for(timeout=10_000)
+    broken = report.page.evaluate(_BROKEN_CELLS)
+    assert not broken, f"{widest['name']}: cells broken across lines: {broken[:5]}"
+
+
+#: Table cells without a space whose text still takes more than one line.
+_BROKEN_CELLS = """() => [...document.querySelectorAll('[data-testid=test-result-attachment] table :is(td, th)')]
+  .filter(cell => cell.textContent.trim() && !/\\s/.test(cell.textContent.trim()))
+  .filter(cell => { const range = document.createRange(); range.selectNodeContents(cell);
+                    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1; })
+  .map(cell => cell.textContent.trim())"""
+
+
+def _all_attachments(result: dict) -> list[dict]:
+    return [a for s in _steps(result) for a in _attachments(s)]
+
+
+def _columns(report: Report, attachment: dict) -> int:
+    """How many columns a CSV attachment has (0 for any other kind)."""
+    if _type(attachment) != "text/csv":
+        return 0
+    body = report.attachment(attachment)
+    return body.splitlines()[0].count(",") + 1 if body else 0
 
 
 def test_an_outline_row_is_named_by_its_values(report):
