@@ -47,6 +47,7 @@ from livingspec.scaling import (
     Normalized,
     OrderOutcome,
     Product,
+    RealMicroservicesStage,
     ReplicaCalculator,
     ShopService,
     Stage,
@@ -56,6 +57,7 @@ from livingspec.scaling import (
     simulate_day,
 )
 from livingspec.scaling.behavior import events_from_text, rules_from_text
+from livingspec.scaling.elastic import COMPRESSED_BEHAVIOR, ElasticOrderService, RunResult, draw_run, triangle
 from livingspec.scaling.hpa import LoadStep
 from livingspec.scaling.replicas import pod_table, pods_from_text
 
@@ -107,6 +109,8 @@ class ScalingWorld:
     limits: BehaviorController | None = None
     bounds: tuple[int, int] = (1, 1)
     normalized: Normalized | None = None
+    elastic: ElasticOrderService | None = None
+    elastic_run: RunResult | None = None
 
     @property
     def shop(self) -> Stage:
@@ -720,3 +724,114 @@ def step_check_normalized(context: Any, replicas: int, reason: str) -> None:
     assert (result.replicas, result.reason) == (replicas, reason), (
         f"expected {replicas} replicas ({reason}), the autoscaler runs {result.replicas} ({result.reason})"
     )
+
+
+# ---------------------------------------------------------------- stage 5 on real processes
+
+ELASTIC_GIVEN = (
+    "Given the shop's order service is autoscaled from 1 to 4 replicas at a CPU target of 60% of 80 millicores"
+)
+
+
+@given(
+    "the shop's order service is autoscaled from {low:d} to {high:d} replicas"
+    " at a CPU target of {cpu:d}% of {request:d} millicores"
+)
+def step_elastic(context: Any, low: int, high: int, cpu: int, request: int) -> None:
+    """Put stage 4's order service behind the balancer as replicas the autoscaler starts and stops.
+
+    Bounds in replicas; the CPU target in percent of each replica's CPU request (millicores). The
+    controller syncs every 2 s with one replica more or less per sync and a 6 s scale-down window
+    (Kubernetes' behaviour on a compressed clock). Real target only: the replicas are processes.
+    """
+    state = _world(context)
+    shop = state.services()
+    assert isinstance(shop, RealMicroservicesStage), "this step needs real processes: run with -D target=real"
+    state.elastic = ElasticOrderService(shop, request / 1000)
+    context.add_cleanup(state.elastic.close)
+    spec = AutoscalerSpec(low, high, (MetricTarget("cpu", cpu),), behavior=COMPRESSED_BEHAVIOR)
+    state.hpa = HorizontalPodAutoscaler(spec)
+
+
+@when("orders arrive for {seconds:d} seconds at a rate rising from {low:d} to {high:d} per second and falling back")
+def step_elastic_load(context: Any, seconds: int, low: int, high: int) -> None:
+    """Offer orders (one item each) at a rate rising over the first third, falling over the second, low after."""
+    state = _world(context)
+    elastic = need(state.elastic, "an autoscaled order service", ELASTIC_GIVEN)
+    shop, product = elastic.stage, need(state.catalog or None, "a catalog", CATALOG_GIVEN)[0]["product"]
+    shop.seed([], {}, [("load", "Load", "load@example.com")])
+
+    def place() -> str:
+        return str(shop.submit("load", {product: 1}, "4242 4242 4242 4242")["order_id"])
+
+    run = state.elastic_run = elastic.run(
+        state.autoscaler(), triangle(low, high, seconds / 3, seconds / 3), place, seconds
+    )
+    figure = evidence.new_figure(7.5, 5.2)
+    draw_run(figure, run.ticks, elastic.cpu_request_cores)
+    evidence.attach_figure("replicas, CPU per replica and load over time", figure)
+    evidence.attach_table(
+        "autoscaler syncs",
+        ["s", "offered/s", "accepted/s", "replicas", "CPU per replica (% of a core)", "utilization %", "asks for"],
+        [
+            (
+                t.time_s,
+                f"{t.offered_rps:.1f}",
+                f"{t.accepted_rps:.1f}",
+                t.replicas,
+                ", ".join(f"{c:.1f}" for c in t.cpu_percent),
+                t.utilization,
+                t.desired,
+            )
+            for t in run.ticks
+        ],
+    )
+
+
+def _elastic_run(state: ScalingWorld) -> RunResult:
+    return need(
+        state.elastic_run,
+        "a run under load",
+        "When orders arrive for 60 seconds at a rate rising from 1 to 30 per second and falling back",
+    )
+
+
+@then("the autoscaler started order-service replicas as the load rose and stopped some as it fell")
+def step_check_elastic_scaling(context: Any) -> None:
+    """Replicas were added while the load rose, and removed after its peak."""
+    run = _elastic_run(_world(context))
+    counts = [t.replicas for t in run.ticks]
+    peak = counts.index(max(counts))
+    assert run.started > 0 and max(counts) > counts[0], f"no replica was started: {counts}"
+    assert run.stopped > 0 and min(counts[peak:]) < max(counts), f"no replica was stopped after the peak: {counts}"
+
+
+@then("every order the shop accepted was settled exactly once, and none was lost")
+def step_check_elastic_orders(context: Any) -> None:
+    """Each accepted order reached a final status; stored orders, confirmed orders, payments and stock agree."""
+    state = _world(context)
+    run = _elastic_run(state)
+    shop = need(state.elastic, "an autoscaled order service", ELASTIC_GIVEN).stage
+    outcomes = [shop.outcome(order_id) for order_id in run.accepted]
+    confirmed = sum(o.accepted for o in outcomes)
+    stored = int(shop.call("orders", "GET", "/counts")["orders"])
+    counts = shop.counts()
+    row = state.catalog[0]
+    stock = shop.stock(row["product"])
+    evidence.attach_table(
+        "orders under autoscaling",
+        ["what", "count"],
+        [
+            ("offered", len(run.accepted) + len(run.turned_away)),
+            ("accepted by the order service", len(run.accepted)),
+            ("turned away (the client saw an error)", len(run.turned_away)),
+            ("stored by the order service", stored),
+            ("confirmed", counts["orders"]),
+            ("payments", counts["payments"]),
+            ("units sold (stock before - after)", int(row["stock"]) - stock),
+        ],
+    )
+    assert all(o.status in ("confirmed", "refused") for o in outcomes), "an accepted order never settled"
+    assert stored == len(run.accepted), f"{stored} orders stored, {len(run.accepted)} accepted: lost or doubled"
+    assert counts == {"orders": confirmed, "payments": confirmed}, f"confirmed {confirmed}, the shop holds {counts}"
+    assert int(row["stock"]) - stock == confirmed, f"{int(row['stock']) - stock} units sold for {confirmed} orders"

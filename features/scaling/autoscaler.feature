@@ -102,3 +102,24 @@ Feature: Autoscaling with the HorizontalPodAutoscaler algorithm
       When the load drops to CPU 35% and memory 40% for 8 minutes, observed every 60 seconds
       Then the autoscaler keeps 10 replicas until 240 seconds after the drop
       And then the autoscaler scales down to 5 replicas
+
+  Rule: Stage 5 on real processes: the autoscaler starts and stops order-service replicas
+
+    The order service of a real stage-4 deployment runs as uvicorn processes behind the balancer.
+    Every sync the controller reads each replica's CPU time from /proc, divides it by the replica's
+    CPU request and asks the HorizontalPodAutoscaler for a count; new replicas join the same
+    database and Redis consumer group, and replicas scaled away leave the balancer before they stop.
+    Kubernetes syncs every 15 s and waits 300 s before scaling down; here the clock is compressed
+    (a sync every 2 s, a 6 s scale-down window, one replica more or less per sync) so the run takes
+    a minute. Only the real target has processes to scale; the embedded run skips this rule.
+
+    @target.real
+    Scenario: Orders keep flowing while replicas come and go
+      Given the shop sells:
+        | product | name   | price   | stock  |
+        | iphone  | iPhone | $999.00 | 100000 |
+      And the shop is deployed as stage 4 with the catalog
+      And the shop's order service is autoscaled from 1 to 4 replicas at a CPU target of 60% of 80 millicores
+      When orders arrive for 60 seconds at a rate rising from 1 to 30 per second and falling back
+      Then the autoscaler started order-service replicas as the load rose and stopped some as it fell
+      And every order the shop accepted was settled exactly once, and none was lost

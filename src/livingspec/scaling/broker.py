@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -88,6 +89,8 @@ class InProcessBroker:
 
 #: The Redis hash that counts deliveries per topic and group (Redis forgets them once acknowledged).
 DELIVERIES_KEY = "livingspec:deliveries"
+#: A pending message idle this long (milliseconds) is claimed by the next consumer of its group that reads.
+ORPHAN_IDLE_MS = 5000
 
 
 class RedisStreamsBroker:
@@ -98,6 +101,7 @@ class RedisStreamsBroker:
 
         self._redis = redis.Redis.from_url(url, socket_timeout=10, decode_responses=True)
         self._groups: set[tuple[str, str]] = set()
+        self._claimed: dict[tuple[str, str], float] = {}  # when this broker last claimed orphans, per stream
 
     def _ensure_group(self, topic: str, group: str) -> None:
         if (topic, group) in self._groups:
@@ -116,6 +120,13 @@ class RedisStreamsBroker:
 
     def read(self, topic: str, group: str, consumer: str, count: int = 100) -> list[Message]:
         self._ensure_group(topic, group)
+        # Messages left pending by a consumer that is gone (a replica scaled away or killed) for
+        # longer than ORPHAN_IDLE_MS become this consumer's, so no message waits forever (checked
+        # once per ORPHAN_IDLE_MS, not on every read).
+        now = time.monotonic()
+        if now - self._claimed.get((topic, group), 0.0) >= ORPHAN_IDLE_MS / 1000:
+            self._claimed[(topic, group)] = now
+            self._redis.xautoclaim(topic, group, consumer, ORPHAN_IDLE_MS, count=count, justid=True)
         messages: list[Message] = []
         for start in ("0", ">"):  # this consumer's pending entries, then new ones
             reply: Any = self._redis.xreadgroup(group, consumer, {topic: start}, count=count)

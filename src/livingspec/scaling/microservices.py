@@ -129,6 +129,7 @@ class ServiceNode:
     handlers: dict[str, Handler] = field(default_factory=dict)
     crash_plan: CrashPlan | None = None
     die: Callable[[str], None] = raise_crash
+    replica: int = 1  # several replicas of a service share its group; each reads as its own consumer
 
     def _checkpoint(self, point: str, topic: str, event_id: str) -> None:
         plan = self.crash_plan
@@ -154,7 +155,7 @@ class ServiceNode:
         """Apply each delivered event once, then acknowledge it; return how many were delivered."""
         delivered = 0
         for topic, handler in self.handlers.items():
-            for message in broker.read(topic, self.name, f"{self.name}-1"):
+            for message in broker.read(topic, self.name, f"{self.name}-{self.replica}"):
                 delivered += 1
                 with self.db.transaction() as tx:
                     if self.shop.outbox.first_time(tx, self.name, message.event_id):
@@ -333,16 +334,24 @@ def raise_for(reply: Any) -> Any:
     raise ScalingError(f"{reply.status_code}: {message}")
 
 
-def run_event_loop(node: ServiceNode, broker: Broker, stop: threading.Event, period_s: float = 0.02) -> None:
-    """A service process's background work: relay its outbox and consume its events until stopped."""
+def run_event_loop(
+    node: ServiceNode, broker: Broker, stop: threading.Event, period_s: float = 0.02, idle_limit_s: float = 0.1
+) -> None:
+    """A service process's background work: relay its outbox and consume its events until stopped.
+
+    While idle it polls less often, doubling the wait from ``period_s`` up to ``idle_limit_s``, so an
+    idle replica costs little CPU (the autoscaler reads CPU) and a busy one reacts at once.
+    """
+    wait = period_s
     while not stop.is_set():
         try:
             busy = node.relay(broker) + node.consume(broker)
         except Exception as error:
             print(f"{node.name}: event loop error: {error!r}", file=sys.stderr, flush=True)
             busy = 0
+        wait = period_s if busy else min(wait * 2, idle_limit_s)
         if not busy:
-            stop.wait(period_s)
+            stop.wait(wait)
 
 
 class CrashSwitch:
@@ -386,6 +395,7 @@ def create_service() -> Starlette:
     peers: dict[str, str] = json.loads(os.environ["SHOP_PEERS"])
     database = PostgresDatabase(os.environ["SHOP_DATABASE"], max_size=4)
     node = build_nodes(dict.fromkeys(SERVICES, database))[name]  # only this service's node is used
+    node.replica = int(os.environ.get("SHOP_REPLICA", "1"))
     client = httpx.Client(timeout=10)
 
     def call(service: str, method: str, path: str, json: Any = None) -> Any:
