@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from livingspec.compression import (
+    CompressionError,
     CompressionPolicy,
     DecodeLimits,
     TooManyCodingsError,
@@ -139,3 +140,50 @@ def test_a_small_layered_body_is_decoded_off_the_loop_too(monkeypatch: pytest.Mo
     bomb = compress(compress(bytes(8 << 20), "gzip", 9), "gzip", 9)
     assert len(bomb) < 1024  # below the default offload_above
     assert _small_answered_while_bomb_decodes(monkeypatch, bomb, "gzip, gzip") == [("small", 200), ("bomb", 413)]
+
+
+def test_no_more_bodies_are_decoded_at_once_than_the_policy_allows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three bombs with one decoding slot: while the first is held in decoding, the others wait their turn."""
+    first_in, release = threading.Event(), threading.Event()
+    lock = threading.Lock()
+    entered: list[int] = []
+    active, peak = [0], [0]
+    real_decode_all = middleware_module.decode_all
+
+    def counted_decode_all(data: bytes, content_encoding: str | None, limits: DecodeLimits | None = None) -> bytes:
+        with lock:
+            order = len(entered)
+            entered.append(order)
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        try:
+            if order == 0:
+                first_in.set()
+                release.wait(timeout=5)
+            return real_decode_all(data, content_encoding, limits)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(middleware_module, "decode_all", counted_decode_all)
+    bomb = compress(bytes(16 << 20), "gzip", 1)
+
+    async def run() -> tuple[int, int, list[int]]:
+        transport = httpx.ASGITransport(app=build_app(CompressionPolicy(decode_concurrency=1)))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            headers = {"content-encoding": "gzip"}
+            posts = [asyncio.ensure_future(client.post("/echo", content=bomb, headers=headers)) for _ in range(3)]
+            await asyncio.to_thread(first_in.wait, 5)
+            small = await client.get("/api/users")  # the loop runs on meanwhile: the other bombs are read
+            during = len(entered)
+            release.set()
+            statuses = [(await post).status_code for post in posts]
+            return during, small.status_code, statuses
+
+    during, small, statuses = asyncio.run(run())
+    assert (during, small, statuses, peak[0]) == (1, 200, [413, 413, 413], 1)
+
+
+def test_a_policy_without_decoding_slots_is_refused() -> None:
+    with pytest.raises(CompressionError, match="decode_concurrency must be at least 1"):
+        CompressionPolicy(decode_concurrency=0)

@@ -16,10 +16,13 @@ the decoded bytes and no Content-Encoding.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import anyio.to_thread
 
 from livingspec.compression.codecs import (
@@ -83,6 +86,8 @@ class CompressionPolicy:
         decoded in a worker thread, so a bomb being refused never stalls the event loop. A single
         layer of at most this many bytes decodes to at most ``max_ratio`` times as much (about
         200 KiB by default) and decodes in place: the thread hop would cost more.
+    decode_concurrency: bodies decoded in worker threads at once, per event loop; more wait their
+        turn, so decoding holds at most this many times ``limits.max_size`` bytes (default 4: 32 MiB).
     """
 
     minimum_size: int = 512
@@ -92,6 +97,11 @@ class CompressionPolicy:
     limits: DecodeLimits = field(default_factory=DecodeLimits)
     decode_requests: bool = True
     offload_above: int = 1024
+    decode_concurrency: int = 4
+
+    def __post_init__(self) -> None:
+        if self.decode_concurrency < 1:  # no slot would ever free: every compressed request would wait forever
+            raise CompressionError(f"decode_concurrency must be at least 1, got {self.decode_concurrency}")
 
     def compressible(self, content_type: str) -> bool:
         """Whether a body of ``content_type`` is worth compressing."""
@@ -165,6 +175,19 @@ class CompressionMiddleware:
     def __init__(self, app: ASGIApp, policy: CompressionPolicy | None = None) -> None:
         self.app = app
         self.policy = policy or CompressionPolicy()
+        # One semaphore per event loop (a semaphore belongs to the loop it first waits on).
+        self._decode_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def _decode_off_loop(self, encoded: bytes, content_encoding: str | None) -> bytes:
+        """Decode in a worker thread once one of ``decode_concurrency`` slots is free."""
+        loop = asyncio.get_running_loop()
+        slots = self._decode_slots.get(loop)
+        if slots is None:
+            slots = self._decode_slots[loop] = anyio.Semaphore(self.policy.decode_concurrency)
+        async with slots:
+            return await anyio.to_thread.run_sync(decode_all, encoded, content_encoding, self.policy.limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # websockets and lifespan pass through untouched
@@ -202,7 +225,7 @@ class CompressionMiddleware:
                 raise UnsupportedEncodingError(coding, CODINGS)
         encoded = await _read_body(receive, self.policy.limits.max_size)
         if len(encoded) > self.policy.offload_above or len(codings) > 1:  # off the loop: others go on meanwhile
-            body = await anyio.to_thread.run_sync(decode_all, encoded, content_encoding, self.policy.limits)
+            body = await self._decode_off_loop(encoded, content_encoding)
         else:
             body = decode_all(encoded, content_encoding, self.policy.limits)
         new_headers = _without(headers, b"content-encoding", b"content-length")
