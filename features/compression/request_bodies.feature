@@ -13,7 +13,8 @@ Feature: Compressed request bodies, decoded within hard limits
   150 gzip layers in a 7 MiB body cost seconds of CPU. The server undoes at most 5 layers, the
   cap urllib3 keeps (nginx's gunzip undoes one), and refuses more with 415 before reading the
   body. Large or layered bodies are decoded in a worker thread, off the event loop, so other
-  requests are answered while a bomb is being decoded and refused.
+  requests are answered while a bomb is being decoded and refused; at most 4 are decoded at
+  once, so decoding never holds more than 4 times the size limit.
 
   One limit of the formats themselves: gzip, deflate and zstd frames carry checksums
   (CRC-32, Adler-32, XXH64 when written), but brotli (RFC 7932) has none, so a flipped byte
