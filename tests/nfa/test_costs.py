@@ -21,6 +21,7 @@ from livingspec.nfa import (
     compile_regex,
     parse,
     state_count,
+    transition_count,
 )
 
 re2 = pytest.importorskip("re2")
@@ -168,9 +169,22 @@ def test_an_automaton_over_the_bound_is_refused_from_the_tree_before_building() 
     assert caught.value.size == state_count(parse("(a{1000}){1000}")) > MAX_NFA_STATES
 
 
-@pytest.mark.parametrize("pattern", ["", "a", "a|b|", "(ab)*c+", "a{2,5}", "(a?){3}b{2,}", "^x$|[^y]{,3}", "(?:)*"])
-def test_the_state_count_from_the_tree_is_the_built_nfa_s(pattern: str) -> None:
-    assert state_count(parse(pattern)) == len(compile_regex(pattern).nfa.states)
+@pytest.mark.parametrize(
+    "pattern",
+    ["", "a", "a|b|", "(ab)*c+", "a{2,5}", "(a?){3}b{2,}", "^x$|[^y]{,3}", "(?:)*", "[a-z]+@[a-z]+\\.com", ".\\W"],
+)
+def test_the_counts_from_the_tree_are_the_built_nfa_s(pattern: str) -> None:
+    regex = compile_regex(pattern)
+    assert state_count(regex.tree) == len(regex.nfa.states)
+    on_symbols = sum(len(targets) for (_, symbol), targets in regex.nfa.transitions.items() if symbol is not None)
+    assert transition_count(regex.tree, regex.partition) == on_symbols
+
+
+def test_too_many_transitions_are_refused_from_the_tree_before_building() -> None:
+    pattern = ("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" + "." * 40) * 100
+    with pytest.raises(PatternTooLargeError) as caught:
+        compile_regex(pattern)
+    assert (caught.value.what, caught.value.size, caught.value.limit) == ("NFA transitions", 258_200, 250_000)
 
 
 def test_many_open_braces_are_literal_characters() -> None:

@@ -25,6 +25,7 @@ from livingspec.nfa.automaton import (
     subset_construction,
 )
 from livingspec.nfa.errors import (
+    SIZE_BOUNDS,
     AcceptStateError,
     InvalidAutomatonError,
     NFAError,
@@ -36,6 +37,7 @@ from livingspec.nfa.errors import (
     UnknownSymbolError,
 )
 from livingspec.nfa.lazy import LazyDFA, LazyStats
+from livingspec.nfa.presets import PRESETS, Description, DescriptionError, parse_symbols
 from livingspec.nfa.regex import MAX_NESTING, MAX_PATTERN_LENGTH, MAX_REPEAT, POSIX_CLASSES, CharSet, parse
 from livingspec.nfa.render import compress_symbols, to_dot, to_svg
 from livingspec.nfa.table import LineMatcher
@@ -47,6 +49,7 @@ from livingspec.nfa.thompson import (
     compile_regex,
     state_count,
     thompson,
+    transition_count,
 )
 
 __all__ = [
@@ -59,9 +62,13 @@ __all__ = [
     "MAX_REPEAT",
     "NFA",
     "POSIX_CLASSES",
+    "PRESETS",
+    "SIZE_BOUNDS",
     "AcceptStateError",
     "Anchor",
     "CharSet",
+    "Description",
+    "DescriptionError",
     "Equivalence",
     "InvalidAutomatonError",
     "LazyDFA",
@@ -86,10 +93,12 @@ __all__ = [
     "equivalent",
     "minimize",
     "parse",
+    "parse_symbols",
     "sorted_states",
     "state_count",
     "subset_construction",
     "thompson",
     "to_dot",
     "to_svg",
+    "transition_count",
 ]

@@ -488,7 +488,9 @@ def subset_construction(nfa: NFA, *, max_states: int = 20_000) -> DFA:
                 continue  # the dead state is left implicit: a missing transition rejects
             if target not in numbers:
                 if len(numbers) >= max_states:
-                    raise PatternTooLargeError(f"subset construction exceeds {max_states} DFA states")
+                    raise PatternTooLargeError(
+                        f"subset construction exceeds {max_states} DFA states", what="DFA states", limit=max_states
+                    )
                 numbers[target] = len(numbers)
                 queue.append(target)
             transitions[(number, symbol)] = numbers[target]
@@ -628,7 +630,11 @@ def equivalent(first: NFA | DFA, second: NFA | DFA, *, max_pairs: int = 200_000)
                 continue
             if nxt not in parents:
                 if len(parents) >= max_pairs:
-                    raise PatternTooLargeError(f"equivalence check exceeds {max_pairs} pairs of states")
+                    raise PatternTooLargeError(
+                        f"equivalence check exceeds {max_pairs} pairs of states",
+                        what="pairs of states",
+                        limit=max_pairs,
+                    )
                 parents[nxt] = (pair, symbol)
                 queue.append(nxt)
     return Equivalence(True, None, None, len(parents))

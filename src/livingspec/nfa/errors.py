@@ -69,8 +69,16 @@ class RegexSyntaxError(NFAError):
         super().__init__(f"{message} at position {position}\n  {pattern}\n  {caret}")
 
 
+#: What a PatternTooLargeError may say was too large: the pattern's characters, the NFA's states or
+#: transitions, the class partition's work, the DFA's states, the pairs an equivalence check explores.
+SIZE_BOUNDS = ("characters", "NFA states", "NFA transitions", "class partition visits", "DFA states", "pairs of states")
+
+
 class PatternTooLargeError(NFAError):
-    """An expression or its automaton exceeds a size bound; ``what`` was ``size``, at most ``limit`` allowed."""
+    """An expression or its automaton exceeds a size bound: it needs ``size`` (None: unknown) ``what``, over ``limit``.
+
+    ``what`` is one of SIZE_BOUNDS.
+    """
 
     def __init__(self, message: str, *, what: str = "", size: int | None = None, limit: int | None = None) -> None:
         self.what, self.size, self.limit = what, size, limit

@@ -472,7 +472,7 @@ def parse(pattern: str) -> Node:
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise PatternTooLargeError(
             f"the pattern is {len(pattern):,} characters long; at most {MAX_PATTERN_LENGTH:,} are accepted",
-            what="pattern length",
+            what="characters",
             size=len(pattern),
             limit=MAX_PATTERN_LENGTH,
         )

@@ -72,6 +72,32 @@ def state_count(node: Node) -> int:
     return 1 + node.high * item + 1
 
 
+def transition_count(node: Node, partition: Partition) -> int:
+    """How many transitions on symbols Thompson's construction makes for ``node`` (one per class in each set)."""
+    if isinstance(node, Chars):
+        return len(partition.labels_within(node.charset))
+    if isinstance(node, Empty | Assert):
+        return 0
+    if isinstance(node, Concat):
+        return sum(transition_count(part, partition) for part in node.parts)
+    if isinstance(node, Alternate):
+        return sum(transition_count(option, partition) for option in node.options)
+    copies = node.low + 1 if node.high is None else node.high
+    return copies * transition_count(node.item, partition)
+
+
+def _check_transitions(tree: Node, partition: Partition) -> None:
+    """Refuse an expression whose NFA would exceed MAX_NFA_TRANSITIONS, before building any of it."""
+    needed = transition_count(tree, partition)
+    if needed > MAX_NFA_TRANSITIONS:
+        raise PatternTooLargeError(
+            f"the expression needs {needed:,} NFA transitions; at most {MAX_NFA_TRANSITIONS:,} are allowed",
+            what="NFA transitions",
+            size=needed,
+            limit=MAX_NFA_TRANSITIONS,
+        )
+
+
 def _check_size(tree: Node) -> None:
     """Refuse an expression whose NFA would exceed MAX_NFA_STATES, before building any of it."""
     needed = state_count(tree)
@@ -114,7 +140,7 @@ class Partition:
             raise PatternTooLargeError(
                 f"the expression's character sets overlap too much to split into classes: {planned:,} "
                 f"interval visits, at most {MAX_PARTITION_WORK:,}",
-                what="class partition work",
+                what="class partition visits",
                 size=planned,
                 limit=MAX_PARTITION_WORK,
             )
@@ -133,6 +159,7 @@ class Partition:
         self.classes: list[CharSet] = [CharSet.of(*ranges) for ranges in pieces]
         self.labels: list[Symbol] = [charset.label() for charset in self.classes]
         self._memo: dict[str, Symbol] = {}
+        self._within: dict[CharSet, list[Symbol]] = {}
 
     def _end(self, index: int) -> int:
         """The last code point of elementary interval ``index``."""
@@ -212,30 +239,34 @@ class Partition:
 
         Costs the intervals the set covers, not the number of classes.
         """
+        known = self._within.get(charset)
+        if known is not None:
+            return known
         found: set[int] = set()
         for first, last in self._runs(charset):
             self.touches += last - first + 1
             found.update(self.class_of_interval[first : last + 1])
-        return [self.labels[klass] for klass in sorted(found)]
+        labels = self._within[charset] = [self.labels[klass] for klass in sorted(found)]
+        return labels
 
 
 class _Builder:
     """Fragments (start, end) glued by epsilon moves; states are numbered in creation order."""
 
-    def __init__(self, partition: Partition) -> None:
+    def __init__(self, partition: Partition, max_states: int, max_transitions: int) -> None:
         self.partition = partition
+        self.max_states, self.max_transitions = max_states, max_transitions
         self.transitions: dict[tuple[int, Symbol | None], set[int]] = {}
         self.anchors: dict[tuple[int, Anchor], set[int]] = {}
         self.count = 0
         self.symbol_edges = 0
-        self._labels: dict[CharSet, list[Symbol]] = {}
 
     def new(self) -> int:
-        if self.count >= MAX_NFA_STATES:
+        if self.count >= self.max_states:
             raise PatternTooLargeError(
-                f"the expression needs more than {MAX_NFA_STATES:,} NFA states",
+                f"the expression needs more than {self.max_states:,} NFA states",
                 what="NFA states",
-                limit=MAX_NFA_STATES,
+                limit=self.max_states,
             )
         self.count += 1
         return self.count - 1
@@ -243,15 +274,13 @@ class _Builder:
     def chars(self, charset: CharSet) -> tuple[int, int]:
         """One transition per class inside the set, from a new state to another."""
         start, end = self.new(), self.new()
-        labels = self._labels.get(charset)
-        if labels is None:
-            labels = self._labels[charset] = self.partition.labels_within(charset)
+        labels = self.partition.labels_within(charset)
         self.symbol_edges += len(labels)
-        if self.symbol_edges > MAX_NFA_TRANSITIONS:
+        if self.symbol_edges > self.max_transitions:
             raise PatternTooLargeError(
-                f"the expression needs more than {MAX_NFA_TRANSITIONS:,} NFA transitions",
+                f"the expression needs more than {self.max_transitions:,} NFA transitions",
                 what="NFA transitions",
-                limit=MAX_NFA_TRANSITIONS,
+                limit=self.max_transitions,
             )
         for label in labels:
             self.edge(start, label, end)
@@ -312,9 +341,15 @@ class _Builder:
         return start, exit_state
 
 
-def thompson(tree: Node, partition: Partition) -> NFA:
+def thompson(
+    tree: Node,
+    partition: Partition,
+    *,
+    max_states: int = MAX_NFA_STATES,
+    max_transitions: int = MAX_NFA_TRANSITIONS,
+) -> NFA:
     """Thompson's construction over the partition's class labels: one start, one accept state."""
-    builder = _Builder(partition)
+    builder = _Builder(partition, max_states, max_transitions)
     start, end = builder.build(tree)
     # Renumber the states breadth-first from the start, so pictures and traces read left to right.
     successors: dict[int, list[int]] = {}
@@ -336,6 +371,10 @@ def thompson(tree: Node, partition: Partition) -> NFA:
         (number[s], anchor): {number[t] for t in ts} for (s, anchor), ts in builder.anchors.items()
     }
     return NFA(range(builder.count), partition.labels, transitions, 0, {number[end]}, anchors)
+
+
+#: The states ``.*( ).*`` adds around an expression for search: a search NFA may exceed the bound by that much.
+_SEARCH_STATES = 8
 
 
 def _search_tree(tree: Node) -> Node:
@@ -387,6 +426,7 @@ class Regex:
         self.tree: Node = parse(pattern)
         _check_size(self.tree)
         self.partition = Partition([*charsets(self.tree), *extra_sets])
+        _check_transitions(self.tree, self.partition)
         self.nfa: NFA = thompson(self.tree, self.partition)
         self.lazy_cache = lazy_cache
 
@@ -398,7 +438,13 @@ class Regex:
     @cached_property
     def search_nfa(self) -> NFA:
         """The NFA of ``.*(pattern).*``: its full matches are the texts the pattern occurs in."""
-        return thompson(_search_tree(self.tree), self.partition)
+        extra = 2 * len(self.partition.labels)  # the two loops of .* read every class
+        return thompson(
+            _search_tree(self.tree),
+            self.partition,
+            max_states=MAX_NFA_STATES + _SEARCH_STATES,
+            max_transitions=MAX_NFA_TRANSITIONS + extra,
+        )
 
     @cached_property
     def dfa(self) -> DFA:
