@@ -1,102 +1,158 @@
-"""Steps of the NFA features: automata given as 5-tuples or regular expressions, and what they accept.
+"""Steps of the NFA features: automata given as 5-tuples, by name or as regular expressions, and what they accept.
 
 Phrases. Given: the NFA transitions are: (table from/on/to); the NFA declares the states <Q>; the
 NFA alphabet is <Sigma>; the NFA starts in <q0> and accepts in <F>; an NFA over the alphabet
-<Sigma> starting in <q0> and accepting in <F>: (table); the regular expression "<r>" [with a lazy
-DFA cache of <n> states]. When: the NFA is built; the NFA reads "<w>"; the regular expression "<r>"
-is compiled; the NFA is determinised; the regular expression is turned into a DFA; the lazy DFA
-matches "<w>". Then: the NFA is valid | is rejected because...; the NFA accepts|rejects "<w>" | the
-input; after <n> symbols the NFA is in the states <S> | in no state at all; the epsilon closure of
-<q> in the NFA is <S>; the NFA can move on <a> from <q> to the states <S>; the NFA has <n> paths
-over "<w>", <k> of them accepting; the regular expression accepts|rejects "<w>" | matches|does not
-match the whole of "<w>" | is found|is not found in "<w>" | finds "<m>" at <i> in "<w>" | finds
-nothing in "<w>" | is refused at position <i> because "<reason>"; Python's re agrees...; the DFA has
-<n> states and the minimal DFA <m>; the regular expressions "<r>" and "<s>" are [not] equivalent;
-the lazy DFA ...; the NFA of the pathological expression ...; state diagrams and traces attached.
+<Sigma> starting in <q0> and accepting in <F>: (table); the example NFA "<name>"; the regular
+expression "<r>" [with a lazy DFA cache of <n> states]. When: the NFA is built; the NFA reads "<w>";
+the regular expression "<r>" is compiled [repeated <n> times | nested in <n> groups]; the NFA is
+determinised; the regular expression is turned into a DFA; the lazy DFA matches "<w>". Then: the NFA
+is valid | is rejected because...; the NFA's transition table is: (table); the NFA accepts|rejects
+"<w>" | the input; after <n> symbols the NFA is in the states <S> | in no state at all; the epsilon
+closure of <q> in the NFA is <S>; the NFA can move on <a> from <q> to the states <S>; the NFA has
+<n> paths over "<w>", <k> of them accepting; the regular expression accepts|rejects "<w>" |
+matches|does not match the whole of "<w>" | is found|is not found in "<w>" | finds "<m>" at <i> in
+"<w>" | finds nothing in "<w>" | is refused at position <i> because "<reason>" | is refused as too
+large...; finding the match ... costs at most <k> visits...; the POSIX class "[:<name>:]" is the
+set "<set>"; Python's re agrees...; the DFA has <n> states and the minimal DFA <m>; the regular
+expressions "<r>" and "<s>" are [not] equivalent; the lazy DFA ...; the NFA of the pathological
+expression ...; state diagrams and traces attached.
 
 Symbols in tables and lists: a single character, a range ``a-z``, or ``ε`` for an epsilon move.
 """
 
+from __future__ import annotations
+
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
 import parse
 from behave import given, then, when
 
 from livingspec import nfa
+from livingspec.nfa import DFA, NFA, Description, Regex, Trace
 from livingspec.runner import evidence
-from livingspec.runner.types import register
+from livingspec.runner.types import MULTIWORD, choice, register
+from livingspec.runner.world import need, world
 
-
-@parse.with_pattern(r"accepts|rejects")
-def _verdict(text):
-    return text == "accepts"
-
-
-@parse.with_pattern(r"matches|does not match")
-def _matches(text):
-    return text == "matches"
-
-
-@parse.with_pattern(r"is found|is not found")
-def _found(text):
-    return text == "is found"
+NFA_GIVEN = "Given an NFA over the alphabet a, b starting in p and accepting in r: (a table from | on | to)"
+TABLE_GIVEN = "Given the NFA transitions are: (a table from | on | to)"
+REGEX_GIVEN = 'Given the regular expression "[a-z]+@[a-z]+\\.com"'
+COMPILE_WHEN = 'When the regular expression "a{3,2}" is compiled'
+READ_WHEN = 'When the NFA reads "abab"'
+LAZY_WHEN = 'When the lazy DFA matches "abab"'
+DFA_WHEN = "When the NFA is determinised (or: When the regular expression is turned into a DFA)"
+PATHOLOGICAL_THEN = "Then the NFA of the pathological expression matches a{10} reading each symbol once"
 
 
 @parse.with_pattern(r'[^"]*')
-def _quoted(text):
+def _quoted(text: str) -> str:
+    """any text without a double quote (it may be empty)"""
     return text
 
 
-register(NfaVerdict=_verdict, NfaMatch=_matches, NfaFound=_found, NfaText=_quoted)
+register(
+    NfaVerdict=choice("verdict", ["accepts", "rejects"]),
+    NfaMatch=choice("match verdict", ["matches", "does not match"], pattern=r"\w+|does not \w+"),
+    NfaFound=choice("search verdict", ["is found", "is not found"], pattern=r"is \w+|is not \w+"),
+    NfaText=_quoted,
+    NfaPart=choice("part of the 5-tuple", ["the start state", "an accept state"], pattern=MULTIWORD),
+    NfaEquivalence=choice("equivalence verdict", ["equivalent", "not equivalent"], pattern=MULTIWORD),
+    NfaExample=choice("example NFA", list(nfa.PRESETS), pattern=r'[^"]+'),
+    NfaPosixClass=choice("POSIX class", list(nfa.POSIX_CLASSES)),
+    NfaBound=choice("size bound", list(nfa.SIZE_BOUNDS), pattern=MULTIWORD),
+)
 
 
-def _symbols(text):
-    """``a-z`` -> the 26 letters; ``ε`` -> [EPSILON]; ``@`` -> ['@']; ``a-c, @`` -> both."""
-    result = []
-    for part in (p.strip() for p in text.split(",")):
-        if part in ("ε", "epsilon"):
-            result.append(nfa.EPSILON)
-        elif len(part) == 3 and part[1] == "-":
-            result.extend(chr(code) for code in range(ord(part[0]), ord(part[2]) + 1))
-        elif len(part) == 1:
-            result.append(part)
-        elif part == "":
-            result.append(",")  # a lone comma cell
-        else:
-            raise AssertionError(f"a symbol is one character, a range like a-z, or ε; got {part!r}")
-    return result
+@dataclass
+class Spec:
+    """An NFA being described piece by piece (the Background's Givens); None: not given yet."""
+
+    rows: list[tuple[str, str, str]] | None = None
+    states: str | None = None
+    alphabet: str | None = None
+    start: str | None = None
+    accepts: str | None = None
+
+    def description(self) -> Description:
+        """The whole description, or a StepOrderError naming the Given that is missing."""
+        rows = need(self.rows, "the NFA's transitions", TABLE_GIVEN)
+        alphabet = need(self.alphabet, "the NFA's alphabet", "Given the NFA alphabet is a-z, @, .")
+        start = need(self.start, "the NFA's start state", "Given the NFA starts in start and accepts in accept")
+        accepts = need(self.accepts, "the NFA's accept states", "Given the NFA starts in start and accepts in accept")
+        return Description.of(alphabet, start, accepts, rows, self.states)
 
 
-def _transitions(table):
-    transitions = {}
-    for row in table:
-        targets = [t.strip() for t in row["to"].split(",")]
-        for symbol in _symbols(row["on"]):
-            transitions.setdefault((row["from"], symbol), set()).update(targets)
-    return transitions
+@dataclass
+class NfaWorld:
+    """One scenario's state: the automaton described or compiled, and what the last steps produced."""
+
+    spec: Spec = field(default_factory=Spec)
+    automaton: NFA | None = None
+    invalid: nfa.InvalidAutomatonError | None = None
+    regex: Regex | None = None
+    regex_error: nfa.NFAError | None = None
+    text: str | None = None
+    trace: Trace | None = None
+    dfa: DFA | None = None
+    minimal_dfa: DFA | None = None
+    source_nfa: NFA | None = None
+    dfa_regex: Regex | None = None
+    lazy_verdict: bool | None = None
+    pathological: tuple[Regex, Trace] | None = None
+
+    @property
+    def valid_nfa(self) -> NFA:
+        return need(self.automaton, "a valid NFA", NFA_GIVEN)
+
+    @property
+    def expression(self) -> Regex:
+        return need(self.regex, "a regular expression", REGEX_GIVEN)
+
+    @property
+    def error(self) -> nfa.InvalidAutomatonError:
+        return need(self.invalid, "an NFA that failed to build", "When the NFA is built")
+
+    @property
+    def read(self) -> tuple[str, Trace]:
+        return need(self.text, "a text the NFA read", READ_WHEN), need(self.trace, "a run", READ_WHEN)
+
+    @property
+    def determinised(self) -> tuple[DFA, DFA, NFA]:
+        dfa = need(self.dfa, "a DFA", DFA_WHEN)
+        return dfa, need(self.minimal_dfa, "a minimal DFA", DFA_WHEN), need(self.source_nfa, "an NFA", DFA_WHEN)
 
 
-def _states(states):
+def _world(context: Any) -> NfaWorld:
+    return world(context, NfaWorld)
+
+
+def _rows(context: Any) -> list[tuple[str, str, str]]:
+    table = need(getattr(context, "table", None), "a transition table", "a table from | on | to under the step")
+    return [(row["from"], row["on"], row["to"]) for row in table]
+
+
+def _states(states: Any) -> str:
     return "{" + ", ".join(str(s) for s in nfa.sorted_states(states)) + "}"
 
 
-def _build(context):
-    spec = context.nfa_spec
-    context.nfa_error = None
+def _build(state: NfaWorld, description: Description) -> None:
+    """Build the NFA (keeping the error and attaching why when the 5-tuple is invalid)."""
+    state.automaton, state.invalid = None, None
     try:
-        context.nfa = nfa.NFA(spec["states"], spec["alphabet"], spec["transitions"], spec["start"], spec["accepts"])
+        state.automaton = description.build()
     except nfa.InvalidAutomatonError as error:
-        context.nfa, context.nfa_error = None, error
+        state.invalid = error
         evidence.attach_text("why the automaton is invalid", str(error))
 
 
-def _attach_diagram(name, automaton, regex=None):
+def _attach_diagram(name: str, automaton: NFA | DFA, regex: Regex | None = None) -> None:
     merge = regex.partition.merge_labels if regex is not None else None
     evidence.attach_svg(f"state diagram: {name}", nfa.to_svg(automaton, name, merge))
     evidence.attach_text(f"Graphviz DOT: {name}", nfa.to_dot(automaton, name, merge))
 
 
-def _attach_trace(name, trace, text):
+def _attach_trace(name: str, trace: Trace, text: str) -> None:
     rows = [
         (position, repr(text[position - 1]) if position else "(start)", states, count)
         for position, _, states, count in trace.table()
@@ -104,226 +160,301 @@ def _attach_trace(name, trace, text):
     evidence.attach_table(name, ["symbols read", "last symbol", "current states", "how many"], rows)
 
 
+def _triples(transitions: Any) -> set[tuple[str, str, str]]:
+    """delta as (from, symbol, to) triples, one per target ('ε' for an epsilon move)."""
+    return {
+        (str(source), "ε" if symbol is None else symbol, str(target))
+        for (source, symbol), targets in transitions.items()
+        for target in targets
+    }
+
+
+def _table_rows(triples: set[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Triples as table rows (from, on, to), the symbols of one edge merged into ranges (a-z)."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for source, symbol, target in triples:
+        grouped.setdefault((source, target), []).append(symbol)
+    return sorted((source, nfa.compress_symbols(symbols), target) for (source, target), symbols in grouped.items())
+
+
 # ---------------------------------------------------------------- Given: automata by hand
 
 
 @given("the NFA transitions are:")
-def step_nfa_transitions(context):
-    """Describe delta as a table with columns from, on (a symbol, a range a-z, or ε) and to (states)."""
-    context.nfa_spec = getattr(context, "nfa_spec", {}) | {"transitions": _transitions(context.table)}
+def step_nfa_transitions(context: Any) -> None:
+    """Describe delta as a table with columns from, on (a symbol, a range a-z, several comma separated, or ε), to."""
+    _world(context).spec.rows = _rows(context)
 
 
 @given("the NFA declares the states {states:Words}")
-def step_nfa_states(context, states):
-    """Declare Q, the set of states."""
-    context.nfa_spec["states"] = set(states)
+def step_nfa_states(context: Any, states: list[str]) -> None:
+    """Declare Q, the set of states (names, comma separated)."""
+    _world(context).spec.states = ", ".join(states)
 
 
 @given("the NFA alphabet is {symbols}")
-def step_nfa_alphabet(context, symbols):
+def step_nfa_alphabet(context: Any, symbols: str) -> None:
     """Declare Sigma: characters and ranges, comma separated (a-z, @, .)."""
-    context.nfa_spec["alphabet"] = set(_symbols(symbols))
+    _world(context).spec.alphabet = symbols
 
 
 @given("the NFA starts in {start:w} and accepts in {accepts:Words}")
-def step_nfa_start_accept(context, start, accepts):
-    """Declare q0 and F."""
-    context.nfa_spec["start"] = start
-    context.nfa_spec["accepts"] = set(accepts)
+def step_nfa_start_accept(context: Any, start: str, accepts: list[str]) -> None:
+    """Declare q0 (one state name) and F (state names, comma separated)."""
+    spec = _world(context).spec
+    spec.start, spec.accepts = start, ", ".join(accepts)
 
 
 @given("an NFA over the alphabet {symbols} starting in {start:w} and accepting in {accepts:Words}:")
-def step_nfa_from_table(context, symbols, start, accepts):
-    """Build an NFA whose states are those its transitions, q0 and F name."""
-    transitions = _transitions(context.table)
-    states = {start, *accepts} | {key[0] for key in transitions} | set().union(*transitions.values())
-    context.nfa_spec = {
-        "states": states,
-        "alphabet": set(_symbols(symbols)),
-        "transitions": transitions,
-        "start": start,
-        "accepts": set(accepts),
-    }
-    _build(context)
-    assert context.nfa is not None, f"the NFA should be valid: {context.nfa_error}"
+def step_nfa_from_table(context: Any, symbols: str, start: str, accepts: list[str]) -> None:
+    """Build an NFA from a table from | on | to; its states are those the table, q0 and F name."""
+    state = _world(context)
+    _build(state, Description.of(symbols, start, ", ".join(accepts), _rows(context)))
+    assert state.automaton is not None, f"the NFA should be valid: {state.invalid}"
+
+
+@given('the example NFA "{name:NfaExample}"')
+def step_example_nfa(context: Any, name: str) -> None:
+    """A named automaton, a preset of the same description a table gives (its table is attached)."""
+    state = _world(context)
+    description = nfa.PRESETS[name]
+    state.spec = Spec(
+        [(source, on, ", ".join(to)) for source, on, to in description.rows],
+        None if description.states is None else ", ".join(description.states),
+        description.alphabet,
+        description.start,
+        ", ".join(description.accepts),
+    )
+    evidence.attach_table(
+        f"the example NFA {name!r}: Sigma = {description.alphabet}, q0 = {description.start}, "
+        f"F = {', '.join(description.accepts)}",
+        ["from", "on", "to"],
+        [(source, on, ", ".join(to)) for source, on, to in description.rows],
+    )
+    _build(state, description)
 
 
 # ---------------------------------------------------------------- Given: regular expressions
 
 
 @given('the regular expression "{pattern:NfaText}"')
-def step_regex(context, pattern):
+def step_regex(context: Any, pattern: str) -> None:
     """Compile a regular expression into its Thompson NFA."""
-    context.regex = nfa.compile_regex(pattern)
+    _world(context).regex = nfa.compile_regex(pattern)
 
 
 @given('the regular expression "{pattern:NfaText}" with a lazy DFA cache of {count:d} states')
-def step_regex_lazy(context, pattern, count):
-    """Compile a regular expression whose lazy DFA may cache only so many states."""
-    context.regex = nfa.compile_regex(pattern, lazy_cache=count)
+def step_regex_lazy(context: Any, pattern: str, count: int) -> None:
+    """Compile a regular expression whose lazy DFA may cache only so many states (count: DFA states)."""
+    _world(context).regex = nfa.compile_regex(pattern, lazy_cache=count)
 
 
 # ---------------------------------------------------------------- When
 
 
 @when("the NFA is built")
-def step_build(context):
-    """Validate the 5-tuple and build the automaton (or keep the error)."""
-    _build(context)
+def step_build(context: Any) -> None:
+    """Validate the 5-tuple given so far and build the automaton (or keep the error)."""
+    state = _world(context)
+    _build(state, state.spec.description())
 
 
 @when('the NFA reads "{text:NfaText}"')
-def step_read(context, text):
-    """Run the NFA over a text, keeping the set of current states after each symbol."""
-    automaton = context.nfa if getattr(context, "nfa", None) is not None else context.regex.nfa
-    symbols = text if getattr(context, "nfa", None) is not None else context.regex.partition.symbols(text)
-    context.input = text
-    context.trace = automaton.trace(symbols)
+def step_read(context: Any, text: str) -> None:
+    """Run the NFA (or the regular expression's NFA) over a text, keeping the current states after each symbol."""
+    state = _world(context)
+    if state.automaton is not None:
+        state.trace = state.automaton.trace(text)
+    else:
+        regex = need(state.regex, "an NFA or a regular expression", NFA_GIVEN)
+        state.trace = regex.trace(text)
+    state.text = text
+
+
+def _compile(state: NfaWorld, pattern: str) -> None:
+    state.regex, state.regex_error = None, None
+    try:
+        state.regex = nfa.compile_regex(pattern)
+    except nfa.NFAError as error:
+        state.regex_error = error
+        shown = str(error) if len(pattern) <= 200 else str(error).replace(pattern, pattern[:60] + "...")
+        evidence.attach_text("why the expression is refused", shown)
 
 
 @when('the regular expression "{pattern:NfaText}" is compiled')
-def step_compile(context, pattern):
-    """Compile an expression, keeping the syntax error if it does not parse."""
-    context.regex, context.regex_error = None, None
-    try:
-        context.regex = nfa.compile_regex(pattern)
-    except nfa.RegexSyntaxError as error:
-        context.regex_error = error
-        evidence.attach_text("syntax error", str(error))
+def step_compile(context: Any, pattern: str) -> None:
+    """Compile an expression, keeping the error if it does not parse or is too large."""
+    _compile(_world(context), pattern)
+
+
+@when('the regular expression "{pattern:NfaText}" repeated {count:d} times is compiled')
+def step_compile_repeated(context: Any, pattern: str, count: int) -> None:
+    """Compile the expression written count times in a row (count: copies), to try the size bounds."""
+    _compile(_world(context), pattern * count)
+
+
+@when('the regular expression "{pattern:NfaText}" nested in {depth:d} groups is compiled')
+def step_compile_nested(context: Any, pattern: str, depth: int) -> None:
+    """Compile the expression inside depth groups, ((...)), to try the nesting bound (depth: groups)."""
+    _compile(_world(context), "(" * depth + pattern + ")" * depth)
 
 
 @when("the NFA is determinised")
-def step_determinise(context):
+def step_determinise(context: Any) -> None:
     """Subset construction, then Hopcroft's minimisation, of the hand-built NFA."""
-    context.dfa = nfa.subset_construction(context.nfa)
-    context.minimal_dfa = nfa.minimize(context.dfa)
-    context.source_nfa, context.dfa_regex = context.nfa, None
+    state = _world(context)
+    state.dfa = nfa.subset_construction(state.valid_nfa)
+    state.minimal_dfa = nfa.minimize(state.dfa)
+    state.source_nfa, state.dfa_regex = state.valid_nfa, None
 
 
 @when("the regular expression is turned into a DFA")
-def step_regex_dfa(context):
+def step_regex_dfa(context: Any) -> None:
     """Subset construction, then Hopcroft's minimisation, of the expression's NFA."""
-    context.dfa = context.regex.dfa
-    context.minimal_dfa = context.regex.minimal_dfa
-    context.source_nfa, context.dfa_regex = context.regex.nfa, context.regex
+    state = _world(context)
+    regex = state.expression
+    state.dfa, state.minimal_dfa = regex.dfa, regex.minimal_dfa
+    state.source_nfa, state.dfa_regex = regex.nfa, regex
 
 
 @when('the lazy DFA matches "{text:NfaText}"')
-def step_lazy(context, text):
+def step_lazy(context: Any, text: str) -> None:
     """Match a whole text with the expression's lazy DFA."""
-    context.input = text
-    context.lazy_verdict = context.regex.fullmatch(text)
+    state = _world(context)
+    state.text = text
+    state.lazy_verdict = state.expression.fullmatch(text)
 
 
 # ---------------------------------------------------------------- Then: validity
 
 
 @then("the NFA is rejected because the states {states:Words} are not declared")
-def step_rejected_states(context, states):
+def step_rejected_states(context: Any, states: list[str]) -> None:
     """The 5-tuple is invalid: transitions name states missing from Q."""
-    error = context.nfa_error
+    error = _world(context).error
     assert isinstance(error, nfa.UndeclaredStateError), f"expected UndeclaredStateError, got {error!r}"
-    assert error.states == set(states), f"expected undeclared states {states}, error names {sorted(error.states)}"
+    assert error.states == set(states), f"expected undeclared states {states}, error names {_states(error.states)}"
 
 
-@then("the NFA is rejected because {part} is not in Q")
-def step_rejected_other(context, part):
+@then("the NFA is rejected because {part:NfaPart} is not in Q")
+def step_rejected_other(context: Any, part: str) -> None:
     """The 5-tuple is invalid: its start state or an accept state is missing from Q."""
-    error = context.nfa_error
-    kinds = {"the start state": nfa.StartStateError, "an accept state": nfa.AcceptStateError}
+    error = _world(context).error
+    kinds: dict[str, type[nfa.InvalidAutomatonError]] = {
+        "the start state": nfa.StartStateError,
+        "an accept state": nfa.AcceptStateError,
+    }
     assert isinstance(error, kinds[part]), f"expected {kinds[part].__name__}, got {error!r}"
 
 
 @then("the NFA is rejected because it reads symbols {symbols} outside its alphabet")
-def step_rejected_symbols(context, symbols):
-    """The 5-tuple is invalid: transitions read symbols missing from Sigma."""
-    error = context.nfa_error
+def step_rejected_symbols(context: Any, symbols: str) -> None:
+    """The 5-tuple is invalid: transitions read symbols missing from Sigma (symbols: characters, ranges)."""
+    error = _world(context).error
     assert isinstance(error, nfa.UnknownSymbolError), f"expected UnknownSymbolError, got {error!r}"
-    assert error.symbols == set(_symbols(symbols)), f"expected {symbols}, error names {sorted(error.symbols)}"
+    expected = set(nfa.parse_symbols(symbols))
+    assert error.symbols == expected, f"expected {symbols}, error names {sorted(map(str, error.symbols))}"
 
 
 @then("the NFA is valid")
-def step_valid(context):
+def step_valid(context: Any) -> None:
     """The 5-tuple passed validation."""
-    assert context.nfa is not None, f"expected a valid NFA, got {context.nfa_error}"
+    state = _world(context)
+    assert state.automaton is not None, f"expected a valid NFA, got {state.invalid or 'no NFA yet'}"
 
 
 @then("the NFA state {state:w} is unreachable")
-def step_unreachable(context, state):
+def step_unreachable(context: Any, state: str) -> None:
     """A declared state that no path from q0 reaches."""
-    reachable = context.nfa.reachable()
+    reachable = _world(context).valid_nfa.reachable()
     assert state not in reachable, f"expected {state} unreachable; reachable: {_states(reachable)}"
+
+
+@then("the NFA's transition table is:")
+def step_transition_table(context: Any) -> None:
+    """delta, as a table from | on | to (on: symbols or ranges such as a-z, ε for epsilon; to: states)."""
+    seen = _triples(_world(context).valid_nfa.transitions)
+    expected = _triples(Description.of("", "-", "", _rows(context)).transitions())
+    evidence.attach_table("the NFA's transitions", ["from", "on", "to"], _table_rows(seen))
+    assert seen == expected, f"missing {_table_rows(expected - seen)}; not in the table {_table_rows(seen - expected)}"
 
 
 # ---------------------------------------------------------------- Then: runs
 
 
 @then('the NFA {verdict:NfaVerdict} "{text:NfaText}"')
-def step_nfa_verdict(context, verdict, text):
+def step_nfa_verdict(context: Any, verdict: str, text: str) -> None:
     """Acceptance by the hand-built NFA, with its states after each symbol attached."""
-    trace = context.nfa.trace(text)
+    trace = _world(context).valid_nfa.trace(text)
     _attach_trace(f"current states reading {text!r}", trace, text)
-    word = "accept" if verdict else "reject"
-    assert trace.accepted == verdict, (
-        f"expected the NFA to {word} {text!r}; it ended in {_states(trace.rows[-1].states)}"
+    assert trace.accepted == (verdict == "accepts"), (
+        f"expected the NFA to {verdict[:-1]} {text!r}; it ended in {_states(trace.rows[-1].states)}"
     )
 
 
 @then("the NFA {verdict:NfaVerdict} the input")
-def step_nfa_verdict_input(context, verdict):
+def step_nfa_verdict_input(context: Any, verdict: str) -> None:
     """Acceptance of the text the NFA read."""
-    _attach_trace(f"current states reading {context.input!r}", context.trace, context.input)
-    word = "accept" if verdict else "reject"
-    assert context.trace.accepted == verdict, f"expected the NFA to {word} {context.input!r}"
+    text, trace = _world(context).read
+    _attach_trace(f"current states reading {text!r}", trace, text)
+    assert trace.accepted == (verdict == "accepts"), f"expected the NFA to {verdict[:-1]} {text!r}"
+
+
+def _row(context: Any, count: int) -> frozenset[Any]:
+    text, trace = _world(context).read
+    assert 0 <= count <= len(text), f"the NFA read {len(text)} symbols of {text!r}; there is no step {count}"
+    return trace.rows[count].states
 
 
 @then("after {count:d} symbols the NFA is in the states {states:Words}")
-def step_states_after(context, count, states):
-    """The set of current states after reading so many symbols."""
-    seen = context.trace.rows[count].states
+def step_states_after(context: Any, count: int, states: list[str]) -> None:
+    """The set of current states after reading so many symbols (count: symbols read)."""
+    seen = _row(context, count)
     assert seen == set(states), f"after {count} symbols expected {{{', '.join(states)}}}, the NFA is in {_states(seen)}"
 
 
 @then("after {count:d} symbols the NFA is in no state at all")
-def step_no_states_after(context, count):
-    """Every path has died by then."""
-    seen = context.trace.rows[count].states
+def step_no_states_after(context: Any, count: int) -> None:
+    """Every path has died by then (count: symbols read)."""
+    seen = _row(context, count)
     assert not seen, f"after {count} symbols expected no current state, the NFA is in {_states(seen)}"
 
 
 @then("the NFA was in at most {count:d} states at once")
-def step_widest(context, count):
-    """The largest set of current states during the run."""
-    _attach_trace(f"current states reading {context.input!r}", context.trace, context.input)
-    assert context.trace.widest <= count, f"expected at most {count} states at once, saw {context.trace.widest}"
+def step_widest(context: Any, count: int) -> None:
+    """The largest set of current states during the run (count: states)."""
+    text, trace = _world(context).read
+    _attach_trace(f"current states reading {text!r}", trace, text)
+    assert trace.widest <= count, f"expected at most {count} states at once, saw {trace.widest}"
 
 
 @then("the epsilon closure of {state:w} in the NFA is {states:Words}")
-def step_closure(context, state, states):
+def step_closure(context: Any, state: str, states: list[str]) -> None:
     """The states reachable by epsilon moves alone."""
-    closure = context.nfa.epsilon_closure({state})
+    closure = _world(context).valid_nfa.epsilon_closure({state})
     assert closure == set(states), f"expected the closure {{{', '.join(states)}}}, got {_states(closure)}"
 
 
 @then("the NFA can move on {symbol} from {state:w} to the states {states:Words}")
-def step_several_moves(context, symbol, state, states):
+def step_several_moves(context: Any, symbol: str, state: str, states: list[str]) -> None:
     """Several transitions on one symbol: delta(state, symbol) has more than one state."""
-    targets = context.nfa.transitions.get((state, symbol), frozenset())
+    automaton = _world(context).valid_nfa
+    targets = automaton.transitions.get((state, symbol), frozenset())
     assert targets == set(states), (
         f"expected delta({state}, {symbol}) = {{{', '.join(states)}}}, got {_states(targets)}"
     )
-    choices = context.nfa.nondeterministic_choices()
+    choices = automaton.nondeterministic_choices()
     evidence.attach_table(
         "nondeterministic choices",
         ["state", "symbol", "targets"],
-        [(k[0], k[1], _states(v)) for k, v in choices.items()],
+        [(key[0], key[1], _states(value)) for key, value in choices.items()],
     )
 
 
 @then('the NFA has {total:d} paths over "{text:NfaText}", {accepting:d} of them accepting')
-def step_paths(context, total, text, accepting):
+def step_paths(context: Any, total: int, text: str, accepting: int) -> None:
     """Every computation over a text, each a path of states; the NFA accepts if any path accepts."""
-    paths = context.nfa.paths(text)
+    paths = _world(context).valid_nfa.paths(text)
     rows = [(p.text(), "accepts" if p.accepting else ("rejects" if p.complete else "stuck")) for p in paths]
     evidence.attach_table(f"paths over {text!r}", ["path", "outcome"], rows)
     seen = sum(p.accepting for p in paths)
@@ -334,81 +465,115 @@ def step_paths(context, total, text, accepting):
 
 
 @then('the regular expression {verdict:NfaVerdict} "{text:NfaText}"')
-def step_regex_verdict(context, verdict, text):
+def step_regex_verdict(context: Any, verdict: str, text: str) -> None:
     """Full match of the expression (lazy DFA), checked against the NFA simulation."""
-    got, by_nfa = context.regex.fullmatch(text), context.regex.nfa_fullmatch(text)
+    regex = _world(context).expression
+    got, by_nfa = regex.fullmatch(text), regex.nfa_fullmatch(text)
     assert got == by_nfa, f"the lazy DFA says {got}, the NFA says {by_nfa} for {text!r}"
-    assert got == verdict, f"expected the expression to {'accept' if verdict else 'reject'} {text!r}"
+    assert got == (verdict == "accepts"), f"expected the expression to {verdict[:-1]} {text!r}"
 
 
 @then("the NFA is equivalent to the regular expression")
-def step_equivalent(context):
+def step_equivalent(context: Any) -> None:
     """Language equivalence of the hand-built NFA and the expression's NFA over the same characters."""
-    compiled = context.regex.over_alphabet(context.nfa.alphabet)
-    result = nfa.equivalent(context.nfa, compiled)
-    _attach_diagram("the expression's Thompson NFA", context.regex.nfa, context.regex)
+    state = _world(context)
+    automaton, regex = state.valid_nfa, state.expression
+    result = nfa.equivalent(automaton, regex.over_alphabet(automaton.alphabet))
+    _attach_diagram("the expression's Thompson NFA", regex.nfa, regex)
     assert result.equivalent, f"they differ on {''.join(result.counterexample or ())!r}"
 
 
 @then('the regular expression {verdict:NfaMatch} the whole of "{text:NfaText}"')
-def step_fullmatch(context, verdict, text):
+def step_fullmatch(context: Any, verdict: str, text: str) -> None:
     """Full match by the lazy DFA, the NFA, the DFA and the minimal DFA, all agreeing."""
-    regex = context.regex
+    regex = _world(context).expression
     verdicts = {
         "lazy DFA": regex.fullmatch(text),
         "NFA": regex.nfa_fullmatch(text),
         "DFA": regex.dfa_fullmatch(text),
         "minimal DFA": regex.minimal_dfa_fullmatch(text),
     }
-    assert set(verdicts.values()) == {verdict}, f"expected {verdict} for {text!r} from all; got {verdicts}"
+    expected = verdict == "matches"
+    assert set(verdicts.values()) == {expected}, f"expected {expected} for {text!r} from all; got {verdicts}"
 
 
 @then('the regular expression {verdict:NfaFound} in "{text:NfaText}"')
-def step_search(context, verdict, text):
+def step_search(context: Any, verdict: str, text: str) -> None:
     """Search: the expression matches somewhere in the text (lazy DFA and NFA agree)."""
-    got, by_nfa = context.regex.search(text), context.regex.nfa_search(text)
-    assert got == by_nfa == verdict, f"expected found={verdict} in {text!r}; lazy DFA {got}, NFA {by_nfa}"
+    regex = _world(context).expression
+    got, by_nfa, expected = regex.search(text), regex.nfa_search(text), verdict == "is found"
+    assert got == by_nfa == expected, f"expected found={expected} in {text!r}; lazy DFA {got}, NFA {by_nfa}"
 
 
 @then('Python\'s re agrees with the regular expression on "{text:NfaText}"')
-def step_python_agrees(context, text):
+def step_python_agrees(context: Any, text: str) -> None:
     """The same verdicts from Python's re (with re.ASCII, and $ as \\Z: our $ is end of text)."""
-    pattern = re.sub(r"(?<!\\)((?:\\\\)*)\$", r"\1\\Z", context.regex.pattern)
+    regex = _world(context).expression
+    pattern = re.sub(r"(?<!\\)((?:\\\\)*)\$", r"\1\\Z", regex.pattern)
     reference = re.compile(pattern, re.ASCII)
-    ours = (context.regex.fullmatch(text), context.regex.search(text))
+    ours = (regex.fullmatch(text), regex.search(text))
     theirs = (reference.fullmatch(text) is not None, reference.search(text) is not None)
     assert ours == theirs, f"(fullmatch, search) of {text!r}: ours {ours}, re {theirs}"
 
 
+def _refusal(context: Any) -> nfa.NFAError:
+    state = _world(context)
+    assert state.regex is None or state.regex_error is not None, "expected the expression to be refused; it compiled"
+    return need(state.regex_error, "an expression that was compiled", COMPILE_WHEN)
+
+
 @then('the regular expression is refused at position {position:d} because "{reason:NfaText}"')
-def step_refused(context, position, reason):
-    """A syntax error that says where and why."""
-    error = context.regex_error
-    assert error is not None, "expected a syntax error, the expression compiled"
+def step_refused(context: Any, position: int, reason: str) -> None:
+    """A syntax error that says where (position: 0-based index of the character) and why."""
+    error = _refusal(context)
+    assert isinstance(error, nfa.RegexSyntaxError), f"expected a syntax error, got {error!r}"
     assert (error.position, error.reason.startswith(reason)) == (position, True), (
         f"expected {reason!r} at {position}; got {error.reason!r} at {error.position}"
     )
 
 
+@then("the regular expression is refused as too large: more {what:NfaBound} than the limit of {limit:d}")
+def step_too_large(context: Any, what: str, limit: int) -> None:
+    """A size bound refused the expression before the work grew (what: the bound; limit: its value)."""
+    error = _refusal(context)
+    assert isinstance(error, nfa.PatternTooLargeError), f"expected PatternTooLargeError, got {error!r}"
+    assert (error.what, error.limit) == (what, limit), (
+        f"expected {what} over {limit}; got {error.what} over {error.limit}"
+    )
+
+
+@then('the POSIX class "[:{name:NfaPosixClass}:]" is the set "{label:NfaText}"')
+def step_posix_class(context: Any, name: str, label: str) -> None:
+    """A POSIX bracket class, written [[:name:]] in an expression, and the ASCII set it stands for (a class label)."""
+    charset = nfa.POSIX_CLASSES[name]
+    assert charset.label() == label, f"[:{name}:] is {charset.label()!r}, not {label!r}"
+    regex, negated = nfa.compile_regex(f"[[:{name}:]]"), nfa.compile_regex(f"[[:^{name}:]]")
+    wrong = [chr(code) for code in range(256) if regex.fullmatch(chr(code)) != (chr(code) in charset)]
+    wrong += [chr(code) for code in range(256) if negated.fullmatch(chr(code)) == (chr(code) in charset)]
+    assert not wrong, f"[[:{name}:]] or [[:^{name}:]] disagrees with the set on {wrong!r}"
+
+
 @then("the state diagram of the regular expression's NFA is attached")
-def step_regex_diagram(context):
+def step_regex_diagram(context: Any) -> None:
     """Attach the Thompson NFA's picture and DOT text."""
-    _attach_diagram(f"Thompson NFA of {context.regex.pattern}", context.regex.nfa, context.regex)
-    dot = nfa.to_dot(context.regex.nfa)
-    assert dot.count("->") >= len(context.regex.nfa.edges()) // 2, "the DOT export lost edges"
+    regex = _world(context).expression
+    _attach_diagram(f"Thompson NFA of {regex.pattern}", regex.nfa, regex)
+    dot = nfa.to_dot(regex.nfa)
+    assert dot.count("->") >= len(regex.nfa.edges()) // 2, "the DOT export lost edges"
 
 
 @then("the state diagram of the NFA is attached")
-def step_nfa_diagram(context):
+def step_nfa_diagram(context: Any) -> None:
     """Attach the hand-built NFA's picture and DOT text."""
-    _attach_diagram("the NFA", context.nfa)
-    assert all(f'"{s}"' in nfa.to_dot(context.nfa) for s in context.nfa.states), "the DOT export lost a state"
+    automaton = _world(context).valid_nfa
+    _attach_diagram("the NFA", automaton)
+    assert all(f'"{s}"' in nfa.to_dot(automaton) for s in automaton.states), "the DOT export lost a state"
 
 
 @then('the current states of the regular expression\'s NFA reading "{text:NfaText}" are attached')
-def step_regex_trace(context, text):
+def step_regex_trace(context: Any, text: str) -> None:
     """Attach the set of current states after each character."""
-    trace = context.regex.trace(text)
+    trace = _world(context).expression.trace(text)
     _attach_trace(f"current states reading {text!r}", trace, text)
     assert len(trace.rows) == len(text) + 1, "expected one row per character, plus the start"
 
@@ -417,31 +582,34 @@ def step_regex_trace(context, text):
 
 
 @then("the DFA has {count:d} states and the minimal DFA {minimal:d}")
-def step_dfa_counts(context, count, minimal):
+def step_dfa_counts(context: Any, count: int, minimal: int) -> None:
     """State counts of the subset construction and of Hopcroft's minimisation (no dead state)."""
+    state = _world(context)
+    dfa, minimal_dfa, _ = state.determinised
     rows = [
-        (state, _states(context.dfa.meaning[state]), "yes" if state in context.dfa.accepting else "")
-        for state in sorted(context.dfa.states)
+        (number, _states(dfa.meaning[number]), "yes" if number in dfa.accepting else "")
+        for number in sorted(dfa.states)
     ]
     evidence.attach_table(
         "subset construction: each DFA state is a set of NFA states", ["DFA state", "NFA states", "accepts"], rows
     )
-    _attach_diagram("the DFA", context.dfa, getattr(context, "dfa_regex", None))
-    _attach_diagram("the minimal DFA", context.minimal_dfa, getattr(context, "dfa_regex", None))
-    seen = (len(context.dfa.states), len(context.minimal_dfa.states))
+    _attach_diagram("the DFA", dfa, state.dfa_regex)
+    _attach_diagram("the minimal DFA", minimal_dfa, state.dfa_regex)
+    seen = (len(dfa.states), len(minimal_dfa.states))
     assert seen == (count, minimal), f"expected {count} DFA and {minimal} minimal states, got {seen}"
 
 
 @then("the DFA and the minimal DFA accept what the NFA accepts")
-def step_dfa_equivalent(context):
+def step_dfa_equivalent(context: Any) -> None:
     """Language equivalence of the NFA, its DFA and its minimal DFA."""
-    for name, automaton in (("DFA", context.dfa), ("minimal DFA", context.minimal_dfa)):
-        result = nfa.equivalent(context.source_nfa, automaton)
+    dfa, minimal_dfa, source = _world(context).determinised
+    for name, automaton in (("DFA", dfa), ("minimal DFA", minimal_dfa)):
+        result = nfa.equivalent(source, automaton)
         assert result.equivalent, f"the {name} differs from the NFA on {result.counterexample}"
 
 
-@then('the regular expressions "{first:NfaText}" and "{second:NfaText}" are {verdict}')
-def step_regex_equivalence(context, first, second, verdict):
+@then('the regular expressions "{first:NfaText}" and "{second:NfaText}" are {verdict:NfaEquivalence}')
+def step_regex_equivalence(context: Any, first: str, second: str, verdict: str) -> None:
     """Language equivalence of two expressions, with a shortest distinguishing text when they differ."""
     result = nfa.compile_regex(first).equivalent_to(nfa.compile_regex(second))
     if result.counterexample is not None:
@@ -456,16 +624,19 @@ def step_regex_equivalence(context, first, second, verdict):
 
 
 @then("the lazy DFA {verdict:NfaVerdict} it, agreeing with the NFA")
-def step_lazy_verdict(context, verdict):
+def step_lazy_verdict(context: Any, verdict: str) -> None:
     """The lazy DFA's verdict, equal to the NFA simulation's."""
-    by_nfa = context.regex.nfa_fullmatch(context.input)
-    assert context.lazy_verdict == by_nfa == verdict, f"expected {verdict}; lazy {context.lazy_verdict}, NFA {by_nfa}"
+    state = _world(context)
+    lazy = need(state.lazy_verdict, "a lazy DFA run", LAZY_WHEN)
+    by_nfa = state.expression.nfa_fullmatch(need(state.text, "a text", LAZY_WHEN))
+    expected = verdict == "accepts"
+    assert lazy == by_nfa == expected, f"expected {expected}; lazy {lazy}, NFA {by_nfa}"
 
 
 @then("the lazy DFA built {count:d} states and fell back to the NFA {fallbacks:d} time(s)")
-def step_lazy_stats(context, count, fallbacks):
-    """What the bounded cache did."""
-    stats = context.regex.lazy.stats
+def step_lazy_stats(context: Any, count: int, fallbacks: int) -> None:
+    """What the bounded cache did (count: DFA states built; fallbacks: texts finished by the NFA)."""
+    stats = _world(context).expression.lazy.stats
     evidence.attach_json("lazy DFA cache", stats.__dict__)
     assert (stats.states, stats.fallbacks) == (count, fallbacks), (
         f"expected {count} states, {fallbacks} fallbacks; got {stats}"
@@ -473,12 +644,12 @@ def step_lazy_stats(context, count, fallbacks):
 
 
 @then("the NFA of the pathological expression matches a{{{count:d}}} reading each symbol once")
-def step_pathological(context, count):
+def step_pathological(context: Any, count: int) -> None:
     """(a?){n}a{n} on a^n: one pass, the set of current states linear in n (attached as a plot)."""
     regex = nfa.compile_regex(f"(a?){{{count}}}a{{{count}}}")
     text = "a" * count
     trace = regex.trace(text)
-    context.pathological = (regex, trace)
+    _world(context).pathological = (regex, trace)
     figure = evidence.new_figure(5, 2.5)
     axes = figure.add_subplot()
     axes.plot([row.position for row in trace.rows], [len(row.states) for row in trace.rows], marker=".")
@@ -491,28 +662,61 @@ def step_pathological(context, count):
     assert regex.fullmatch(text), "the lazy DFA should match too"
 
 
+def _pathological(context: Any) -> tuple[Regex, Trace]:
+    return need(_world(context).pathological, "the pathological expression", PATHOLOGICAL_THEN)
+
+
 @then("the NFA of the pathological expression has {states:d} states and is never in more than {widest:d} at once")
-def step_pathological_size(context, states, widest):
+def step_pathological_size(context: Any, states: int, widest: int) -> None:
     """Size of the Thompson NFA and of the widest set of current states: both linear in n."""
-    regex, trace = context.pathological
+    regex, trace = _pathological(context)
     seen = (len(regex.nfa.states), trace.widest)
     assert seen == (states, widest), f"expected {states} NFA states and at most {widest} at once, got {seen}"
 
 
 @then("the lazy DFA of the pathological expression built {count:d} states")
-def step_pathological_lazy(context, count):
+def step_pathological_lazy(context: Any, count: int) -> None:
     """The lazy DFA for (a?){n}a{n} built one state per symbol read, plus the start."""
-    regex, _ = context.pathological
+    regex, _ = _pathological(context)
     stats = regex.lazy.stats
     evidence.attach_json("lazy DFA cache", stats.__dict__)
     assert stats.states == count, f"expected {count} lazy DFA states, got {stats.states}"
 
 
+def _find_cost(regex: Regex, text: str, bound: int) -> None:
+    """Run find counting its work; attach the figures; assert the visits per state, transition and character."""
+    work = nfa.Work()
+    found = regex.find(text, work=work)
+    size = len(regex.nfa.states) + len(regex.nfa.edges())
+    per = work.visits / ((len(text) + 1) * size)
+    evidence.attach_table(
+        f"the work of finding {regex.pattern!r} in a text of {len(text)} characters",
+        ["characters", "NFA states + transitions", "visits", "visits per state and transition per character", "match"],
+        [(len(text), size, work.visits, f"{per:.2f}", found)],
+    )
+    assert found is not None, f"expected a match of {regex.pattern!r}"
+    assert per <= bound, f"expected at most {bound} visits per NFA state and transition per character, made {per:.2f}"
+
+
+@then("finding its match in a{{{count:d}}} costs at most {bound:d} visits per NFA state and transition per character")
+def step_pathological_find(context: Any, count: int, bound: int) -> None:
+    """find on the pathological expression is linear in text x automaton (RE2's guarantee), counted not timed."""
+    regex, _ = _pathological(context)
+    _find_cost(regex, "a" * count, bound)
+
+
+@then('finding the match in "{text:NfaText}" costs at most {bound:d} visits per NFA state and transition per character')
+def step_find_cost(context: Any, text: str, bound: int) -> None:
+    """The leftmost-longest search's work, counted: at most bound visits per state and transition per character."""
+    _find_cost(_world(context).expression, text, bound)
+
+
 @then('the regular expression finds "{match:NfaText}" at {start:d} in "{text:NfaText}"')
-def step_find(context, match, start, text):
-    """Search with a position: the leftmost-longest match (POSIX), and what Python's re finds there."""
-    found = context.regex.find(text)
-    theirs = re.search(context.regex.pattern, text, re.ASCII)
+def step_find(context: Any, match: str, start: int, text: str) -> None:
+    """Search with a position (start: 0-based): the leftmost-longest match (POSIX), and what Python's re finds."""
+    regex = _world(context).expression
+    found = regex.find(text)
+    theirs = re.search(regex.pattern, text, re.ASCII)
     evidence.attach_table(
         f"matches in {text!r}",
         ["engine", "rule", "start", "match"],
@@ -527,7 +731,7 @@ def step_find(context, match, start, text):
 
 
 @then('the regular expression finds nothing in "{text:NfaText}"')
-def step_find_nothing(context, text):
+def step_find_nothing(context: Any, text: str) -> None:
     """Search with a position finds no match at all."""
-    found = context.regex.find(text)
+    found = _world(context).expression.find(text)
     assert found is None, f"expected no match in {text!r}, found {text[found[0] : found[1]]!r} at {found[0]}"

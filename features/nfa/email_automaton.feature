@@ -37,6 +37,12 @@ Feature: The seed's email automaton, built by hand and from its expression
     Then the NFA is rejected because the states c, o are not declared
 
   @seed-example
+  Scenario: The seed's automaton by name is the same table, refused the same way
+    Given the example NFA "seed email"
+    When the NFA is built
+    Then the NFA is rejected because the states c, o are not declared
+
+  @seed-example
   Scenario: The corrected automaton declares the states c and o
     Given the NFA declares the states start, username, at, domain, dot, com, accept, c, o
     When the NFA is built

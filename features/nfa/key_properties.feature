@@ -146,3 +146,50 @@ Feature: The key properties of nondeterministic finite automata
         | a*         | (aa)*         | not equivalent |
         | [a-c]x     | ax\|bx\|cx    | equivalent     |
         | ^a$        | a             | equivalent     |
+
+  Rule: An automaton is its description: the named examples are transition tables you could write yourself
+
+    Every scenario above describes its automaton with a table (from, on, to; `ε` for an epsilon
+    move, `a-z` for a range, several symbols comma separated). The named examples are the same
+    descriptions, kept under a name: seed email, corrected email, last but one is a, third from
+    the end is a, epsilon chain, optional a then b.
+
+    Scenario: The example "third from the end is a" is this table
+      Given the example NFA "third from the end is a"
+      Then the NFA's transition table is:
+        | from | on   | to   |
+        | p    | a    | p, q |
+        | p    | b    | p    |
+        | q    | a, b | r    |
+        | r    | a-b  | s    |
+      And the NFA accepts "abb"
+      And the NFA rejects "bab"
+
+    Scenario: An automaton you describe yourself: the words that end in ab
+      Given an NFA over the alphabet a, b starting in q0 and accepting in q2:
+        | from | on   | to |
+        | q0   | a, b | q0 |
+        | q0   | a    | q1 |
+        | q1   | b    | q2 |
+      Then the NFA accepts "aab"
+      And the NFA rejects "aba"
+      And the NFA can move on a from q0 to the states q0, q1
+      And the NFA's transition table is:
+        | from | on  | to     |
+        | q0   | a   | q0, q1 |
+        | q0   | b   | q0     |
+        | q1   | b   | q2     |
+
+    Scenario Outline: The named examples determinised: the third symbol from the end needs 2^3 DFA states
+      Given the example NFA "<example>"
+      When the NFA is determinised
+      Then the DFA has <dfa> states and the minimal DFA <minimal>
+      And the DFA and the minimal DFA accept what the NFA accepts
+
+      Examples:
+        | example                 | dfa | minimal |
+        | last but one is a       | 4   | 4       |
+        | third from the end is a | 8   | 8       |
+        | epsilon chain           | 2   | 2       |
+        | optional a then b       | 3   | 3       |
+        | corrected email         | 8   | 8       |

@@ -14,11 +14,23 @@ Feature: Regular expressions compiled to automata and matched in linear time
 
   The supported subset: literals, escapes (`\.`, `\n`, `\t`, `\xhh`, and the ASCII classes `\d \w \s`
   with their negations), `.` (any character but a newline), classes `[a-z]` and negated classes
-  `[^...]`, concatenation, `|`, `*`, `+`, `?`, `{m}`, `{m,}`, `{m,n}`, groups `(...)` and `(?:...)`,
-  anchors `^` and `$`. As in RE2, `$` matches only at the very end of the text (Python's `$` also
+  `[^...]`, POSIX classes inside brackets (`[[:alpha:]]`, `[[:^digit:]]`, ASCII as in RE2),
+  concatenation, `|`, `*`, `+`, `?`, `{m}`, `{m,}`, `{m,n}`, `{,n}`, lazy forms such as `*?` (they
+  change which match a backtracker reports, not whether there is one), groups `(...)` and `(?:...)`,
+  anchors `^`, `$`, `\A` and `\Z`. As in RE2, `$` matches only at the very end of the text (Python's `$` also
   matches before a final newline; Python's `\Z` is ours). A malformed expression is refused with
   the position of the fault (for the faults Python's re also detects, the same position it
-  reports); constructs outside the subset, such as lookahead, are refused the same way.
+  reports); constructs outside the subset, such as lookahead, are refused the same way. Python's
+  re has no POSIX classes (it reads `[[:upper:]]` as the set `[:uper` and then a literal `]`), so
+  those scenarios do not compare with it.
+
+  Every input costs a bounded amount of work: a pattern has at most 50,000 characters, groups nest
+  at most 100 deep, a repetition count is at most 1,000, the NFA has at most 100,000 states and
+  250,000 transitions on symbols (counted from the syntax tree before anything is built where it
+  can be), and splitting the alphabet into classes visits at most 1,000,000 intervals. Compiling
+  is linear in the expression's character sets: the classes come from partition refinement, each
+  set splitting the classes it cuts, so a pattern of 4,000 distinct characters costs about 4,000
+  steps (comparing every class with every set would cost 32 million).
 
   The alphabet of a compiled expression is a set of character classes, not characters: for
   `[a-z]+@[a-z]+\.com` they are `c`, `m`, `o`, `@`, `.`, the other lower-case letters, and
@@ -50,6 +62,12 @@ Feature: Regular expressions compiled to automata and matched in linear time
         | x*                    |                  | matches          | is found        |
         | (cat\|dog)s?          | dogs             | matches          | is found        |
         | (cat\|dog)s?          | cow              | does not match   | is not found    |
+        | a{,2}                 | aa               | matches          | is found        |
+        | (?:ab)+?              | abab             | matches          | is found        |
+        | \w+\s\d               | ab_1 7           | matches          | is found        |
+        | [^\W\d]+              | ab_c             | matches          | is found        |
+        | [^\W\d]+              | 42               | does not match   | is not found    |
+        | \x41\t\.              | A\t.             | does not match   | is not found    |
 
       Examples: Anchors
         | expression            | text             | whole            | somewhere       |
@@ -59,6 +77,8 @@ Feature: Regular expressions compiled to automata and matched in linear time
         | ab$                   | abc              | does not match   | is not found    |
         | ^$                    |                  | matches          | is found        |
         | a\|^b                 | cb               | does not match   | is not found    |
+        | \Aab\Z                | ab               | matches          | is found        |
+        | \Aab\Z                | cab              | does not match   | is not found    |
 
   Rule: Search reports the leftmost-longest match
 
@@ -83,6 +103,11 @@ Feature: Regular expressions compiled to automata and matched in linear time
       Given the regular expression "x+y"
       Then the regular expression finds nothing in "xxxx"
 
+    Scenario: Finding the match enters each NFA state at most once per character
+      Given the regular expression "(x?){20}x{20}"
+      Then finding the match in "xxxxxxxxxxxxxxxxxxxx" costs at most 2 visits per NFA state and transition per character
+      And the regular expression finds "xxxxxxxxxxxxxxxxxxxx" at 0 in "xxxxxxxxxxxxxxxxxxxx"
+
   Rule: A malformed expression is refused with the position of the fault
 
     Scenario Outline: Syntax errors say where and why
@@ -101,6 +126,10 @@ Feature: Regular expressions compiled to automata and matched in linear time
         | \q         | 0        | bad escape \q                     |
         | (?=a)      | 1        | unsupported group extension       |
         | \1         | 0        | backreferences are not supported  |
+        | a{1001}    | 1        | repetition count too large        |
+        | [[:foo:]]  | 1        | unknown POSIX class [:foo:]       |
+        | [[.a.]]    | 1        | collating elements                |
+        | [[:digit:]-z] | 1     | bad character range               |
 
   Rule: Thompson's construction gives an NFA whose picture shows the expression's structure
 
@@ -128,3 +157,65 @@ Feature: Regular expressions compiled to automata and matched in linear time
       When the lazy DFA matches "abababababababababababababababababababab"
       Then the lazy DFA rejects it, agreeing with the NFA
       And the lazy DFA built 4 states and fell back to the NFA 1 time(s)
+
+  Rule: POSIX classes name ASCII sets inside brackets, as in RE2
+
+    `[[:name:]]` is the class, `[[:^name:]]` its complement, and a class combines with other
+    items (`[[:upper:]_]`). An unknown name is refused at its position (see the syntax errors).
+
+    Scenario Outline: Each POSIX class is an ASCII set
+      Then the POSIX class "[:<name>:]" is the set "<set>"
+
+      Examples:
+        | name   | set               |
+        | alnum  | [0-9A-Za-z]       |
+        | alpha  | [A-Za-z]          |
+        | ascii  | [\x00-\x7f]       |
+        | blank  | [\t ]             |
+        | cntrl  | [\x00-\x1f\x7f]   |
+        | digit  | [0-9]             |
+        | graph  | [!-~]             |
+        | lower  | [a-z]             |
+        | print  | [ -~]             |
+        | punct  | [!-/:-@\[-`{-~]   |
+        | space  | [\t-\r ]          |
+        | upper  | [A-Z]             |
+        | word   | [0-9A-Z_a-z]      |
+        | xdigit | [0-9A-Fa-f]       |
+
+    Scenario Outline: POSIX classes in expressions
+      Given the regular expression "<expression>"
+      Then the regular expression <whole> the whole of "<text>"
+
+      Examples:
+        | expression             | text   | whole          |
+        | [[:upper:]_[:digit:]]+ | AB_9   | matches        |
+        | [[:upper:]_[:digit:]]+ | aB     | does not match |
+        | [[:^space:]]+          | a-b    | matches        |
+        | [^[:alpha:]]           | 7      | matches        |
+        | [[:upper]]             | u]     | matches        |
+
+  Rule: Size and nesting are bounded, and a pattern over a bound is refused before the work grows
+
+    Scenario Outline: Patterns over a size bound
+      When the regular expression "<unit>" repeated <times> times is compiled
+      Then the regular expression is refused as too large: more <what> than the limit of <limit>
+
+      Examples:
+        | unit                                                                                                     | times | what            | limit  |
+        | a                                                                                                        | 50001 | characters      | 50000  |
+        | (a{1000})                                                                                                | 101   | NFA states      | 100000 |
+        | 0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ........................................ | 100   | NFA transitions | 250000 |
+
+    Scenario Outline: Groups nest at most 100 deep
+      When the regular expression "ab" nested in <depth> groups is compiled
+      Then the regular expression is refused at position <position> because "groups nested too deeply"
+
+      Examples:
+        | depth | position |
+        | 101   | 100      |
+        | 500   | 100      |
+
+    Scenario: 100 groups deep is allowed
+      When the regular expression "ab" nested in 100 groups is compiled
+      Then the regular expression matches the whole of "ab"
