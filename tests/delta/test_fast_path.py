@@ -1,5 +1,9 @@
 """The compiled path (numba) and the numpy reference path give the same bytes, values and errors."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -79,3 +83,49 @@ def test_without_numba_pack_and_unpack_take_the_reference_path(monkeypatch):
     assert np.array_equal(packed.unpack(fast), values)
     with pytest.raises(delta.TruncatedDataError):
         packed.unpack(fast[:-3])
+
+
+BOUNDS_CHECKED_RUN = """
+import sys
+import numpy as np
+from livingspec import delta
+from livingspec.delta import kernels, packed
+
+assert kernels.AVAILABLE
+rng = np.random.default_rng(int(sys.argv[1]))
+layouts = [(128, 4), (128, 1), (256, 4), (4096, 128)]
+checked = 0
+for trial in range(int(sys.argv[2])):
+    kind = trial % 3
+    if kind == 0:  # arbitrary bytes
+        data = rng.integers(0, 256, int(rng.integers(0, 400)), dtype=np.uint8).tobytes()
+    elif kind == 1:  # a plausible header over arbitrary blocks
+        block_size, miniblocks = layouts[trial % len(layouts)]
+        body = rng.integers(0, 256, int(rng.integers(0, 400)), dtype=np.uint8)
+        body[rng.random(body.size) < 0.7] = rng.integers(0, 65)  # mostly widths a reader accepts
+        count = int(rng.integers(0, 3000))
+        data = delta.uleb128(block_size) + delta.uleb128(miniblocks) + delta.uleb128(count) + b"\\x00" + body.tobytes()
+    else:  # a packed form, damaged and cut
+        values = np.cumsum(rng.integers(-(2**40), 2**40, int(rng.integers(2, 2000))))
+        encoded = bytearray(packed.pack(values, *layouts[trial % len(layouts)]))
+        for _ in range(int(rng.integers(1, 4))):
+            encoded[int(rng.integers(0, len(encoded)))] = int(rng.integers(0, 256))
+        data = bytes(encoded[: int(rng.integers(0, len(encoded) + 1))])
+    try:
+        packed.unpack(data, max_values=10**6)
+    except delta.DeltaError:
+        pass
+    checked += 1
+print("checked", checked)
+"""
+
+
+@needs_numba
+def test_the_compiled_loops_never_read_out_of_bounds_on_hostile_bytes(tmp_path):
+    # numba does not check indices; with NUMBA_BOUNDSCHECK=1 an out-of-bounds read raises IndexError.
+    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    trials = 6000 if os.environ.get("CI") else 1500
+    argv = [sys.executable, "-c", BOUNDS_CHECKED_RUN, "2026", str(trials)]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"checked {trials}" in done.stdout
