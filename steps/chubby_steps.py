@@ -187,7 +187,12 @@ def step_cell_with_master(context: Any, replicas: int, name: str) -> None:
 
 @given("a Chubby cell described as:")
 def step_cell_described(context: Any) -> None:
-    """Start a cell from a table of settings (setting, value; times in seconds); unnamed ones keep the defaults."""
+    """Start a cell from a table of settings (setting, value; times in seconds); unnamed ones keep the defaults.
+
+    Settings: replicas, master lease, heartbeat interval, election jitter, round timeout, session lease,
+    keepalive early, grace period, rpc retry, call timeout, default lock-delay (the paper's defaults: 5
+    replicas, master lease 6, session lease 12, grace period 45, default lock-delay 60).
+    """
     settings = {row["setting"]: row["value"] for row in context.table}
     config = ChubbyConfig.described(settings)
     evidence.attach_table("cell settings", ["setting", "value"], sorted(settings.items()))

@@ -27,6 +27,8 @@ _BUILTIN_KINDS = {
     "g": "a number",
     "w": "one word",
     "S": "text without spaces",
+    "x": "a hexadecimal number (ff, 0x1f)",
+    "l": "letters only",
 }
 
 

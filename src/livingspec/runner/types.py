@@ -44,7 +44,7 @@ def _list_of(item: str) -> str:
 
 @_pattern(_list_of(_INT))
 def parse_ints(text: str) -> list[int]:
-    """a comma-separated list of whole numbers, signs allowed (10050, +25, -15)"""
+    """a comma-separated list of whole numbers, signs allowed (3, 5, 7; 100, +25, -15)"""
     return [int(part) for part in re.split(_SEP, text.strip())]
 
 
@@ -68,7 +68,7 @@ def parse_decimal(text: str) -> Decimal:
 
 @_pattern(r"[^,\s][^,]*(?:,\s*[^,\s][^,]*)*")
 def parse_words(text: str) -> list[str]:
-    """a comma-separated list of words (apples, pears, plums)"""
+    """a comma-separated list of items, each one or more words (apples, pears, plums; GET /jwks, add product1)"""
     return [part.strip() for part in text.split(",")]
 
 
