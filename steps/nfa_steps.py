@@ -31,6 +31,7 @@ from behave import given, then, when
 
 from livingspec import nfa
 from livingspec.nfa import DFA, NFA, Description, Regex, Trace
+from livingspec.nfa.table import required_literals
 from livingspec.runner import evidence
 from livingspec.runner.types import MULTIWORD, choice, register
 from livingspec.runner.world import need, world
@@ -100,6 +101,8 @@ class NfaWorld:
     dfa_regex: Regex | None = None
     lazy_verdict: bool | None = None
     pathological: tuple[Regex, Trace] | None = None
+    lines: list[str] | None = None
+    matching_lines: list[int] | None = None
 
     @property
     def valid_nfa(self) -> NFA:
@@ -297,6 +300,25 @@ def step_compile_repeated(context: Any, pattern: str, count: int) -> None:
 def step_compile_nested(context: Any, pattern: str, depth: int) -> None:
     """Compile the expression inside depth groups, ((...)), to try the nesting bound (depth: groups)."""
     _compile(_world(context), "(" * depth + pattern + ")" * depth)
+
+
+@when("the lines below are searched:")
+def step_search_lines(context: Any) -> None:
+    """grep: which lines of the doc string contain a match (the minimal search DFA, all lines stepped at once)."""
+    state = _world(context)
+    text = need(getattr(context, "text", None), "lines of text", 'a doc string (""" ... """) under the step')
+    matcher = nfa.LineMatcher(state.expression)
+    verdicts = matcher.match_lines(text).tolist()
+    state.lines = text.split("\n")
+    state.matching_lines = [number for number, hit in enumerate(verdicts, start=1) if hit]
+    evidence.attach_table(
+        f"lines containing {state.expression.pattern!r} (literal prefilter: {matcher.literal!r})",
+        ["line", "text", "contains a match"],
+        [
+            (number, line, "yes" if hit else "")
+            for number, (line, hit) in enumerate(zip(state.lines, verdicts, strict=True), 1)
+        ],
+    )
 
 
 @when("the NFA is determinised")
@@ -709,6 +731,25 @@ def step_pathological_find(context: Any, count: int, bound: int) -> None:
 def step_find_cost(context: Any, text: str, bound: int) -> None:
     """The leftmost-longest search's work, counted: at most bound visits per state and transition per character."""
     _find_cost(_world(context).expression, text, bound)
+
+
+@then("the lines {numbers:Ints} contain a match, and no others")
+def step_matching_lines(context: Any, numbers: list[int]) -> None:
+    """The lines (numbered from 1) the search found, checked line by line against the lazy DFA's search."""
+    state = _world(context)
+    found = need(state.matching_lines, "searched lines", "When the lines below are searched: (a doc string)")
+    by_search = [n for n, line in enumerate(state.lines or [], start=1) if state.expression.search(line)]
+    assert found == by_search, f"the line matcher found lines {found}, a search of each line {by_search}"
+    assert found == numbers, f"expected the lines {numbers}, found {found}"
+
+
+@then('every match contains the literal "{literal:NfaText}"')
+def step_required_literal(context: Any, literal: str) -> None:
+    """The longest string every match must contain: the prefilter looks for it with str.find first."""
+    regex = _world(context).expression
+    literals = required_literals(regex.tree)
+    evidence.attach_text("strings every match contains, longest first", "\n".join(map(repr, literals)) or "(none)")
+    assert next(iter(literals), "") == literal, f"expected {literal!r}, the longest required literal is {literals[:1]}"
 
 
 @then('the regular expression finds "{match:NfaText}" at {start:d} in "{text:NfaText}"')

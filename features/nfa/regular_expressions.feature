@@ -108,6 +108,25 @@ Feature: Regular expressions compiled to automata and matched in linear time
       Then finding the match in "xxxxxxxxxxxxxxxxxxxx" costs at most 2 visits per NFA state and transition per character
       And the regular expression finds "xxxxxxxxxxxxxxxxxxxx" at 0 in "xxxxxxxxxxxxxxxxxxxx"
 
+  Rule: grep: which lines contain a match, with the minimal search DFA stepped over every line at once
+
+    The line matcher runs the minimal DFA of `.*(pattern).*` as a table over all lines together
+    (one numpy step per column), after a prefilter: a string every match must contain is looked
+    for with `str.find` first, and only the lines holding it go through the DFA (as RE2, grep and
+    Hyperscan do).
+
+    Scenario: The lines of a log with a timeout
+      Given the regular expression "timeout after \d+ ms"
+      When the lines below are searched:
+        """
+        12:00 GET /api/orders ok
+        12:01 timeout after 30 ms
+        12:02 timeout after ms
+        12:03 retry; timeout after 1200 ms, giving up
+        """
+      Then the lines 2, 4 contain a match, and no others
+      And every match contains the literal "timeout after "
+
   Rule: A malformed expression is refused with the position of the fault
 
     Scenario Outline: Syntax errors say where and why
