@@ -247,9 +247,12 @@ def _columns(report: Report, attachment: dict) -> int:
 def test_an_outline_row_is_named_by_its_values(report):
     rows = [r for r in report.scenarios() if r.get("parameters")]
     assert rows, "no outline rows in the report"
-    row = rows[0]
+    unnamed = [
+        r["name"] for r in rows if " -- @" in r["name"] or not any(p["value"] in r["name"] for p in r["parameters"])
+    ]
+    assert not unnamed, f"outline rows not named by their values: {unnamed[:5]}"
+    row = next((r for r in rows if " — " in r["name"]), rows[0])  # one whose values the formatter added
     values = [p["value"] for p in row["parameters"]]
-    assert " -- @" not in row["name"]
     report.open(row)
     title = report.page.locator("[data-testid=test-result-info-title]").inner_text()
     assert any(value in title for value in values), f"{title!r} names none of {values}"
