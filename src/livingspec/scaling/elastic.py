@@ -196,12 +196,9 @@ class ElasticOrderService:
             started, stopped = self.scale_to(desired)
             result.started += started
             result.stopped += stopped
-            last_cpu, last_at, last_offered, accepted_before = (
-                self.cpu_times(),
-                time.monotonic(),
-                offered[0],
-                accepted_now,
-            )
+            # The next period starts after the scaling: its rates and CPU count from here.
+            last_cpu, last_at, last_offered = self.cpu_times(), time.monotonic(), offered[0]
+            accepted_before = self._accepted_count()
 
     def _accepted_count(self) -> int:
         return int(self.stage.call("orders", "GET", "/counts")["orders"])
