@@ -38,7 +38,6 @@ Symbol = str
 EPSILON: None = None
 #: A tag carried by a state in a tagged closure (find: the start of the path that reached it).
 T = TypeVar("T")
-_NOWHERE: frozenset[State] = frozenset()
 
 
 @dataclass
@@ -221,9 +220,25 @@ class NFA:
             found |= self._anchor.get((state, Anchor.END), frozenset())
         return found
 
-    def targets(self, state: State, symbol: Symbol) -> frozenset[State]:
-        """delta(state, symbol): the states one transition on ``symbol`` leads to from ``state``."""
-        return self._moves.get(state, {}).get(symbol, _NOWHERE)
+    def tagged_move(self, current: Mapping[State, T], symbol: Symbol, *, work: Work | None = None) -> dict[State, T]:
+        """One transition on ``symbol`` from every state of ``current``, in its order; a target keeps the first tag."""
+        moves = self._moves
+        moved: dict[State, T] = {}
+        examined = 0
+        for state, tag in current.items():
+            table = moves.get(state)
+            if table is None:
+                continue
+            targets = table.get(symbol)
+            if targets is None:
+                continue
+            examined += len(targets)
+            for target in targets:
+                if target not in moved:
+                    moved[target] = tag
+        if work is not None:
+            work.visits += len(current) + examined
+        return moved
 
     def move(self, states: Iterable[State], symbol: Symbol) -> frozenset[State]:
         """The states reached from ``states`` by one transition on ``symbol`` (no closure)."""

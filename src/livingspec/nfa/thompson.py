@@ -402,14 +402,8 @@ def _advance(nfa: NFA, current: dict[State, int], symbol: Symbol, *, last: bool,
     ``current`` is in order of start, earliest first; so is the result, since the moves and the
     closure take their seeds in that order.
     """
-    moved: dict[State, int] = {}
-    examined = 0
-    for state, start in current.items():
-        for target in nfa.targets(state, symbol):
-            examined += 1
-            moved.setdefault(target, start)
+    moved = nfa.tagged_move(current, symbol, work=work)
     if work is not None:
-        work.visits += len(current) + examined
         work.steps += 1
     return nfa.tagged_closure(moved.items(), {}, at_end=last, work=work)
 
