@@ -408,7 +408,9 @@ def create_service() -> Starlette:
         worker = None
         if node.handlers or name == "orders":
             broker = RedisStreamsBroker(os.environ["SHOP_REDIS"])
-            worker = threading.Thread(target=run_event_loop, args=(node, broker, stop), daemon=True)
+            idle_limit_s = float(os.environ.get("SHOP_IDLE_POLL_S", "0.1"))  # longest wait between idle polls
+            args = (node, broker, stop, 0.02, idle_limit_s)
+            worker = threading.Thread(target=run_event_loop, args=args, daemon=True)
             worker.start()
         yield
         stop.set()
