@@ -157,45 +157,38 @@ def _read_uleb(data: Any, pos: int) -> tuple[int, Any, int]:
 
 
 @_compiled
-def _unpack_miniblock(data: Any, pos: int, end: int, width: int, least: Any, out: Any, i: int, take: int) -> Any:
-    """Add ``take`` deltas of ``width`` bits from ``data[pos:end]`` (plus ``least``) to the running sum."""
+def _unpack_miniblock(words: Any, bit: int, width: int, least: Any, out: Any, i: int, take: int) -> Any:
+    """Add ``take`` deltas of ``width`` bits from bit ``bit`` of ``words`` (plus ``least``) to the running sum.
+
+    Value t sits at bit ``bit + t * width``: two aligned word loads and shifts, no state carried
+    from one value to the next. ``words`` is the input padded with two zero words.
+    """
     running = out[i - 1]
     if width == 0:  # every delta is the block's minimum (a regular series)
         for index in range(i, i + take):
             running += least
             out[index] = running
         return running
-    w = _U64(width)
-    mask = _ALL if width == 64 else (_U64(1) << w) - _U64(1)
-    acc = _U64(0)
-    nbits = _U64(0)
+    mask = _ALL if width == 64 else (_U64(1) << _U64(width)) - _U64(1)
     for index in range(i, i + take):
-        if nbits >= w:  # the value is already in the bit buffer
-            v = acc & mask
-            acc = (acc >> w) if width < 64 else _U64(0)
-            nbits -= w
-        else:  # load up to 8 more bytes: the value's rest, and what follows it
-            loaded = min(8, end - pos)
-            word = _U64(0)
-            for k in range(loaded):
-                word |= _U64(data[pos + k]) << _U64(8 * k)
-            pos += loaded
-            v = (acc | (word << nbits)) & mask
-            used = w - nbits  # bits of ``word`` this value takes, 1..64
-            acc = (word >> used) if used < _U64(64) else _U64(0)
-            nbits = nbits + _U64(8 * loaded) - w
-        running += v + least
+        k = bit >> 6
+        s = _U64(bit & 63)
+        low = words[k] >> s
+        high = (words[k + 1] << (_U64(63) - s)) << _U64(1)  # two shifts: a shift by 64 is undefined
+        running += ((low | high) & mask) + least
         out[index] = running
+        bit += width
     return running
 
 
 @_compiled
-def decode_blocks(data: Any, pos: int, block_size: int, miniblocks: int, out: Any) -> int:
+def decode_blocks(data: Any, words: Any, pos: int, block_size: int, miniblocks: int, out: Any) -> int:
     """Walk the blocks, unpack each needed miniblock and add the deltas up into ``out`` (uint64 view).
 
-    ``out[0]`` holds the first value and ``out.size`` is the header's value count. Returns OK, or
-    TRUNCATED / CORRUPT at the first problem (the reference decoder then names it). Every read is
-    checked against the end of ``data`` first.
+    ``data`` is the input as bytes (uint8), ``words`` the same bytes as uint64 words padded with two
+    zero words. ``out[0]`` holds the first value and ``out.size`` is the header's value count.
+    Returns OK, or TRUNCATED / CORRUPT at the first problem (the reference decoder then names it).
+    Every read is checked against the end of ``data`` first.
     """
     n = data.shape[0]
     per_mini = block_size // miniblocks
@@ -219,7 +212,7 @@ def decode_blocks(data: Any, pos: int, block_size: int, miniblocks: int, out: An
             if pos + body > n:
                 return TRUNCATED
             take = min(per_mini, total - i)
-            _unpack_miniblock(data, pos, pos + body, width, least, out, i, take)
+            _unpack_miniblock(words, 8 * pos, width, least, out, i, take)
             i += take
             pos += body
     return OK

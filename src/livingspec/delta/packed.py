@@ -422,7 +422,9 @@ def unpack(data: Any, max_values: int = DEFAULT_MAX_VALUES) -> Int64Array:
     if count:
         values[0] = first
     buffer = np.frombuffer(data, dtype=np.uint8)
-    if kernels.decode_blocks(buffer, pos, block_size, miniblocks, values.view(np.uint64)) == kernels.OK:
+    words = np.zeros(len(data) // 8 + 2, dtype=np.uint64)  # the bytes as aligned words, zero-padded
+    words.view(np.uint8)[: len(data)] = buffer
+    if kernels.decode_blocks(buffer, words, pos, block_size, miniblocks, values.view(np.uint64)) == kernels.OK:
         return values
     del values
     unpack_reference(data, max_values)  # names the problem
