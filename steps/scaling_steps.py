@@ -5,8 +5,10 @@ customer <id> is registered as <Name> <<email>>; shop customer <id> orders <item
 the shop confirms / refuses ...; the shop has <stock>; the shop holds <n> confirmed orders and
 <n> payments; the shop order history of <id> lists ...; stage 2 instance loss; stage 4 crashes
 (a service killed between reading and acknowledging, committing and publishing, publishing and
-marking an event); module boundaries; the seed's autoscaler; the autoscaler observes / asks for /
-runs a day.
+marking an event); module boundaries; the seed's autoscaler, or one with a CPU target alone; the
+autoscaler observes / reconciles / asks for / runs a day; Kubernetes' replica calculation over
+pods you describe (resource, pods, object and external metrics); behaviour policies and bounds;
+the order service autoscaled as real processes under a load that rises and falls.
 
 The target (``-D target=real``, ``pytest --target=real``) picks the deployment of stages 2 and 4
 through ``livingspec.scaling.make_stage``: in process, or processes on PostgreSQL and Redis.
