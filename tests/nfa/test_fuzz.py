@@ -5,7 +5,8 @@ Three properties, on strings no grammar shaped (metacharacter soup and arbitrary
 - bounded work: the NFA is the size the tree predicts, under the bounds, and matching does a
   counted amount of work per character (no timing: the counts are the bound);
 - where Python's re accepts the same pattern (without warnings), the verdicts are re's: full
-  match, search, and where the leftmost match starts.
+  match, search, and where the leftmost match starts; where RE2 accepts it (RE2 has the POSIX
+  classes Python lacks), the verdicts are RE2's.
 The quick profile runs locally, the thorough one under CI (tests/conftest.py).
 """
 
@@ -13,17 +14,24 @@ from __future__ import annotations
 
 import re
 import warnings
+from typing import Any
 
+import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from livingspec.nfa import MAX_NFA_STATES, NFAError, Regex, Work, compile_regex, state_count
+from livingspec.nfa import MAX_NFA_STATES, POSIX_CLASSES, NFAError, Regex, Work, compile_regex, state_count
 
 #: Characters that make the parser work: every metacharacter, escapes, digits for counts, POSIX brackets.
 SOUP = "ab()[]{}^$*+?|.,-:=\\0129dDwWsSAZnxt"
 TEXT = "ab1 -:\n"
 
 soup_patterns = st.text(alphabet=SOUP, max_size=24)
+#: Bracket expressions built from POSIX classes and the characters around them.
+bracket_patterns = st.lists(
+    st.sampled_from(["[", "]", "^", "-", "a", "+", *(f"[:{name}:]" for name in POSIX_CLASSES), "[:^digit:]"]),
+    max_size=8,
+).map("".join)
 any_patterns = st.text(max_size=24)
 texts = st.lists(st.text(alphabet=TEXT, max_size=10), min_size=1, max_size=5)
 
@@ -98,3 +106,30 @@ def test_where_python_s_re_accepts_the_pattern_the_verdicts_are_re_s(pattern: st
         if found is not None and reference is not None:
             assert found[0] == reference.start(), (pattern, text, found, reference)
             assert found[1] >= reference.end(), (pattern, text, found, reference)
+
+
+re2 = pytest.importorskip("re2")
+_QUIET = re2.Options()
+_QUIET.log_errors = False
+
+
+def _re2(pattern: str) -> Any:
+    """RE2's compiled pattern, or None where RE2 refuses it (or reads it differently: ``{,n}`` is literal there)."""
+    if "{," in pattern:
+        return None
+    try:
+        return re2.compile(pattern, options=_QUIET)
+    except re2.error:
+        return None
+
+
+@example(pattern="[[:upper:]_[:digit:]]+", text_list=["A_1", "a"])
+@example(pattern="[^[:space:]]+$", text_list=["a-b", "a b"])
+@given(pattern=st.one_of(soup_patterns, bracket_patterns), text_list=texts)
+def test_where_re2_accepts_the_pattern_the_verdicts_are_re2_s(pattern: str, text_list: list[str]) -> None:
+    ours, theirs = _compile_or_our_error(pattern), _re2(pattern)
+    assume(ours is not None and theirs is not None)
+    assert ours is not None and theirs is not None
+    for text in text_list:
+        assert ours.fullmatch(text) == (theirs.fullmatch(text) is not None), (pattern, text)
+        assert ours.search(text) == (theirs.search(text) is not None), (pattern, text)
