@@ -1,24 +1,27 @@
-"""Sticky sessions benchmark: routing speed, balance and movement per strategy; our proxy beside HAProxy.
+"""Sticky sessions benchmark: routing per strategy; our balancer beside HAProxy and the floor, loaded by wrk.
 
 1. Routing decisions per second per strategy for returning sessions (pure core, 20 000 sessions
-   over 10 servers), as a ratio to round robin, the non-sticky baseline.
-2. Imbalance (max load / fair share, 1.0 is perfect) over 10 servers, and the share of sessions
-   moved when an 11th server joins, beside the ideal 1/(n+1) = 9.1 %.
-3. Over loopback: three cart app servers (uvicorn, each its own process), then 4 client threads x
-   N sticky requests (GET /cart with the cookies the balancer set) sent directly to the app servers
-   (the floor: client i to server i mod 3), through our balancer (its own uvicorn process), and through HAProxy
-   (``cookie SRV insert indirect nocache``), in the same run: requests per second and p50/p99 latency.
+   over 10 servers), as a ratio to round robin; imbalance over 10 servers and the share of sessions
+   moved when an 11th joins, beside the ideal 1/(n+1) = 9.1 %.
+2. Over loopback, three cart app servers (uvicorn, each its own process). Each path is loaded by
+   wrk (its own process, ``--latency``): requests/s, p50 and p99 as wrk reports them. SESSIONS
+   shoppers are pinned first (one request each through the balancer); wrk's Lua script then sends
+   every request with one shopper's cookies (session id and affinity cookie), in turn, so every
+   request is a returning sticky one. Paths: the floor (no balancer: three wrk processes at once,
+   each straight to one app server with the shoppers pinned there), HAProxy (``cookie SRV insert
+   indirect nocache``), and our balancer built up one means at a time (the table "means").
+   Ratios are to HAProxy in the same round; ROUNDS rounds give a range.
+3. The curve: requests/s and p50 of our balancer and HAProxy against concurrent connections 1..64.
 
-Run: .venv/bin/python benchmarks/sticky.py [requests-per-client]   (writes reports/benchmarks/sticky.{json,md})
+Run: .venv/bin/python benchmarks/sticky.py [--quick]   (writes reports/benchmarks/sticky.{json,md,svg})
 """
 
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -26,14 +29,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 
 from _common import REPORT_DIR, best_of, markdown_table, write_report
-from livingspec.infra import ManagedProcess, free_port
-from livingspec.runner.targets import TargetUnavailableError
+from livingspec.infra import InfraError, ManagedProcess, TargetUnavailableError, free_port
+from livingspec.infra.loadgen import WrkResult, cookie_script, run_wrk
 from livingspec.sticky import STRATEGIES, HAProxyBalancer, Pool, imbalance, load, make_strategy, scale_out, sessions
 from livingspec.sticky.analysis import first_routes
 
 SERVERS = [f"s{i}" for i in range(10)]
 KEYS = sessions(20_000)
-CLIENTS = 4
+SESSIONS = 12
+CONNECTIONS = 16
+THREADS = 2  # wrk threads: the machine has two cores
+DURATION = 3  # seconds per point
+CURVE = (1, 2, 4, 8, 16, 32, 64)
+ROUNDS = 2
+SECRET = "benchmark key"
+#: Our balancer, one means at a time (command-line options of python -m livingspec.sticky balancer).
+MEANS: dict[str, list[str]] = {
+    "ASGI app under uvicorn (asyncio, h11), httpx upstream (pooled keep-alive)": [
+        "--engine", "asgi", "--loop", "asyncio", "--http", "h11"],
+    "+ uvloop and httptools under uvicorn": ["--engine", "asgi", "--loop", "uvloop", "--http", "httptools"],
+    "asyncio protocols + httptools, own keep-alive pool, no body copies (asyncio loop)": [
+        "--engine", "protocol", "--loop", "asyncio"],
+    "+ uvloop": ["--engine", "protocol", "--loop", "uvloop"],
+    "+ 2 workers sharing the port (SO_REUSEPORT, one cookie key)": ["--engine", "protocol", "--workers", "2"],
+}  # fmt: skip
+BEST = "+ uvloop"
 ROUTING_HEADINGS = [
     "strategy",
     "decisions/s",
@@ -51,9 +71,7 @@ def routing_rows() -> list[list[object]]:
     for name in STRATEGIES:
         strategy, pool = make_strategy(name), Pool(SERVERS)
         view = pool.view()
-        # Returning sessions (the common case): each carries the cookie its first request was given,
-        # so cookie insertion pays its HMAC check and the session table its lookup.
-        keys = [returning for returning, _ in first_routes(strategy, pool, KEYS)]
+        keys = [returning for returning, _ in first_routes(strategy, pool, KEYS)]  # returning sessions
 
         def route_all(strategy=strategy, view=view, keys=keys) -> None:
             for key in keys:
@@ -64,124 +82,211 @@ def routing_rows() -> list[list[object]]:
         counts = load(make_strategy(name), Pool(SERVERS), KEYS)
         moved = scale_out(make_strategy(name), Pool(SERVERS), KEYS, "s10")
         rows.append(
-            [
-                name,
-                f"{rates[name]:,.0f}",
-                "",
-                f"{imbalance(counts):.3f}",
-                f"{moved.fraction:.1%}",
-                f"{moved.fraction / moved.ideal:.2f}",
-            ]
-        )
+            [name, f"{rates[name]:,.0f}", "", f"{imbalance(counts):.3f}", f"{moved.fraction:.1%}",
+             f"{moved.fraction / moved.ideal:.2f}"]
+        )  # fmt: skip
     for row in rows:
         row[2] = f"{rates[str(row[0])] / rates['round robin']:.2f}"
     return rows
 
 
-def _load(urls: list[str], requests_each: int) -> tuple[float, list[float], int]:
-    """CLIENTS threads; shopper i sends requests_each GETs to urls[i % n]. Returns (seconds, latencies, errors)."""
-
-    def shopper(index: int) -> tuple[list[float], int]:
-        latencies, errors = [], 0
-        with httpx.Client(base_url=urls[index % len(urls)], timeout=10) as client:
-            client.cookies.set("session_id", f"bench{index}")
-            client.get("/cart")  # first request: the balancer pins the shopper (cookie kept by the client)
-            for _ in range(requests_each):
-                start = time.perf_counter()
-                reply = client.get("/cart")
-                latencies.append(time.perf_counter() - start)
-                errors += reply.status_code != 200
-        return latencies, errors
-
-    start = time.perf_counter()
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        results = list(pool.map(shopper, range(CLIENTS)))
-    seconds = time.perf_counter() - start
-    return seconds, [lat for lats, _ in results for lat in lats], sum(e for _, e in results)
+def _process(args: list[str], port: int, name: str) -> ManagedProcess:
+    argv = [sys.executable, "-m", "livingspec.sticky", *args]
+    return ManagedProcess(argv, name=name, ready_port=port, ready_timeout=20).start()
 
 
-def _python_process(args: list[str], port: int, name: str) -> ManagedProcess:
-    return ManagedProcess([sys.executable, "-m", "livingspec.sticky", *args], name=name, ready_port=port).start()
+def pin_sessions(url: str, cookie: str = "SRV") -> list[tuple[str, str]]:
+    """SESSIONS shoppers make a first request through a balancer: (their Cookie header, their server)."""
+    pinned = []
+    with httpx.Client(base_url=url, timeout=10) as client:
+        for index in range(SESSIONS):
+            session = f"bench{index}"
+            first = client.get("/cart", headers={"cookie": f"session_id={session}"})
+            header = f"session_id={session}; {cookie}={first.cookies[cookie]}"
+            again = client.get("/cart", headers={"cookie": header})
+            if again.json()["server"] != first.json()["server"]:
+                raise InfraError(f"shopper {session} was not kept on {first.json()['server']}")
+            client.cookies.clear()
+            pinned.append((header, str(first.json()["server"])))
+    return pinned
 
 
-def proxy_rows(requests_each: int) -> tuple[list[list[object]], list[str]]:
-    """Requests per second and latency: direct, our balancer, HAProxy, over the same app servers."""
+def _wrk(url: str, cookies: Sequence[str], connections: int, duration: int = DURATION) -> WrkResult:
+    return run_wrk(
+        url + "/cart", connections=connections, threads=THREADS, duration=duration,
+        script=cookie_script("/cart", cookies),
+    )  # fmt: skip
+
+
+def floor(urls: dict[str, str], pinned: list[tuple[str, str]], connections: int) -> dict[str, float]:
+    """Three wrk processes at once, each straight to one app server with the shoppers pinned there."""
+    results: dict[str, WrkResult] = {}
+    share = {name: max(1, connections // len(urls) + (i < connections % len(urls))) for i, name in enumerate(urls)}
+
+    def load_one(name: str) -> None:
+        cookies = [header.split(";")[0] for header, server in pinned if server == name] or ["session_id=floor"]
+        results[name] = _wrk(urls[name], cookies, share[name])
+
+    threads = [threading.Thread(target=load_one, args=(name,)) for name in urls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(DURATION + 30)
+    if len(results) != len(urls):
+        raise InfraError("a floor wrk process did not report")
+    total = sum(r.requests_per_s for r in results.values())
+    return {
+        "requests_per_s": total,
+        # Weighted by each run's share of the requests: the median over all requests is near this.
+        "p50_ms": sum(r.p50_ms * r.requests_per_s for r in results.values()) / total,
+        "p99_ms": max(r.p99_ms for r in results.values()),
+        "errors": sum(r.errors for r in results.values()),
+    }
+
+
+def _figures(result: WrkResult) -> dict[str, float]:
+    return {"requests_per_s": result.requests_per_s, "p50_ms": result.p50_ms, "p99_ms": result.p99_ms,
+            "errors": result.errors}  # fmt: skip
+
+
+def _with_balancer(urls: dict[str, str], means: list[str], use: Callable[[str], object]) -> object:
+    port = free_port()
+    backends = [f"{name}={url}" for name, url in urls.items()]
+    process = _process(["balancer", "--port", str(port), "--secret", SECRET, *means, *backends], port, "balancer")
+    try:
+        return use(f"http://127.0.0.1:{port}")
+    finally:
+        process.stop()
+
+
+def one_round(urls: dict[str, str], haproxy: HAProxyBalancer | None) -> dict[str, dict[str, float]]:
+    """Floor, HAProxy and each means of our balancer, one after another at CONNECTIONS connections."""
+    measured: dict[str, dict[str, float]] = {}
+    pinned_ours: list[tuple[str, str]] = []
+    for label, means in MEANS.items():
+
+        def run(url: str) -> dict[str, float]:
+            pinned = pin_sessions(url)
+            pinned_ours[:] = pinned
+            _wrk(url, [h for h, _ in pinned], CONNECTIONS, duration=1)  # warm up
+            return _figures(_wrk(url, [h for h, _ in pinned], CONNECTIONS))
+
+        measured[label] = _with_balancer(urls, means, run)  # type: ignore[assignment]
+    if haproxy is not None:
+        pinned = pin_sessions(haproxy.url)
+        _wrk(haproxy.url, [h for h, _ in pinned], CONNECTIONS, duration=1)
+        measured["HAProxy 2.6 (cookie insert)"] = _figures(_wrk(haproxy.url, [h for h, _ in pinned], CONNECTIONS))
+    measured["floor: no balancer, wrk straight to the app servers"] = floor(urls, pinned_ours, CONNECTIONS)
+    return measured
+
+
+def curve(urls: dict[str, str], haproxy: HAProxyBalancer | None) -> list[list[object]]:
+    """Requests/s and p50 of our balancer (BEST means) and HAProxy at 1..64 connections."""
+
+    def ours(url: str) -> list[WrkResult]:
+        cookies = [h for h, _ in pin_sessions(url)]
+        return [_wrk(url, cookies, c, duration=2) for c in CURVE]
+
+    mine: list[WrkResult] = _with_balancer(urls, MEANS[BEST], ours)  # type: ignore[assignment]
+    theirs: list[WrkResult | None] = [None] * len(CURVE)
+    if haproxy is not None:
+        cookies = [h for h, _ in pin_sessions(haproxy.url)]
+        theirs = [_wrk(haproxy.url, cookies, c, duration=2) for c in CURVE]
+    rows: list[list[object]] = []
+    for c, m, h in zip(CURVE, mine, theirs, strict=True):
+        rows.append([c, f"{m.requests_per_s:,.0f}", f"{m.p50_ms:.2f}",
+                     f"{h.requests_per_s:,.0f}" if h else "-", f"{h.p50_ms:.2f}" if h else "-",
+                     f"{m.requests_per_s / h.requests_per_s:.2f}" if h else "-"])  # fmt: skip
+    return rows
+
+
+def curve_svg(rows: list[list[object]]) -> str:
+    """The curve as a plot (matplotlib, SVG text)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6.4, 3.6))
+    clients = [int(str(r[0])) for r in rows]
+    axis.plot(clients, [float(str(r[1]).replace(",", "")) for r in rows], marker="o", label="our balancer")
+    if rows and rows[0][3] != "-":
+        axis.plot(clients, [float(str(r[3]).replace(",", "")) for r in rows], marker="s", label="HAProxy")
+    axis.set_xscale("log", base=2)
+    axis.set_xlabel("concurrent connections (wrk)")
+    axis.set_ylabel("requests/s")
+    axis.set_title("Balancer throughput against concurrent clients (loopback, 3 app servers)")
+    axis.legend()
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def proxy_rows(rounds: list[dict[str, dict[str, float]]]) -> list[list[object]]:
+    """One row per path and round: wrk's figures and the ratios to HAProxy in the same round."""
+    rows: list[list[object]] = []
+    for number, measured in enumerate(rounds, 1):
+        peer = measured.get("HAProxy 2.6 (cookie insert)")
+        for label, figures in measured.items():
+            ratio = f"{figures['requests_per_s'] / peer['requests_per_s']:.2f}" if peer else "-"
+            latency = f"{figures['p50_ms'] / peer['p50_ms']:.2f}" if peer else "-"
+            rows.append([number, label, f"{figures['requests_per_s']:,.0f}", f"{figures['p50_ms']:.2f}",
+                         f"{figures['p99_ms']:.2f}", int(figures["errors"]), ratio, latency])  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    rounds_wanted = 1 if quick else ROUNDS
+    routing = routing_rows()
     processes: list[ManagedProcess] = []
     notes: list[str] = []
+    haproxy = None
     try:
         urls = {}
         for name in ("A", "B", "C"):
             port = free_port()
-            processes.append(_python_process(["app", "--name", name, "--port", str(port)], port, f"app-{name}"))
+            processes.append(_process(["app", "--name", name, "--port", str(port)], port, f"app-{name}"))
             urls[name] = f"http://127.0.0.1:{port}"
-        port = free_port()
-        backends = [f"{name}={url}" for name, url in urls.items()]
-        processes.append(_python_process(["balancer", "--port", str(port), *backends], port, "balancer"))
-        targets = {
-            "no balancer: each client to its own app server (floor)": [urls[n] for n in ("A", "B", "C")],
-            "our balancer (Python, uvicorn)": [f"http://127.0.0.1:{port}"],
-        }
-        haproxy = None
         try:
             haproxy = HAProxyBalancer(urls).start()
-            targets["HAProxy 2.6 (cookie insert)"] = [haproxy.url]
         except TargetUnavailableError as error:
             notes.append(f"HAProxy skipped: {error}")
-        measured = {}
-        for label, url in targets.items():
-            _load(url, max(10, requests_each // 10))  # warm up
-            measured[label] = _load(url, requests_each)
+        rounds = [one_round(urls, haproxy) for _ in range(rounds_wanted)]
+        curve_rows = [] if quick else curve(urls, haproxy)
+    finally:
         if haproxy is not None:
             haproxy.stop()
-    finally:
         for process in reversed(processes):
             process.stop()
-    rows: list[list[object]] = []
-    ours = measured["our balancer (Python, uvicorn)"]
-    for label, (seconds, latencies, errors) in measured.items():
-        cuts = statistics.quantiles(latencies, n=100)
-        rate = len(latencies) / seconds
-        rows.append(
-            [
-                label,
-                f"{rate:,.0f}",
-                f"{1000 * cuts[49]:.2f}",
-                f"{1000 * cuts[98]:.2f}",
-                errors,
-                f"{rate / (len(ours[1]) / ours[0]):.2f}",
-            ]
-        )
-    return rows, notes
-
-
-def main() -> None:
-    requests_each = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    routing = routing_rows()
-    write_report(
-        "sticky_routing",
-        "Sticky sessions: routing per strategy (20 000 sessions, 10 servers, +1 on scale-out)",
-        ROUTING_HEADINGS,
-        routing,
-        notes=[
-            "Pure core, one thread, best of 5; cookie insert and the session table move nothing: the pin is remembered."
-        ],
-    )
-    proxy, notes = proxy_rows(requests_each)
-    headings = ["path", "requests/s", "p50 ms", "p99 ms", "errors", "throughput vs our balancer"]
-    notes = [
-        *notes,
-        f"{CLIENTS} client threads x {requests_each} sticky GET /cart each, loopback, after a warm-up.",
-        "The client is Python (httpx) in this process: for HAProxy and the floor it is often the bottleneck,",
-        "so their ratios understate how much faster they are. App servers and our balancer: one uvicorn process each.",
-        "2-core machine shared with other work: compare ratios within one run, not across runs.",
+    headings = ["round", "path", "requests/s", "p50 ms", "p99 ms", "errors", "req/s vs HAProxy", "p50 vs HAProxy"]
+    notes += [
+        f"wrk {THREADS} threads, {CONNECTIONS} connections, {DURATION} s per point after a 1 s warm-up; {SESSIONS}"
+        " shoppers pinned first, every request a returning sticky GET /cart (Lua script sends the cookies).",
+        "Floor: three wrk processes at once, one per app server; p50 is their request-weighted mean, p99 the worst.",
+        "App servers: uvicorn (uvloop, httptools), one process each. Our balancer: its own process(es).",
+        "2-core machine shared with other work; wrk, the balancer and the app servers share the cores: compare"
+        " ratios within one round.",
     ]
-    write_report("sticky", "Sticky sessions: our balancer beside HAProxy over loopback", headings, proxy, notes=notes)
-    # One page for the reader: the routing table joins the proxy table in sticky.md and sticky.json.
+    write_report("sticky", "Sticky sessions: our balancer beside HAProxy over loopback (wrk)", headings,
+                 proxy_rows(rounds), notes=notes)  # fmt: skip
+    curve_headings = ["connections", "ours req/s", "ours p50 ms", "HAProxy req/s", "HAProxy p50 ms", "ours/HAProxy"]
     markdown = (REPORT_DIR / "sticky.md").read_text()
-    routing_md = markdown_table(ROUTING_HEADINGS, routing)
-    (REPORT_DIR / "sticky.md").write_text(f"{markdown}\n## Routing per strategy\n\n{routing_md}\n")
+    extra = f"\n## Routing per strategy\n\n{markdown_table(ROUTING_HEADINGS, routing)}\n"
+    if curve_rows:
+        table = markdown_table(curve_headings, curve_rows)
+        extra += f"\n## Throughput against concurrent clients ({BEST})\n\n{table}\n"
+        extra += "\n![curve](sticky_curve.svg)\n"
+        (REPORT_DIR / "sticky_curve.svg").write_text(curve_svg(curve_rows))
+        print(markdown_table(curve_headings, curve_rows))
+    (REPORT_DIR / "sticky.md").write_text(markdown + extra)
     payload = json.loads((REPORT_DIR / "sticky.json").read_text())
     payload["routing"] = {"columns": ROUTING_HEADINGS, "rows": routing}
+    payload["curve"] = {"columns": curve_headings, "rows": curve_rows}
+    payload["rounds"] = rounds
     (REPORT_DIR / "sticky.json").write_text(json.dumps(payload, indent=2, default=str))
 
 

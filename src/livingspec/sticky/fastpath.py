@@ -87,6 +87,7 @@ class _Upstream(asyncio.Protocol):
         self.head_only = False
         self.got_bytes = False
         self.complete = False
+        self.keep_alive = False
 
     # -- protocol ----------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -114,6 +115,7 @@ class _Upstream(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.status = self.parser.get_status_code()
+        self.keep_alive = self.parser.should_keep_alive()  # llhttp forgets it once the message is complete
         if self.head_only:  # an answer to HEAD has no body, whatever Content-Length says
             self.complete = False
             self._finish(None)
@@ -142,14 +144,14 @@ class _Upstream(asyncio.Protocol):
         assert self.transport is not None
         self.waiter = asyncio.get_running_loop().create_future()
         self.status, self.headers, self.body, self.size = 0, [], [], 0
-        self.head_only, self.got_bytes, self.complete = head_only, False, False
+        self.head_only, self.got_bytes, self.complete, self.keep_alive = head_only, False, False, False
         self.transport.writelines([head, *body])
         return self.waiter
 
     @property
     def reusable(self) -> bool:
         """Still open, its last answer read to the end, and the backend keeps the connection alive."""
-        return self.transport is not None and self.complete and self.parser.should_keep_alive()
+        return self.transport is not None and self.complete and self.keep_alive
 
     def close(self) -> None:
         if self.transport is not None:
@@ -355,6 +357,12 @@ class _Client(asyncio.Protocol):
         if self.header_bytes > MAX_HEADER_BYTES:
             raise httptools.HttpParserError(f"request line and headers over {MAX_HEADER_BYTES} bytes")
 
+    def on_headers_complete(self) -> None:
+        request = self.request
+        assert request is not None
+        request.method = self.parser.get_method()
+        request.keep_alive = self.parser.should_keep_alive()  # llhttp forgets it once the message is complete
+
     def on_body(self, body: bytes) -> None:
         request = self.request
         assert request is not None
@@ -367,8 +375,6 @@ class _Client(asyncio.Protocol):
     def on_message_complete(self) -> None:
         request = self.request
         assert request is not None
-        request.method = self.parser.get_method()
-        request.keep_alive = self.parser.should_keep_alive()
         self.queue.append(request)
         self.request = None
         if len(self.queue) > 16 and self.transport is not None:
@@ -397,8 +403,10 @@ class _Client(asyncio.Protocol):
             self._arm(KEEP_ALIVE_S)
 
 
-def new_event_loop() -> asyncio.AbstractEventLoop:
+def new_event_loop(uvloop_if_installed: bool = True) -> asyncio.AbstractEventLoop:
     """uvloop's event loop where it is installed (libuv: cheaper per read and write), else asyncio's."""
+    if not uvloop_if_installed:
+        return asyncio.new_event_loop()
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency; kept for a minimal install
@@ -421,6 +429,8 @@ async def _serve(balancer: Any, sock: socket.socket, started: Callable[[_Proxy, 
     finally:
         server.close()
         for client in list(proxy.clients):
+            if client.task is not None:
+                client.task.cancel()
             if client.transport is not None:
                 client.transport.close()
         if health is not None:
@@ -500,13 +510,13 @@ class ProtocolServer:
         self.stop()
 
 
-def serve_forever(balancer: Any, port: int, host: str = LOOPBACK) -> None:
+def serve_forever(balancer: Any, port: int, host: str = LOOPBACK, *, uvloop: bool = True) -> None:
     """Serve in this process until SIGTERM or SIGINT, sharing ``port`` with other workers (SO_REUSEPORT)."""
     import signal
 
     sock = bound_socket(host, port)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    loop = new_event_loop()
+    loop = new_event_loop(uvloop)
     main = loop.create_task(_serve(balancer, sock, lambda *_: None))
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, main.cancel)

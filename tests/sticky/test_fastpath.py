@@ -1,0 +1,94 @@
+"""The fast path's connections: keep-alive on both sides, pipelining, HEAD; and wrk as the load tool."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from livingspec.infra import LoopbackServer, TargetUnavailableError
+from livingspec.infra.loadgen import cookie_script, parse_wrk, run_wrk
+from livingspec.sticky import Balancer
+
+
+def _recording_app(ports: list[int], cookies: list[bytes]) -> Callable[..., Any]:
+    """A backend that records the proxy's source port and the Cookie header of each request."""
+
+    async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            return
+        await receive()
+        ports.append(scope["client"][1])
+        cookies.append(dict(scope["headers"]).get(b"cookie", b""))
+        body = b"hello" if scope["method"] != "HEAD" else b""
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"5")]})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+@pytest.fixture
+def front():
+    ports: list[int] = []
+    cookies: list[bytes] = []
+    app = LoopbackServer(_recording_app(ports, cookies), name="app-A").start()
+    server = Balancer({"A": app.url}, health_interval=None).serve().start()
+    try:
+        yield server, ports, cookies
+    finally:
+        server.stop()
+        app.stop()
+
+
+def test_backend_connections_are_kept_alive_and_reused(front):
+    # Before: the parser's keep-alive flag was read after the message ended (always false): one connection each.
+    server, ports, _ = front
+    with httpx.Client(base_url=server.url) as client:
+        for _ in range(20):
+            assert client.get("/x").text == "hello"
+    assert len(ports) == 20
+    assert len(set(ports)) == 1, f"expected one pooled backend connection, saw {len(set(ports))}"
+
+
+def test_a_client_connection_is_kept_alive_and_pipelined_requests_are_answered_in_order(front):
+    server, _, _ = front
+    requests = b"GET /a HTTP/1.1\r\nHost: shop\r\n\r\nHEAD /b HTTP/1.1\r\nHost: shop\r\n\r\n"
+    requests += b"GET /c HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(requests)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.count(b"HTTP/1.1 200 OK") == 3
+    assert answer.count(b"hello") == 2  # the HEAD answer has no body
+    assert answer.endswith(b"hello")
+
+
+def test_wrk_output_is_parsed_in_its_units():
+    output = """Running 1s test @ http://127.0.0.1:1/
+  Latency Distribution
+     50%  208.00us
+     75%    1.10ms
+     90%    2.00ms
+     99%    1.21s{trailing}
+  1234 requests in 1.00s, 1.23MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:   1234.50
+""".format(trailing=" ")  # wrk pads some figures with a trailing space
+    result = parse_wrk(output)
+    assert (result.requests, result.requests_per_s, result.errors) == (1234, 1234.5, 7)
+    assert result.latency_ms == pytest.approx({50: 0.208, 75: 1.1, 90: 2.0, 99: 1210.0})
+
+
+def test_the_lua_script_sends_each_session_its_cookies_in_turn(front):
+    server, _, cookies = front
+    try:
+        result = run_wrk(server.url + "/", connections=2, duration=1, script=cookie_script("/", ["s=1", "s=2"]))
+    except TargetUnavailableError as error:
+        pytest.skip(str(error))
+    assert result.requests > 0 and result.errors == 0
+    assert set(cookies) == {b"s=1", b"s=2"}
