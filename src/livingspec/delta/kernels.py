@@ -13,6 +13,7 @@ All arithmetic is on uint64, where overflow wraps by definition, so int64 deltas
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -26,7 +27,9 @@ try:
 except ImportError:  # the numpy reference path serves alone
     numba = None
 
-AVAILABLE = numba is not None
+# The loops read and write the stream as native uint64 words, which is the format's byte order
+# (least significant first) only on a little-endian machine.
+AVAILABLE = numba is not None and sys.byteorder == "little"
 
 OK, TRUNCATED, CORRUPT = 0, 1, 2  # statuses a decode returns
 
@@ -77,62 +80,80 @@ def _adjust_miniblock(buf: Any, begin: int, end: int, cnt: int, least: Any) -> A
 
 
 @_compiled
-def _write_uleb(out: Any, pos: int, value: Any) -> int:
-    while value >= _U64(0x80):
-        out[pos] = (value & _U64(0x7F)) | _U64(0x80)
-        value >>= _U64(7)
-        pos += 1
-    out[pos] = value
-    return pos + 1
+def _put_bits(out: Any, wi: int, acc: Any, nbits: Any, value: Any, width: Any) -> tuple[int, Any, Any]:
+    """Append the low ``width`` (1..64) bits of ``value`` to a little-endian bit stream of words.
+
+    State: ``out[:wi]`` are full words, ``acc`` holds ``nbits`` (< 64) pending bits. A full word is
+    stored once, aligned; the bits of ``value`` that do not fit start the next word.
+    """
+    acc |= value << nbits
+    nbits += width
+    if nbits >= _U64(64):
+        out[wi] = acc
+        wi += 1
+        nbits -= _U64(64)
+        acc = (value >> (width - nbits)) if nbits > _U64(0) else _U64(0)
+    return wi, acc, nbits
 
 
 @_compiled
-def _pack_miniblock(buf: Any, base: int, count: int, width: int, out: Any, pos: int) -> int:
-    """Bit-pack ``count`` values of ``width`` bits from ``buf[base:]``, LSB first; return the end."""
-    w = _U64(width)
-    acc = _U64(0)
-    nbits = _U64(0)
-    for t in range(count):
-        v = buf[base + t]
-        acc |= v << nbits
-        nbits += w
+def _pack_miniblock(
+    buf: Any, begin: int, end: int, width: Any, out: Any, wi: int, acc: Any, nbits: Any
+) -> tuple[int, Any, Any]:
+    """Append ``buf[begin:end]``, ``width`` bits each, to the bit stream (``_put_bits`` unrolled here)."""
+    for t in range(begin, end):
+        value = buf[t]
+        acc |= value << nbits
+        nbits += width
         if nbits >= _U64(64):
-            for k in range(8):
-                out[pos + k] = (acc >> _U64(8 * k)) & _U64(0xFF)
-            pos += 8
+            out[wi] = acc
+            wi += 1
             nbits -= _U64(64)
-            acc = (v >> (w - nbits)) if nbits > _U64(0) else _U64(0)
-    for k in range(int(nbits) // 8):
-        out[pos + k] = (acc >> _U64(8 * k)) & _U64(0xFF)
-    return pos + int(nbits) // 8
+            acc = (value >> (width - nbits)) if nbits > _U64(0) else _U64(0)
+    return wi, acc, nbits
 
 
 @_compiled
-def encode_blocks(values: Any, block_size: int, miniblocks: int, out: Any, pos: int) -> int:
-    """Write the blocks of ``values`` (uint64 view of int64) into ``out`` from ``pos``; return the end.
+def _put_uleb(out: Any, wi: int, acc: Any, nbits: Any, value: Any) -> tuple[int, Any, Any]:
+    """Append ``value`` as ULEB128 bytes: 7 bits a byte, least significant first."""
+    while value >= _U64(0x80):
+        wi, acc, nbits = _put_bits(out, wi, acc, nbits, (value & _U64(0x7F)) | _U64(0x80), _U64(8))
+        value >>= _U64(7)
+    return _put_bits(out, wi, acc, nbits, value, _U64(8))
 
-    Per block: wrapping deltas and their signed minimum, the zigzag ULEB128 min delta, each
-    miniblock's bit width (of the OR of its adjusted deltas), then the bit-packed miniblocks.
-    Padding packs as zeros; unneeded miniblocks of the last block get width 0 and no body.
+
+@_compiled
+def encode_blocks(values: Any, block_size: int, miniblocks: int, header: Any, out: Any) -> int:
+    """Write ``header`` and the blocks of ``values`` (uint64 view of int64) as words into ``out``.
+
+    Returns the stream's length in bytes. Per block: wrapping deltas and their signed minimum,
+    each miniblock's bit width (of the OR of its adjusted deltas), then the zigzag ULEB128 min
+    delta, the widths and the bit-packed miniblocks. Padding packs as zeros; unneeded miniblocks
+    of the last block get width 0 and no body.
     """
     n = values.shape[0]
     per_mini = block_size // miniblocks
     buf = np.zeros(block_size, dtype=np.uint64)
+    widths = np.zeros(miniblocks, dtype=np.uint64)
+    wi, acc, nbits = 0, _U64(0), _U64(0)
+    for byte in header:
+        wi, acc, nbits = _put_bits(out, wi, acc, nbits, _U64(byte), _U64(8))
     for start in range(1, n, block_size):
         cnt = min(block_size, n - start)
         least = _block_deltas(values, start, cnt, buf)
-        pos = _write_uleb(out, pos, (least << _U64(1)) ^ (_U64(0) - (least >> _U64(63))))
-        wpos = pos
-        pos += miniblocks
         needed = (cnt + per_mini - 1) // per_mini
         for j in range(miniblocks):
-            out[wpos + j] = 0
-            if j < needed:
-                width = _bit_width(_adjust_miniblock(buf, j * per_mini, (j + 1) * per_mini, cnt, least))
-                out[wpos + j] = width
-                if width:
-                    pos = _pack_miniblock(buf, j * per_mini, per_mini, width, out, pos)
-    return pos
+            ored = _adjust_miniblock(buf, j * per_mini, (j + 1) * per_mini, cnt, least) if j < needed else _U64(0)
+            widths[j] = _bit_width(ored)
+        wi, acc, nbits = _put_uleb(out, wi, acc, nbits, (least << _U64(1)) ^ (_U64(0) - (least >> _U64(63))))
+        for j in range(miniblocks):
+            wi, acc, nbits = _put_bits(out, wi, acc, nbits, widths[j], _U64(8))
+        for j in range(needed):
+            if widths[j]:
+                wi, acc, nbits = _pack_miniblock(buf, j * per_mini, (j + 1) * per_mini, widths[j], out, wi, acc, nbits)
+    if nbits:
+        out[wi] = acc
+    return 8 * wi + int(nbits) // 8
 
 
 @_compiled

@@ -206,10 +206,11 @@ def pack(values: Any, block_size: int = BLOCK_SIZE, miniblocks: int = MINIBLOCKS
     blocks = -(-(array.size - 1) // block_size)
     # Worst case per block: a 10-byte min delta, the widths, and 8 bytes a value. np.empty maps
     # pages lazily, so the unused part of the bound costs no memory.
-    out = np.empty(len(header) + blocks * (10 + miniblocks + 8 * block_size), dtype=np.uint8)
-    out[: len(header)] = np.frombuffer(header, dtype=np.uint8)
-    end = kernels.encode_blocks(np.ascontiguousarray(array).view(np.uint64), block_size, miniblocks, out, len(header))
-    return out[:end].tobytes()
+    bound = len(header) + blocks * (10 + miniblocks + 8 * block_size)
+    out = np.empty(bound // 8 + 1, dtype=np.uint64)
+    head = np.frombuffer(header, dtype=np.uint8)
+    end = kernels.encode_blocks(np.ascontiguousarray(array).view(np.uint64), block_size, miniblocks, head, out)
+    return out.view(np.uint8)[:end].tobytes()
 
 
 def pack_reference(values: Any, block_size: int = BLOCK_SIZE, miniblocks: int = MINIBLOCKS) -> bytes:
