@@ -52,7 +52,14 @@ def _quoted(text: str) -> str:
     return text
 
 
+@parse.with_pattern(r".+?")
+def _symbols(text: str) -> str:
+    """symbols, comma separated: one character each, a range such as a-z, or ε for an epsilon move (a-z, @, .)"""
+    return text
+
+
 register(
+    NfaSymbols=_symbols,
     NfaVerdict=choice("verdict", ["accepts", "rejects"]),
     NfaMatch=choice("match verdict", ["matches", "does not match"], pattern=r"\w+|does not \w+"),
     NfaFound=choice("search verdict", ["is found", "is not found"], pattern=r"is \w+|is not \w+"),
@@ -195,7 +202,7 @@ def step_nfa_states(context: Any, states: list[str]) -> None:
     _world(context).spec.states = ", ".join(states)
 
 
-@given("the NFA alphabet is {symbols}")
+@given("the NFA alphabet is {symbols:NfaSymbols}")
 def step_nfa_alphabet(context: Any, symbols: str) -> None:
     """Declare Sigma: characters and ranges, comma separated (a-z, @, .)."""
     _world(context).spec.alphabet = symbols
@@ -208,7 +215,7 @@ def step_nfa_start_accept(context: Any, start: str, accepts: list[str]) -> None:
     spec.start, spec.accepts = start, ", ".join(accepts)
 
 
-@given("an NFA over the alphabet {symbols} starting in {start:w} and accepting in {accepts:Words}:")
+@given("an NFA over the alphabet {symbols:NfaSymbols} starting in {start:w} and accepting in {accepts:Words}:")
 def step_nfa_from_table(context: Any, symbols: str, start: str, accepts: list[str]) -> None:
     """Build an NFA from a table from | on | to; its states are those the table, q0 and F name."""
     state = _world(context)
@@ -369,7 +376,7 @@ def step_rejected_other(context: Any, part: str) -> None:
     assert isinstance(error, kinds[part]), f"expected {kinds[part].__name__}, got {error!r}"
 
 
-@then("the NFA is rejected because it reads symbols {symbols} outside its alphabet")
+@then("the NFA is rejected because it reads symbols {symbols:NfaSymbols} outside its alphabet")
 def step_rejected_symbols(context: Any, symbols: str) -> None:
     """The 5-tuple is invalid: transitions read symbols missing from Sigma (symbols: characters, ranges)."""
     error = _world(context).error
@@ -459,7 +466,7 @@ def step_closure(context: Any, state: str, states: list[str]) -> None:
 
 @then("the NFA can move on {symbol} from {state:w} to the states {states:Words}")
 def step_several_moves(context: Any, symbol: str, state: str, states: list[str]) -> None:
-    """Several transitions on one symbol: delta(state, symbol) has more than one state."""
+    """Several transitions on one symbol (one character): delta(state, symbol) is the listed set of states."""
     automaton = _world(context).valid_nfa
     targets = automaton.transitions.get((state, symbol), frozenset())
     assert targets == set(states), (
