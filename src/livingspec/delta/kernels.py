@@ -9,6 +9,8 @@ path in ``packed`` stays the reference that documents the format and names every
 Every read is bounds-checked before it happens (numba does not check indices): a kernel given bad
 bytes returns a status instead of raising, and the caller asks the reference path for the error.
 All arithmetic is on uint64, where overflow wraps by definition, so int64 deltas wrap exactly.
+The stream is handled as little-endian uint64 words: writing stores each full word once, and
+reading takes any value from two aligned words of a zero-padded copy of the input.
 """
 
 from __future__ import annotations
