@@ -31,6 +31,7 @@ from behave import given, then, when
 
 from livingspec import nfa
 from livingspec.nfa import DFA, NFA, Description, Regex, Trace
+from livingspec.nfa.presets import table_rows, triples
 from livingspec.nfa.table import required_literals
 from livingspec.runner import evidence
 from livingspec.runner.types import MULTIWORD, choice, register
@@ -168,23 +169,6 @@ def _attach_trace(name: str, trace: Trace, text: str) -> None:
         for position, _, states, count in trace.table()
     ]
     evidence.attach_table(name, ["symbols read", "last symbol", "current states", "how many"], rows)
-
-
-def _triples(transitions: Any) -> set[tuple[str, str, str]]:
-    """delta as (from, symbol, to) triples, one per target ('ε' for an epsilon move)."""
-    return {
-        (str(source), "ε" if symbol is None else symbol, str(target))
-        for (source, symbol), targets in transitions.items()
-        for target in targets
-    }
-
-
-def _table_rows(triples: set[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    """Triples as table rows (from, on, to), the symbols of one edge merged into ranges (a-z)."""
-    grouped: dict[tuple[str, str], list[str]] = {}
-    for source, symbol, target in triples:
-        grouped.setdefault((source, target), []).append(symbol)
-    return sorted((source, nfa.compress_symbols(symbols), target) for (source, target), symbols in grouped.items())
 
 
 # ---------------------------------------------------------------- Given: automata by hand
@@ -402,10 +386,10 @@ def step_unreachable(context: Any, state: str) -> None:
 @then("the NFA's transition table is:")
 def step_transition_table(context: Any) -> None:
     """delta, as a table from | on | to (on: symbols or ranges such as a-z, ε for epsilon; to: states)."""
-    seen = _triples(_world(context).valid_nfa.transitions)
-    expected = _triples(Description.of("", "-", "", _rows(context)).transitions())
-    evidence.attach_table("the NFA's transitions", ["from", "on", "to"], _table_rows(seen))
-    assert seen == expected, f"missing {_table_rows(expected - seen)}; not in the table {_table_rows(seen - expected)}"
+    seen = triples(_world(context).valid_nfa.transitions)
+    expected = triples(Description.of("", "-", "", _rows(context)).transitions())
+    evidence.attach_table("the NFA's transitions", ["from", "on", "to"], table_rows(seen))
+    assert seen == expected, f"missing {table_rows(expected - seen)}; not in the table {table_rows(seen - expected)}"
 
 
 # ---------------------------------------------------------------- Then: runs

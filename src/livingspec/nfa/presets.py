@@ -9,11 +9,12 @@ write its own table; both build through ``Description.build``, which validates t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from livingspec.nfa.automaton import EPSILON, NFA, State, Symbol
 from livingspec.nfa.errors import InvalidAutomatonError
+from livingspec.nfa.render import compress_symbols
 
 #: One row of a transition table: from, on (symbols as written), to (target states).
 Row = tuple[str, str, tuple[str, ...]]
@@ -87,6 +88,23 @@ class Description:
         """The validated NFA (raises the InvalidAutomatonError subclass for the first kind of defect)."""
         states = set(self.states) if self.states is not None else self.named_states()
         return NFA(states, self.symbols(), self.transitions(), self.start, set(self.accepts))
+
+
+def triples(transitions: Mapping[tuple[State, Symbol | None], Iterable[State]]) -> set[tuple[str, str, str]]:
+    """delta as (from, symbol, to) triples, one per target ('ε' for an epsilon move): tables compare this way."""
+    return {
+        (str(source), "ε" if symbol is None else symbol, str(target))
+        for (source, symbol), targets in transitions.items()
+        for target in targets
+    }
+
+
+def table_rows(found: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """Triples as table rows (from, on, to), the symbols of one edge merged into ranges (a-z), sorted."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for source, symbol, target in found:
+        grouped.setdefault((source, target), []).append(symbol)
+    return sorted((source, compress_symbols(symbols), target) for (source, target), symbols in grouped.items())
 
 
 _EMAIL_ROWS: tuple[Row, ...] = (
