@@ -120,15 +120,17 @@ class ScalingWorld:
 
     def balanced(self) -> LoadBalancedStage:
         shop = self.shop
-        assert hasattr(shop, "served_by"), (
+        assert isinstance(shop, LoadBalancedStage), (
             f"this step needs stage 2 (the load-balanced monolith), not stage {shop.number}"
         )
-        return shop  # type: ignore[return-value]
+        return shop
 
     def services(self) -> MicroservicesStage:
         shop = self.shop
-        assert hasattr(shop, "plan_crash"), f"this step needs stage 4 (the microservices), not stage {shop.number}"
-        return shop  # type: ignore[return-value]
+        assert isinstance(shop, MicroservicesStage), (
+            f"this step needs stage 4 (the microservices), not stage {shop.number}"
+        )
+        return shop
 
     def the_outcome(self) -> OrderOutcome:
         return need(

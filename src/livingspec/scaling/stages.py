@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from itertools import count
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -79,6 +79,7 @@ class Stage(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
 class LoadBalancedStage(Stage, Protocol):
     """Stage 2: what its scenarios add to every stage's interface (sessions, instances that fail)."""
 
@@ -100,6 +101,7 @@ class EventFlow:
     recorded: int
 
 
+@runtime_checkable
 class MicroservicesStage(Stage, Protocol):
     """Stage 4: orders answered at once and settled by events; processes that die mid-event."""
 
