@@ -100,7 +100,7 @@ CRASHES = [
 ]
 CARDS = [CARD, "4000 0000 0000 0002"]  # the second is declined
 #: Real processes restart in about a second: a few schedules locally, more under CI, always bounded.
-REAL_SCHEDULES = 8 if settings.default.max_examples >= 600 else 3
+REAL_SCHEDULES = 5 if settings.default.max_examples >= 600 else 3
 
 
 @pytest.fixture(scope="module")
