@@ -92,3 +92,34 @@ def test_the_lua_script_sends_each_session_its_cookies_in_turn(front):
         pytest.skip(str(error))
     assert result.requests > 0 and result.errors == 0
     assert set(cookies) == {b"s=1", b"s=2"}
+
+
+def test_a_client_that_never_finishes_its_request_is_disconnected(front, monkeypatch):
+    from livingspec.sticky import fastpath
+
+    monkeypatch.setattr(fastpath, "HEADER_TIMEOUT_S", 0.2)
+    server, ports, _ = front
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"GET /slow HTTP/1.1\r\nHost: sh")  # and nothing more (slow loris)
+        assert sock.recv(65536) == b"", "the balancer must close a request that never completes"
+    assert ports == []
+
+
+def test_a_backend_that_never_answers_gets_502_within_the_balancers_timeout():
+    import asyncio
+
+    async def silent(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] == "http":
+            await asyncio.sleep(30)  # never answers in time
+
+    app = LoopbackServer(silent, name="app-silent").start()
+    balancer = Balancer({"A": app.url}, health_interval=None, timeout=0.3)
+    server = balancer.serve().start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            reply = client.get("/")
+        assert reply.status_code == 502 and "no answer within 0.3 s" in reply.text
+        assert balancer.pool.get("A").keeps_sessions  # a slow answer is the health check's to judge
+    finally:
+        server.stop()
+        app.kill()

@@ -9,7 +9,8 @@ What a request may do is decided by the ``Balancer`` itself, unchanged: the chec
 affinity cookie stripped and inserted, routing by its strategy, redispatch when a backend refuses
 the connection, 502 when it fails mid-request, 503 when no server can take the request; active
 health checks run on the balancer's schedule. Bodies are kept as the chunks that arrived and written
-with ``writelines``, not joined.
+with ``writelines``, not joined. Waits are bounded by one sweep every half second (idle and slow
+client connections closed, late backend answers failed) instead of a timer per request.
 
 ``ProtocolServer(balancer).start()`` serves it on a loopback port in a thread of its own (uvloop's
 event loop when installed), with the interface of ``infra.LoopbackServer``; ``serve_forever`` runs
@@ -88,6 +89,12 @@ class _Upstream(asyncio.Protocol):
         self.got_bytes = False
         self.complete = False
         self.keep_alive = False
+        self.deadline = 0.0  # loop time by which the answer must be complete
+
+    def timed_out(self, seconds: float) -> None:
+        """The answer did not come in time: fail the exchange and drop the connection."""
+        self._finish(UpstreamError(f"no answer within {seconds} s", before_sending=False))
+        self.close()
 
     # -- protocol ----------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -216,6 +223,19 @@ class _Proxy:
         self.balancer = balancer
         self.backends = _Backends(connect_timeout=min(balancer.timeout, 2.0))
         self.clients: set[_Client] = set()
+        self.inflight: set[_Upstream] = set()  # backend exchanges waiting for an answer
+        self.now = asyncio.get_running_loop().time
+
+    async def sweep(self, every: float = 0.5) -> None:
+        """Bound every wait without a timer per request: close expired client connections, time out answers."""
+        while True:
+            await asyncio.sleep(every)
+            now = self.now()
+            for client in [c for c in self.clients if c.expired(now)]:
+                if client.transport is not None:
+                    client.transport.close()
+            for upstream in [u for u in self.inflight if now > u.deadline]:
+                upstream.timed_out(self.balancer.timeout)
 
     async def handle(self, request: _Request, peer: tuple[str, int]) -> Answer:
         """The answer to one request, decided as ``Balancer`` decides (see the module docstring)."""
@@ -266,18 +286,17 @@ class _Proxy:
                 upstream, reused = await self.backends.get(address)
             except (OSError, TimeoutError) as error:
                 raise UpstreamError(f"connection failed: {type(error).__name__}", before_sending=True) from None
+            upstream.deadline = self.now() + self.balancer.timeout
+            self.inflight.add(upstream)
             try:
-                await asyncio.wait_for(
-                    upstream.send(head, request.body, request.method == b"HEAD"), self.balancer.timeout
-                )
+                await upstream.send(head, request.body, request.method == b"HEAD")
             except UpstreamError as error:
                 upstream.close()
                 if reused and error.before_sending:
                     continue  # the backend had closed this idle connection: try a fresh one
                 raise UpstreamError(str(error), before_sending=False) from None
-            except TimeoutError:
-                upstream.close()
-                raise UpstreamError(f"no answer within {self.balancer.timeout} s", before_sending=False) from None
+            finally:
+                self.inflight.discard(upstream)
             self.backends.put(address, upstream)
             return upstream
         raise UpstreamError("a fresh connection failed too", before_sending=False)
@@ -296,16 +315,14 @@ class _Client(asyncio.Protocol):
         self.busy = False
         self.task: asyncio.Task[None] | None = None
         self.header_bytes = 0
-        self.timer: asyncio.TimerHandle | None = None
+        self.deadline = 0.0  # loop time after which an idle or half-sent connection is closed (by the sweep)
 
     def _arm(self, seconds: float) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-        self.timer = asyncio.get_running_loop().call_later(seconds, self._expire)
+        self.deadline = self.proxy.now() + seconds
 
-    def _expire(self) -> None:
-        if self.transport is not None and not self.busy:
-            self.transport.close()
+    def expired(self, now: float) -> bool:
+        """Idle past its keep-alive time, or a request still arriving past the header timeout."""
+        return not self.busy and now > self.deadline
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
@@ -317,8 +334,6 @@ class _Client(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
         self.proxy.clients.discard(self)
-        if self.timer is not None:
-            self.timer.cancel()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -423,11 +438,13 @@ async def _serve(balancer: Any, sock: socket.socket, started: Callable[[_Proxy, 
     health = (
         asyncio.ensure_future(balancer._health_loop(balancer.health_interval)) if balancer.health_interval else None
     )
+    sweep = asyncio.ensure_future(proxy.sweep())
     started(proxy, server)
     try:
         await asyncio.Event().wait()  # until cancelled
     finally:
         server.close()
+        sweep.cancel()
         for client in list(proxy.clients):
             if client.task is not None:
                 client.task.cancel()
