@@ -1,7 +1,8 @@
 """Fuzzing the regex parser and matchers with arbitrary pattern strings and texts.
 
 Three properties, on strings no grammar shaped (metacharacter soup and arbitrary Unicode):
-- only the project's own errors: a pattern compiles or raises an NFAError, never anything else;
+- only the project's own errors: a pattern compiles (and builds its line matcher) or raises an NFAError,
+  never anything else;
 - bounded work: the NFA is the size the tree predicts, under the bounds, and matching does a
   counted amount of work per character (no timing: the counts are the bound);
 - where Python's re accepts the same pattern (without warnings), the verdicts are re's: full
@@ -20,7 +21,16 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from livingspec.nfa import MAX_NFA_STATES, POSIX_CLASSES, NFAError, Regex, Work, compile_regex, state_count
+from livingspec.nfa import (
+    MAX_NFA_STATES,
+    POSIX_CLASSES,
+    LineMatcher,
+    NFAError,
+    Regex,
+    Work,
+    compile_regex,
+    state_count,
+)
 
 #: Characters that make the parser work: every metacharacter, escapes, digits for counts, POSIX brackets.
 SOUP = "ab()[]{}^$*+?|.,-:=\\0129dDwWsSAZnxt"
@@ -74,6 +84,21 @@ def test_any_pattern_compiles_or_raises_our_error_and_matches_with_bounded_work(
         assert regex.nfa_search(text) == found, (pattern, text)
         assert (regex.find(text) is not None) == found, (pattern, text)
         _check_bounded_work(regex, text)
+
+
+@example(pattern="(a|b)*a(a|b){6}", text_list=["abababab", "b"])
+@given(pattern=st.one_of(soup_patterns, any_patterns), text_list=texts)
+def test_the_line_matcher_agrees_with_search_or_raises_our_error(pattern: str, text_list: list[str]) -> None:
+    """grep over any pattern: the numpy table and the lazy DFA's search name the same lines."""
+    regex = _compile_or_our_error(pattern)
+    if regex is None:
+        return
+    try:
+        matcher = LineMatcher(regex)
+    except NFAError:
+        return  # a search DFA over its size bound: refused, not built
+    lines = "\n".join(text_list).split("\n")
+    assert matcher.match_lines("\n".join(lines)).tolist() == [regex.search(line) for line in lines], pattern
 
 
 def _python(pattern: str) -> re.Pattern[str] | None:
