@@ -25,9 +25,9 @@ layouts = st.sampled_from([(128, 4), (128, 1), (256, 4), (256, 8), (512, 16), (4
 @needs_numba
 @given(st.one_of(int64_arrays, small_steps), layouts)
 def test_both_paths_write_the_same_bytes_and_read_them_back(values, layout):
-    fast = packed.pack(values, *layout)
+    fast = packed.pack_compiled(values, *layout)
     assert fast == packed.pack_reference(values, *layout)
-    assert np.array_equal(packed.unpack(fast), values)
+    assert np.array_equal(packed.unpack_compiled(fast), values)
     assert np.array_equal(packed.unpack_reference(fast), values)
 
 
@@ -35,7 +35,7 @@ def test_both_paths_write_the_same_bytes_and_read_them_back(values, layout):
 @given(st.binary(max_size=2000), st.integers(0, 3000))
 def test_both_paths_accept_and_refuse_the_same_bytes(data, max_values):
     outcomes = []
-    for decode in (packed.unpack, packed.unpack_reference):
+    for decode in (packed.unpack_compiled, packed.unpack_reference):
         try:
             outcomes.append(decode(data, max_values).tolist())
         except delta.DeltaError as error:
@@ -46,13 +46,13 @@ def test_both_paths_accept_and_refuse_the_same_bytes(data, max_values):
 @needs_numba
 @given(st.one_of(int64_arrays, small_steps).filter(lambda a: a.size > 1), layouts, st.data())
 def test_both_paths_agree_on_damaged_packed_forms(values, layout, data):
-    encoded = bytearray(packed.pack(values, *layout))
+    encoded = bytearray(packed.pack_compiled(values, *layout))
     for _ in range(data.draw(st.integers(1, 4))):
         encoded[data.draw(st.integers(0, len(encoded) - 1))] = data.draw(st.integers(0, 255))
     cut = data.draw(st.integers(0, len(encoded)))
     damaged = bytes(encoded[:cut])
     outcomes = []
-    for decode in (packed.unpack, packed.unpack_reference):
+    for decode in (packed.unpack_compiled, packed.unpack_reference):
         try:
             outcomes.append(decode(damaged, 10**6).tolist())
         except delta.DeltaError as error:
@@ -68,13 +68,25 @@ def test_every_bit_width_round_trips_through_the_compiled_loops():
         deltas = rng.integers(0, top, size=700, dtype=np.uint64, endpoint=True) if width else np.zeros(700, np.uint64)
         values = np.cumsum(deltas.view(np.int64), dtype=np.int64)
         for layout in ((128, 4), (256, 4)):
-            fast = packed.pack(values, *layout)
+            fast = packed.pack_compiled(values, *layout)
             assert fast == packed.pack_reference(values, *layout), width
-            assert np.array_equal(packed.unpack(fast), values), width
+            assert np.array_equal(packed.unpack_compiled(fast), values), width
+
+
+@needs_numba
+def test_long_series_take_the_compiled_path_and_short_ones_the_reference(monkeypatch):
+    calls = []
+    monkeypatch.setattr(packed, "pack_compiled", lambda *a: calls.append("pack") or packed.pack_reference(*a))
+    monkeypatch.setattr(packed, "unpack_compiled", lambda *a: calls.append("unpack") or packed.unpack_reference(*a))
+    short, long = np.arange(packed.COMPILED_FROM - 1), np.arange(packed.COMPILED_FROM)
+    packed.unpack(packed.pack(short))
+    assert calls == []
+    packed.unpack(packed.pack(long))
+    assert calls == ["pack", "unpack"]
 
 
 def test_without_numba_pack_and_unpack_take_the_reference_path(monkeypatch):
-    values = np.cumsum(np.arange(-300, 400, dtype=np.int64))
+    values = np.cumsum(np.arange(-300, 3 * packed.COMPILED_FROM, dtype=np.int64))
     fast = packed.pack(values, 256, 4)
     monkeypatch.setattr(kernels, "AVAILABLE", False)
     monkeypatch.setattr(kernels, "encode_blocks", None)  # any use of the compiled loops would fail
@@ -83,6 +95,8 @@ def test_without_numba_pack_and_unpack_take_the_reference_path(monkeypatch):
     assert np.array_equal(packed.unpack(fast), values)
     with pytest.raises(delta.TruncatedDataError):
         packed.unpack(fast[:-3])
+    with pytest.raises(delta.DeltaError, match="needs numba"):
+        packed.unpack_compiled(fast)
 
 
 BOUNDS_CHECKED_RUN = """
@@ -91,7 +105,7 @@ import numpy as np
 from livingspec import delta
 from livingspec.delta import kernels, packed
 
-assert kernels.AVAILABLE
+assert kernels.load()
 rng = np.random.default_rng(int(sys.argv[1]))
 layouts = [(128, 4), (128, 1), (256, 4), (4096, 128)]
 checked = 0
@@ -107,12 +121,12 @@ for trial in range(int(sys.argv[2])):
         data = delta.uleb128(block_size) + delta.uleb128(miniblocks) + delta.uleb128(count) + b"\\x00" + body.tobytes()
     else:  # a packed form, damaged and cut
         values = np.cumsum(rng.integers(-(2**40), 2**40, int(rng.integers(2, 2000))))
-        encoded = bytearray(packed.pack(values, *layouts[trial % len(layouts)]))
+        encoded = bytearray(packed.pack_compiled(values, *layouts[trial % len(layouts)]))
         for _ in range(int(rng.integers(1, 4))):
             encoded[int(rng.integers(0, len(encoded)))] = int(rng.integers(0, 256))
         data = bytes(encoded[: int(rng.integers(0, len(encoded) + 1))])
     try:
-        packed.unpack(data, max_values=10**6)
+        packed.unpack_compiled(data, max_values=10**6)
     except delta.DeltaError:
         pass
     checked += 1

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from livingspec import delta
+from livingspec.delta import kernels, packed
 
 
 def _header(block_size: int, miniblocks: int, count: int) -> bytes:
@@ -109,8 +110,11 @@ class DecoderHangError(Exception):
     """The decoder ran past the hang guard."""
 
 
-def _decode_guarded(data: bytes, max_values: int):
-    """unpack under a hang guard and tracemalloc: (values or None, error or None, peak bytes)."""
+DECODERS = [packed.unpack_reference, packed.unpack_compiled] if kernels.AVAILABLE else [packed.unpack_reference]
+
+
+def _decode_guarded(decode, data: bytes, max_values: int):
+    """``decode`` under a hang guard and tracemalloc: (values or None, error or None, peak bytes)."""
 
     def alarm(signum, frame):
         raise DecoderHangError(f"unpack ran over {HANG_GUARD_SECONDS} s on {len(data)} bytes: {data[:40].hex()}")
@@ -120,7 +124,7 @@ def _decode_guarded(data: bytes, max_values: int):
     tracemalloc.start()
     try:
         try:
-            return delta.unpack(data, max_values=max_values), None, tracemalloc.get_traced_memory()[1]
+            return decode(data, max_values=max_values), None, tracemalloc.get_traced_memory()[1]
         except delta.DeltaError as error:
             return None, error, tracemalloc.get_traced_memory()[1]
     finally:
@@ -130,8 +134,13 @@ def _decode_guarded(data: bytes, max_values: int):
 
 
 def _check_bounded(data: bytes, max_values: int) -> None:
-    """Only DeltaError; the output no larger than max_values or what the bytes hold; memory in proportion."""
-    values, error, peak = _decode_guarded(data, max_values)
+    """On both paths: only DeltaError; no more than max_values or what the bytes hold; memory in proportion."""
+    for decode in DECODERS:
+        _check_bounded_by(decode, data, max_values)
+
+
+def _check_bounded_by(decode, data: bytes, max_values: int) -> None:
+    values, error, peak = _decode_guarded(decode, data, max_values)
     event("decoded" if error is None else type(error).__name__)
     if error is not None:
         assert str(error), "a DeltaError must say what is wrong"

@@ -6,7 +6,8 @@ DELTA_BINARY_PACKED encoding; exact decimals go through a fixed-point scale.
 
 Packed bytes are untrusted input: ``unpack`` bounds its output before allocating (``max_values``,
 blocks of at most MAX_BLOCK_SIZE values) and raises only DeltaError. ``pack`` and ``unpack`` run
-compiled loops when numba is installed, the numpy reference path otherwise; both give the same bytes.
+compiled loops on series of 4,096 values or more when numba is installed, the numpy reference path
+otherwise; both give the same bytes.
 """
 
 from livingspec.delta.codec import (

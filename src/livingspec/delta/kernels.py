@@ -15,32 +15,49 @@ reading takes any value from two aligned words of a zero-padded copy of the inpu
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import numpy as np
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-numba: Any
-try:
-    import numba
-except ImportError:  # the numpy reference path serves alone
-    numba = None
-
 # The loops read and write the stream as native uint64 words, which is the format's byte order
 # (least significant first) only on a little-endian machine.
-AVAILABLE = numba is not None and sys.byteorder == "little"
+AVAILABLE = importlib.util.find_spec("numba") is not None and sys.byteorder == "little"
 
 OK, TRUNCATED, CORRUPT = 0, 1, 2  # statuses a decode returns
 
+_LOOPS: list[str] = []  # the functions compiled together on first use, in definition order
+_loaded = False
+
 
 def _compiled(function: F) -> F:
-    """``function`` compiled with numba (cached on disk), or left as Python when numba is absent."""
-    if numba is None:
-        return function
-    return cast(F, numba.njit(cache=True, nogil=True)(function))
+    """Mark ``function`` as a loop to compile; it stays plain Python until ``load`` compiles it."""
+    _LOOPS.append(function.__name__)
+    return function
+
+
+def load() -> bool:
+    """Compile (or load from numba's disk cache) every loop, once per process; False without numba.
+
+    Importing numba and loading the loops costs about a second of CPU, so it happens on the first
+    call that needs them, not when the package is imported: a process that never decodes a long
+    series never pays it.
+    """
+    global _loaded
+    if not AVAILABLE:
+        return False
+    if not _loaded:
+        import numba
+
+        namespace = globals()
+        for name in _LOOPS:  # replaced before any is called: loops find each other compiled
+            namespace[name] = numba.njit(cache=True, nogil=True)(namespace[name])
+        _loaded = True
+    return True
 
 
 _U64 = np.uint64

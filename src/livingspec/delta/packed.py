@@ -13,10 +13,11 @@ Layout (Apache Parquet, Encodings.md, "Delta Encoding (DELTA_BINARY_PACKED = 5)"
 Deltas use wrapping int64 arithmetic, so every int64 sequence round-trips exactly.
 
 Two paths give the same bytes and values. ``pack`` and ``unpack`` run compiled loops
-(``livingspec.delta.kernels``, numba): one pass each. ``pack_reference`` and ``unpack_reference``
-are whole-array numpy: no Python loop per value, packing grouped by bit width; only the block
-headers, whose positions chain, are walked one block at a time. The reference path names every
-error (the fast path hands bad bytes to it) and serves alone where numba is not installed.
+(``livingspec.delta.kernels``, numba) on series of COMPILED_FROM values or more: one pass each.
+``pack_reference`` and ``unpack_reference`` are whole-array numpy: no Python loop per value,
+packing grouped by bit width; only the block headers, whose positions chain, are walked one block
+at a time. The reference path names every error (the fast path hands bad bytes to it), serves
+short series, and serves alone where numba is not installed.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ MAX_BLOCK_SIZE = 1 << 12
 # (pyarrow writes 20,000 values a page), far below what would exhaust memory. Pass max_values to
 # decode more.
 DEFAULT_MAX_VALUES = 1 << 20
+# From this many values on, pack and unpack take the compiled path (where numba is installed):
+# below it the numpy path takes well under a millisecond, and a process that only meets short
+# series never loads the loops (about a second of CPU).
+COMPILED_FROM = 1 << 12
 _ONE = np.uint64(1)
 
 
@@ -195,9 +200,18 @@ def pack(values: Any, block_size: int = BLOCK_SIZE, miniblocks: int = MINIBLOCKS
 
     The defaults (128 values a block, 4 miniblocks) are the issue's and parquet-mr's; pyarrow
     writes blocks of 256 values in 4 miniblocks, which this encoder also produces when asked.
+    Series of COMPILED_FROM values or more take the compiled path where numba is installed.
     """
-    if not kernels.AVAILABLE:
-        return pack_reference(values, block_size, miniblocks)
+    array = as_int64(values)
+    if array.size >= COMPILED_FROM and kernels.load():
+        return pack_compiled(array, block_size, miniblocks)
+    return pack_reference(array, block_size, miniblocks)
+
+
+def pack_compiled(values: Any, block_size: int = BLOCK_SIZE, miniblocks: int = MINIBLOCKS) -> bytes:
+    """``pack`` on the compiled path at any length (needs numba: DeltaError without it)."""
+    if not kernels.load():
+        raise DeltaError("the compiled path needs numba on a little-endian machine")
     _check_layout(block_size, miniblocks)
     array = as_int64(values)
     header = _header(array, block_size, miniblocks)
@@ -413,11 +427,24 @@ def unpack(data: Any, max_values: int = DEFAULT_MAX_VALUES) -> Int64Array:
 
     The output is bounded before anything is allocated: a header promising more than
     ``max_values`` values, or more than its bytes can hold, raises ValueCountError. Bytes after
-    the encoded values are ignored, as a Parquet page reader does (it reads on).
+    the encoded values are ignored, as a Parquet page reader does (it reads on). Series of
+    COMPILED_FROM values or more take the compiled path where numba is installed.
     """
     data = _as_bytes(data)
-    if not kernels.AVAILABLE:
-        return unpack_reference(data, max_values)
+    count = _read_header(data, max_values)[2]
+    if count >= COMPILED_FROM and kernels.load():
+        return unpack_compiled(data, max_values)
+    return unpack_reference(data, max_values)
+
+
+def unpack_compiled(data: Any, max_values: int = DEFAULT_MAX_VALUES) -> Int64Array:
+    """``unpack`` on the compiled path at any length (needs numba: DeltaError without it).
+
+    Bad bytes make the compiled loop stop with a status; the reference path then names the error.
+    """
+    if not kernels.load():
+        raise DeltaError("the compiled path needs numba on a little-endian machine")
+    data = _as_bytes(data)
     block_size, miniblocks, count, first, pos = _read_header(data, max_values)
     values = np.empty(count, dtype=np.int64)
     if count:
