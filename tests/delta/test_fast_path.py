@@ -143,3 +143,14 @@ def test_the_compiled_loops_never_read_out_of_bounds_on_hostile_bytes(tmp_path):
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"checked {trials}" in done.stdout
+
+
+def test_importing_the_codec_or_coding_short_series_loads_no_compiler():
+    script = (
+        "import sys\n"
+        "from livingspec import delta\n"
+        "delta.unpack(delta.pack(list(range(100))))\n"
+        "assert 'numba' not in sys.modules, 'numba was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
