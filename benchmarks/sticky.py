@@ -11,7 +11,9 @@
    each straight to one app server with the shoppers pinned there), HAProxy (``cookie SRV insert
    indirect nocache``), and our balancer built up one means at a time (the table "means").
    Ratios are to HAProxy in the same round; ROUNDS rounds give a range.
-3. The curve: requests/s and p50 of our balancer and HAProxy against concurrent connections 1..64.
+3. The headline: our best balancer and HAProxy back to back, PAIRS times (load on a shared machine
+   drifts; a pair sees the same load), and the curve of both against concurrent connections 1..64,
+   measured pointwise back to back.
 
 Run: .venv/bin/python benchmarks/sticky.py [--quick]   (writes reports/benchmarks/sticky.{json,md,svg})
 """
@@ -42,6 +44,7 @@ THREADS = 2  # wrk threads: the machine has two cores
 DURATION = 3  # seconds per point
 CURVE = (1, 2, 4, 8, 16, 32, 64)
 ROUNDS = 2
+PAIRS = 4  # back-to-back (ours, HAProxy) measurements for the headline ratio
 SECRET = "benchmark key"
 #: Our balancer, one means at a time (command-line options of python -m livingspec.sticky balancer).
 MEANS: dict[str, list[str]] = {
@@ -180,24 +183,29 @@ def one_round(urls: dict[str, str], haproxy: HAProxyBalancer | None) -> dict[str
     return measured
 
 
-def curve(urls: dict[str, str], haproxy: HAProxyBalancer | None) -> list[list[object]]:
-    """Requests/s and p50 of our balancer (BEST means) and HAProxy at 1..64 connections."""
+def paired(urls: dict[str, str], haproxy: HAProxyBalancer) -> tuple[list[list[object]], list[list[object]]]:
+    """Our balancer (BEST means) and HAProxy measured back to back, PAIRS times at CONNECTIONS, then at
+    each point of the curve: load on the machine drifts, and a pair sees the same load."""
 
-    def ours(url: str) -> list[WrkResult]:
-        cookies = [h for h, _ in pin_sessions(url)]
-        return [_wrk(url, cookies, c, duration=2) for c in CURVE]
+    def both(url: str) -> tuple[list[list[object]], list[list[object]]]:
+        ours_cookies = [h for h, _ in pin_sessions(url)]
+        theirs_cookies = [h for h, _ in pin_sessions(haproxy.url)]
+        pairs: list[list[object]] = []
+        for number in range(1, PAIRS + 1):
+            m = _wrk(url, ours_cookies, CONNECTIONS)
+            h = _wrk(haproxy.url, theirs_cookies, CONNECTIONS)
+            pairs.append([number, f"{m.requests_per_s:,.0f}", f"{m.p50_ms:.2f}", f"{m.p99_ms:.2f}",
+                          f"{h.requests_per_s:,.0f}", f"{h.p50_ms:.2f}", f"{h.p99_ms:.2f}",
+                          f"{m.requests_per_s / h.requests_per_s:.2f}", f"{m.p50_ms / h.p50_ms:.2f}"])  # fmt: skip
+        points: list[list[object]] = []
+        for c in CURVE:
+            m = _wrk(url, ours_cookies, c, duration=2)
+            h = _wrk(haproxy.url, theirs_cookies, c, duration=2)
+            points.append([c, f"{m.requests_per_s:,.0f}", f"{m.p50_ms:.2f}", f"{h.requests_per_s:,.0f}",
+                           f"{h.p50_ms:.2f}", f"{m.requests_per_s / h.requests_per_s:.2f}"])  # fmt: skip
+        return pairs, points
 
-    mine: list[WrkResult] = _with_balancer(urls, MEANS[BEST], ours)  # type: ignore[assignment]
-    theirs: list[WrkResult | None] = [None] * len(CURVE)
-    if haproxy is not None:
-        cookies = [h for h, _ in pin_sessions(haproxy.url)]
-        theirs = [_wrk(haproxy.url, cookies, c, duration=2) for c in CURVE]
-    rows: list[list[object]] = []
-    for c, m, h in zip(CURVE, mine, theirs, strict=True):
-        rows.append([c, f"{m.requests_per_s:,.0f}", f"{m.p50_ms:.2f}",
-                     f"{h.requests_per_s:,.0f}" if h else "-", f"{h.p50_ms:.2f}" if h else "-",
-                     f"{m.requests_per_s / h.requests_per_s:.2f}" if h else "-"])  # fmt: skip
-    return rows
+    return _with_balancer(urls, MEANS[BEST], both)  # type: ignore[return-value]
 
 
 def curve_svg(rows: list[list[object]]) -> str:
@@ -212,7 +220,7 @@ def curve_svg(rows: list[list[object]]) -> str:
     figure, axis = plt.subplots(figsize=(6.4, 3.6))
     clients = [int(str(r[0])) for r in rows]
     axis.plot(clients, [float(str(r[1]).replace(",", "")) for r in rows], marker="o", label="our balancer")
-    if rows and rows[0][3] != "-":
+    if rows:
         axis.plot(clients, [float(str(r[3]).replace(",", "")) for r in rows], marker="s", label="HAProxy")
     axis.set_xscale("log", base=2)
     axis.set_xlabel("concurrent connections (wrk)")
@@ -256,7 +264,7 @@ def main() -> None:
         except TargetUnavailableError as error:
             notes.append(f"HAProxy skipped: {error}")
         rounds = [one_round(urls, haproxy) for _ in range(rounds_wanted)]
-        curve_rows = [] if quick else curve(urls, haproxy)
+        pair_rows, curve_rows = paired(urls, haproxy) if haproxy is not None and not quick else ([], [])
     finally:
         if haproxy is not None:
             haproxy.stop()
@@ -276,6 +284,16 @@ def main() -> None:
     curve_headings = ["connections", "ours req/s", "ours p50 ms", "HAProxy req/s", "HAProxy p50 ms", "ours/HAProxy"]
     markdown = (REPORT_DIR / "sticky.md").read_text()
     extra = f"\n## Routing per strategy\n\n{markdown_table(ROUTING_HEADINGS, routing)}\n"
+    pair_headings = ["pair", "ours req/s", "ours p50", "ours p99", "HAProxy req/s", "HAProxy p50", "HAProxy p99",
+                     "req/s ratio", "p50 ratio"]  # fmt: skip
+    if pair_rows:
+        ratios = sorted(float(str(r[7])) for r in pair_rows)
+        latencies = sorted(float(str(r[8])) for r in pair_rows)
+        summary = (f"req/s ratio {ratios[0]:.2f}..{ratios[-1]:.2f} (median {ratios[len(ratios) // 2]:.2f}); "
+                   f"p50 ratio {latencies[0]:.2f}..{latencies[-1]:.2f}")  # fmt: skip
+        extra += f"\n## {BEST} and HAProxy back to back, {CONNECTIONS} connections\n\n"
+        extra += f"{markdown_table(pair_headings, pair_rows)}\n\n{summary}\n"
+        print(markdown_table(pair_headings, pair_rows), "\n", summary)
     if curve_rows:
         table = markdown_table(curve_headings, curve_rows)
         extra += f"\n## Throughput against concurrent clients ({BEST})\n\n{table}\n"
@@ -286,6 +304,7 @@ def main() -> None:
     payload = json.loads((REPORT_DIR / "sticky.json").read_text())
     payload["routing"] = {"columns": ROUTING_HEADINGS, "rows": routing}
     payload["curve"] = {"columns": curve_headings, "rows": curve_rows}
+    payload["pairs"] = {"columns": pair_headings, "rows": pair_rows}
     payload["rounds"] = rounds
     (REPORT_DIR / "sticky.json").write_text(json.dumps(payload, indent=2, default=str))
 

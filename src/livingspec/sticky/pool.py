@@ -20,6 +20,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from livingspec.sticky.errors import InvalidServerError, UnknownServerError
 
@@ -68,13 +69,17 @@ class PoolView:
     version: int
     servers: tuple[Server, ...]
 
+    @cached_property
+    def _by_name(self) -> dict[str, Server]:
+        return {server.name: server for server in self.servers}
+
     def get(self, name: str) -> Server | None:
         """The server called ``name``, or None when it is not in the pool."""
-        return next((server for server in self.servers if server.name == name), None)
+        return self._by_name.get(name)
 
-    @property
+    @cached_property
     def for_new_sessions(self) -> tuple[Server, ...]:
-        """Servers that may receive a new session."""
+        """Servers that may receive a new session (computed once per snapshot)."""
         return tuple(server for server in self.servers if server.takes_new_sessions)
 
 
@@ -85,14 +90,19 @@ class Pool:
         self._lock = threading.Lock()
         self._servers: dict[str, Server] = {}
         self._version = 0
+        self._view = PoolView(0, ())  # rebuilt under the lock at every change; read without it (one reference)
         for entry in servers:
             name, weight = (entry, 1) if isinstance(entry, str) else entry
             self.add(name, weight)
 
     def view(self) -> PoolView:
-        """The current snapshot."""
-        with self._lock:
-            return PoolView(self._version, tuple(self._servers.values()))
+        """The current snapshot (built once per change, so routing a request allocates nothing here)."""
+        return self._view
+
+    def _changed(self) -> None:
+        """Under the lock: bump the version and publish the new snapshot."""
+        self._version += 1
+        self._view = PoolView(self._version, tuple(self._servers.values()))
 
     @property
     def names(self) -> list[str]:
@@ -116,7 +126,7 @@ class Pool:
             if name in self._servers:
                 raise InvalidServerError(f"server {name!r} is already in the pool")
             self._servers[name] = Server(name, weight)
-            self._version += 1
+            self._changed()
 
     def remove(self, name: str) -> None:
         """Take a server out of the pool entirely (its cookie then reaches nobody)."""
@@ -124,7 +134,7 @@ class Pool:
             if name not in self._servers:
                 raise UnknownServerError(name)
             del self._servers[name]
-            self._version += 1
+            self._changed()
 
     def _update(self, name: str, **changes: object) -> bool:
         with self._lock:
@@ -135,7 +145,7 @@ class Pool:
             if new == old:
                 return False
             self._servers[name] = new
-            self._version += 1
+            self._changed()
             return True
 
     def set_weight(self, name: str, weight: int) -> None:
