@@ -35,6 +35,7 @@ from livingspec.infra.errors import InfraError
 from livingspec.infra.net import LOOPBACK, bound_socket
 from livingspec.sticky.errors import BadRequestTargetError, NoLiveServerError, UnknownServerError
 from livingspec.sticky.forwarding import request_target
+from livingspec.sticky.strategies import RequestKey, Route
 
 Headers = list[tuple[bytes, bytes]]
 KEEP_ALIVE_S = 5.0  # an idle client connection is closed after this (uvicorn's default)
@@ -80,7 +81,7 @@ class _Upstream(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
-        self.waiter: asyncio.Future[None] | None = None
+        self.on_done: Callable[[UpstreamError | None], None] | None = None  # called once per exchange
         self.status = 0
         self.headers: Headers = []
         self.body: list[bytes] = []
@@ -109,7 +110,7 @@ class _Upstream(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
-        if self.waiter is not None and not self.waiter.done():
+        if self.on_done is not None:
             unframed = self.status and not any(k in (b"content-length", b"transfer-encoding") for k, _ in self.headers)
             if unframed:  # an answer delimited by closing the connection (RFC 9112 6.3, last case)
                 self._finish(None)
@@ -139,21 +140,31 @@ class _Upstream(asyncio.Protocol):
         self._finish(None)
 
     # -- use ---------------------------------------------------------------------------------------
-    def _finish(self, error: Exception | None) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            if error is None:
-                self.waiter.set_result(None)
-            else:
-                self.waiter.set_exception(error)
+    def _finish(self, error: UpstreamError | None) -> None:
+        done, self.on_done = self.on_done, None
+        if done is not None:
+            done(error)
 
-    def send(self, head: bytes, body: list[bytes], head_only: bool) -> asyncio.Future[None]:
-        """Write one request; the future resolves when its answer is complete."""
+    def start(
+        self, head: bytes, body: list[bytes], head_only: bool, on_done: Callable[[UpstreamError | None], None]
+    ) -> None:
+        """Write one request; ``on_done(None)`` when its answer is complete, ``on_done(error)`` if it fails."""
         assert self.transport is not None
-        self.waiter = asyncio.get_running_loop().create_future()
+        self.on_done = on_done
         self.status, self.headers, self.body, self.size = 0, [], [], 0
         self.head_only, self.got_bytes, self.complete, self.keep_alive = head_only, False, False, False
         self.transport.writelines([head, *body])
-        return self.waiter
+
+    def send(self, head: bytes, body: list[bytes], head_only: bool) -> asyncio.Future[None]:
+        """``start``, awaitable: the future resolves when the answer is complete."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done(error: UpstreamError | None) -> None:
+            if not waiter.done():
+                waiter.set_result(None) if error is None else waiter.set_exception(error)
+
+        self.start(head, body, head_only, done)
+        return waiter
 
     @property
     def reusable(self) -> bool:
@@ -172,13 +183,20 @@ class _Backends:
         self.idle: dict[tuple[str, int], deque[_Upstream]] = {}
         self.connect_timeout = connect_timeout
 
-    async def get(self, address: tuple[str, int]) -> tuple[_Upstream, bool]:
-        """A connection to ``address`` and whether it was reused; ConnectionError when refused."""
+    def take_idle(self, address: tuple[str, int]) -> _Upstream | None:
+        """An open idle connection to ``address``, if the pool has one."""
         idle = self.idle.get(address)
         while idle:
             upstream = idle.pop()
             if upstream.transport is not None and not upstream.transport.is_closing():
-                return upstream, True
+                return upstream
+        return None
+
+    async def get(self, address: tuple[str, int]) -> tuple[_Upstream, bool]:
+        """A connection to ``address`` and whether it was reused; ConnectionError when refused."""
+        upstream = self.take_idle(address)
+        if upstream is not None:
+            return upstream, True
         loop = asyncio.get_running_loop()
         _, protocol = await asyncio.wait_for(
             loop.create_connection(_Upstream, address[0], address[1]), self.connect_timeout
@@ -216,6 +234,15 @@ class _Request:
 Answer = tuple[int, Headers, list[bytes]]
 
 
+class _Plan:
+    """A checked request, ready to route: its target, the headers to forward, what the strategy sees."""
+
+    __slots__ = ("headers", "key", "target")
+
+    def __init__(self, target: bytes, headers: Headers, key: RequestKey) -> None:
+        self.target, self.headers, self.key = target, headers, key
+
+
 class _Proxy:
     """What every client connection shares: the balancer that decides, and the backend connections."""
 
@@ -237,9 +264,8 @@ class _Proxy:
             for upstream in [u for u in self.inflight if now > u.deadline]:
                 upstream.timed_out(self.balancer.timeout)
 
-    async def handle(self, request: _Request, peer: tuple[str, int]) -> Answer:
-        """The answer to one request, decided as ``Balancer`` decides (see the module docstring)."""
-        balancer = self.balancer
+    def decide(self, request: _Request, peer: tuple[str, int]) -> Answer | _Plan:
+        """The checks every request passes before routing: an answer now (400, 204), or what to forward."""
         method = request.method.decode("latin-1")
         raw_path, _, query = bytes(request.url).partition(b"?")
         try:
@@ -248,39 +274,67 @@ class _Proxy:
             return _plain(400, str(error))
         if target == b"*":  # OPTIONS * asks about the server in general: the balancer answers for itself
             return 204, [(b"allow", _OPTIONS_ALLOW)], []
-        headers, key = balancer._upstream_headers({"headers": request.headers, "client": peer})
-        for _attempt in range(len(balancer.urls) + 1):  # each refusal marks one server down
+        headers, key = self.balancer._upstream_headers({"headers": request.headers, "client": peer})
+        return _Plan(target, headers, key)
+
+    def route(self, plan: _Plan) -> Route | Answer:
+        """The strategy's server for the request, or 503 when no server can take it."""
+        try:
+            return self.balancer.strategy.route(plan.key, self.balancer.pool.view())  # type: ignore[no-any-return]
+        except NoLiveServerError as error:
+            return _plain(503, str(error))
+
+    def address(self, route: Route) -> tuple[str, int]:
+        """Host and port of the routed backend (from its parsed URL, never from the request)."""
+        origin = self.balancer._origins[route.server]
+        return origin.host, origin.port or 80
+
+    def reply(self, request: _Request, route: Route, upstream: _Upstream) -> Answer:
+        """The backend's answer as the client gets it: hop-by-hop headers dropped, the pin inserted."""
+        self.balancer.served[route.server] += 1
+        bodiless = request.method == b"HEAD" or upstream.status in (204, 304) or upstream.status < 200
+        out = self.balancer._reply_headers(upstream.headers, route, None if bodiless else upstream.size)
+        return upstream.status, out, upstream.body
+
+    def exchange_head(self, request: _Request, plan: _Plan, address: tuple[str, int]) -> bytes:
+        """The request line and headers sent to the backend at ``address``."""
+        lines = [request.method + b" " + plan.target + b" HTTP/1.1", b"host: %s:%d" % (address[0].encode(), address[1])]
+        lines += [name + b": " + value for name, value in plan.headers]
+        if request.size or request.method in (b"POST", b"PUT", b"PATCH"):
+            lines.append(b"content-length: %d" % request.size)
+        return b"\r\n".join(lines) + b"\r\n\r\n"
+
+    async def handle(
+        self, request: _Request, peer: tuple[str, int], plan: _Plan | None = None, first: Route | None = None
+    ) -> Answer:
+        """The answer to one request, decided as ``Balancer`` decides (see the module docstring).
+
+        ``plan`` and ``first``: the checks and the route the fast lane already made (routing twice would
+        move a round robin on twice)."""
+        checked = plan if plan is not None else self.decide(request, peer)
+        if not isinstance(checked, _Plan):
+            return checked
+        plan = checked
+        for _attempt in range(len(self.balancer.urls) + 1):  # each refusal marks one server down
+            route, first = (first, None) if first is not None else (self.route(plan), None)
+            if not isinstance(route, Route):
+                return route
+            address = self.address(route)
             try:
-                route = balancer.strategy.route(key, balancer.pool.view())
-            except NoLiveServerError as error:
-                return _plain(503, str(error))
-            origin = balancer._origins[route.server]
-            address = (origin.host, origin.port or 80)
-            try:
-                upstream = await self._exchange(address, request, target, headers)
+                upstream = await self._exchange(address, request, self.exchange_head(request, plan, address))
             except UpstreamError as error:
                 if error.before_sending:  # refused: the server is down; route again (redispatch)
                     with contextlib.suppress(UnknownServerError):
-                        balancer.pool.mark_down(route.server)
-                    balancer.redispatched += 1
+                        self.balancer.pool.mark_down(route.server)
+                    self.balancer.redispatched += 1
                     continue
                 # Sent, then failed: 502, and the server stays (no client request can take it out).
                 return _plain(502, f"server {route.server} failed mid-request: {error}")
-            balancer.served[route.server] += 1
-            bodiless = request.method == b"HEAD" or upstream.status in (204, 304) or upstream.status < 200
-            out = balancer._reply_headers(upstream.headers, route, None if bodiless else upstream.size)
-            return upstream.status, out, upstream.body
+            return self.reply(request, route, upstream)
         return _plain(503, "every server refused the connection")
 
-    async def _exchange(
-        self, address: tuple[str, int], request: _Request, target: bytes, headers: Headers
-    ) -> _Upstream:
+    async def _exchange(self, address: tuple[str, int], request: _Request, head: bytes) -> _Upstream:
         """Send the request to ``address`` on a pooled connection (one retry on a fresh one if a reused one died)."""
-        lines = [request.method + b" " + target + b" HTTP/1.1", b"host: %s:%d" % (address[0].encode(), address[1])]
-        lines += [name + b": " + value for name, value in headers]
-        if request.size or request.method in (b"POST", b"PUT", b"PATCH"):
-            lines.append(b"content-length: %d" % request.size)
-        head = b"\r\n".join(lines) + b"\r\n\r\n"
         for _attempt in range(2):
             try:
                 upstream, reused = await self.backends.get(address)
@@ -390,32 +444,75 @@ class _Client(asyncio.Protocol):
     def on_message_complete(self) -> None:
         request = self.request
         assert request is not None
-        self.queue.append(request)
         self.request = None
-        if len(self.queue) > 16 and self.transport is not None:
-            self.transport.pause_reading()  # a client pipelining faster than we answer waits
-        if not self.busy:
-            self.busy = True
-            self.task = asyncio.ensure_future(self._answer_queue())
+        if self.busy:  # pipelined behind a request still being answered
+            self.queue.append(request)
+            if len(self.queue) > 16 and self.transport is not None:
+                self.transport.pause_reading()  # a client pipelining faster than we answer waits
+            return
+        self.busy = True
+        self._begin(request)
 
-    async def _answer_queue(self) -> None:
+    def _begin(self, request: _Request) -> None:
+        """The fast lane: decide, route and send on an idle pooled connection with no task or future;
+        the backend's answer is written back from its parser's callback. Anything else (no idle
+        connection, a refusal to redispatch) takes the full path, ``_Proxy.handle``."""
+        proxy = self.proxy
+        plan = proxy.decide(request, self.peer)
+        if not isinstance(plan, _Plan):
+            self._respond(request, plan)
+            return
+        route = proxy.route(plan)
+        if not isinstance(route, Route):
+            self._respond(request, route)
+            return
+        address = proxy.address(route)
+        upstream = proxy.backends.take_idle(address)
+        if upstream is None:  # no idle connection: the full path connects (and redispatches on a refusal)
+            self.task = asyncio.ensure_future(self._answer_slowly(request, plan, route))
+            return
+
+        def done(error: UpstreamError | None) -> None:
+            proxy.inflight.discard(upstream)
+            if error is None:
+                proxy.backends.put(address, upstream)
+                self._respond(request, proxy.reply(request, route, upstream))
+                return
+            upstream.close()
+            if error.before_sending:  # the idle connection had died unseen: the full path retries
+                self.task = asyncio.ensure_future(self._answer_slowly(request, plan, route))
+            else:  # sent, then failed: 502; the server stays (no client request can take it out)
+                self._respond(request, _plain(502, f"server {route.server} failed mid-request: {error}"))
+
+        upstream.deadline = proxy.now() + proxy.balancer.timeout
+        proxy.inflight.add(upstream)
+        upstream.start(proxy.exchange_head(request, plan, address), request.body, request.method == b"HEAD", done)
+
+    async def _answer_slowly(self, request: _Request, plan: _Plan, route: Route) -> None:
         try:
-            while self.queue and self.transport is not None:
-                request = self.queue.popleft()
-                status, headers, body = await self.proxy.handle(request, self.peer)
-                if self.transport is None:
-                    return
-                close = not request.keep_alive
-                self.transport.writelines([_head(status, headers, close), *body])
-                if close:
-                    self.transport.close()
-                    return
-                if len(self.queue) <= 16:
-                    self.transport.resume_reading()
-        finally:
-            self.busy = False
-        if self.transport is not None:
-            self._arm(KEEP_ALIVE_S)
+            answer = await self.proxy.handle(request, self.peer, plan, route)
+        except Exception as error:  # a defect here must not leave the connection hanging
+            answer = _plain(502, f"the balancer could not forward the request: {type(error).__name__}")
+        self._respond(request, answer)
+
+    def _respond(self, request: _Request, answer: Answer) -> None:
+        """Write the answer; close, or take the next pipelined request, or wait (keep-alive)."""
+        transport = self.transport
+        if transport is None:
+            return
+        status, headers, body = answer
+        close = not request.keep_alive
+        transport.writelines([_head(status, headers, close), *body])
+        if close:
+            transport.close()
+            return
+        if self.queue:
+            if len(self.queue) <= 16:
+                transport.resume_reading()
+            asyncio.get_running_loop().call_soon(self._begin, self.queue.popleft())
+            return
+        self.busy = False
+        self._arm(KEEP_ALIVE_S)
 
 
 def new_event_loop(uvloop_if_installed: bool = True) -> asyncio.AbstractEventLoop:
