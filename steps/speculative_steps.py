@@ -33,11 +33,13 @@ from livingspec.speculative import (
     DraftError,
     DraftSpec,
     Generation,
+    ModelDraft,
     ModelPair,
     PromptLookupDraft,
     Proposal,
     Sampling,
     TargetSpec,
+    TrainedPair,
     acceptance_probability,
     cost_ratio_for_speedup,
     expected_speedup,
@@ -45,10 +47,13 @@ from livingspec.speculative import (
     output_distribution,
     readings,
     round_records,
+    round_text_records,
     speculative_generate,
     target_only_generate,
     tokenize,
+    trained_pair,
 )
+from livingspec.training import decode, encode
 
 
 @parse.with_pattern(r"[\w.+-]+")
@@ -63,6 +68,7 @@ PROMPT = tokenize("User: what is the best approach \n Assistant:")
 SEED = 2024
 PAIR_GIVEN = "Given the speculative target transformer with its small, self-speculative and prompt-lookup drafts"
 RUN_GIVEN = "When the target generates 40 tokens speculatively with the small draft, gamma 4, at temperature 1"
+TRAINED_GIVEN = "Given the trained byte-level target and draft from the models folder"
 THEORY_GIVEN = (
     "Given a speculative acceptance rate of 0.75, 5 draft tokens per round and a draft costing 0.1 of a target pass"
 )
@@ -84,6 +90,8 @@ class SpeculativeWorld:
     step: tuple[float, Array] | None = None  # keep probability and output distribution of one step
     theory: tuple[float, int, float] | None = None  # alpha, gamma, cost ratio c
     proposal: Proposal | None = None
+    prompt: list[int] = field(default_factory=lambda: list(PROMPT))  # the context generation continues
+    trained: TrainedPair | None = None  # the trained byte-level pair, when a scenario uses it
 
     def models(self) -> ModelPair:
         return need(self.pair, "the target and its drafts", PAIR_GIVEN)
@@ -95,6 +103,9 @@ class SpeculativeWorld:
         return need(self.theory, "alpha, gamma and c", THEORY_GIVEN)
 
     def draft(self, name: str) -> Draft:
+        if name == "trained":
+            trained = need(self.trained, "the trained draft", TRAINED_GIVEN)
+            return ModelDraft(trained.draft, "trained draft")
         spec = self.drafts.get(name) or DRAFT_PRESETS.get(name)
         if spec is None:
             known = [*DRAFT_PRESETS, *self.drafts]
@@ -102,12 +113,20 @@ class SpeculativeWorld:
         return spec.build(self.models())
 
 
+def visible(tokens: list[int]) -> str:
+    """Byte tokens as text in guillemets, newlines shown as a return sign."""
+    return "«" + decode(tokens).replace("\n", "⏎") + "»" if tokens else ""
+
+
 def _w(context: Any) -> SpeculativeWorld:
     return world(context, SpeculativeWorld)
 
 
-def _attach_rounds(generation: Generation) -> None:
+def _attach_rounds(generation: Generation, text: bool = False, greedy: bool = False) -> None:
     evidence.attach_records("speculative rounds", round_records(generation.rounds))
+    if text:  # byte tokens: the same rounds as readable text
+        records = round_text_records(generation.rounds, visible, greedy)
+        evidence.attach_records("speculative rounds as text", records)
     evidence.attach_json("speculative statistics", generation.stats.as_dict())
 
 
@@ -116,13 +135,13 @@ def _generate(context: Any, count: int, draft: str, gamma: int, sampling: Sampli
     w.sampling = sampling
     rng = np.random.default_rng(SEED)
     w.generation = speculative_generate(
-        w.models().target, w.draft(draft), PROMPT, count, gamma, sampling, rng, eos_token=w.eos
+        w.models().target, w.draft(draft), w.prompt, count, gamma, sampling, rng, eos_token=w.eos
     )
-    _attach_rounds(w.generation)
+    _attach_rounds(w.generation, text=w.trained is not None, greedy=sampling.greedy)
 
 
 def _target_only(w: SpeculativeWorld, count: int, sampling: Sampling, eos: int | None = None) -> Generation:
-    return target_only_generate(w.models().target, PROMPT, count, sampling, np.random.default_rng(SEED), eos)
+    return target_only_generate(w.models().target, w.prompt, count, sampling, np.random.default_rng(SEED), eos)
 
 
 # --- models and drafts ----------------------------------------------------------------------------
@@ -200,6 +219,64 @@ def step_weights(context: Any) -> None:
     draft, target = pair.small_draft.n_params, pair.target.n_params
     evidence.attach_table("model sizes", ["model", "weights"], [("target", target), ("small draft", draft)])
     assert draft < target / 2, f"expected the draft below {target / 2}, it holds {draft}"
+
+
+# --- the trained byte-level pair ------------------------------------------------------------------
+
+
+@given("the trained byte-level target and draft from the models folder")
+def step_trained_pair(context: Any) -> None:
+    """Load the committed trained target and draft (byte tokens, vocabulary 256) and show their manifest."""
+    w = _w(context)
+    w.trained = trained_pair()
+    w.pair = ModelPair(w.trained.target, w.trained.draft, 1.0)
+    rows = []
+    for name in ("target", "draft"):
+        record, config = w.trained.record(name), w.trained.record(name)["config"]
+        shape = f"{config['n_layer']} blocks, width {config['n_embd']}, {config['n_head']} heads"
+        losses = (record["final_train_loss"], record["validation_loss"])
+        rows.append((name, shape, record["n_params"], record["recipe"]["steps"], *losses))
+    heads = ["model", "shape", "weights", "training steps", "final train loss", "validation loss (nats/byte)"]
+    evidence.attach_table("trained models (manifest)", heads, rows)
+    corpus = w.trained.manifest["corpus"]
+    evidence.attach_text("corpus", f"{', '.join(corpus['files'])}\nSHA-256 {corpus['sha256']}")
+
+
+@given("the text to continue is:")
+def step_text_prompt(context: Any) -> None:
+    """The prompt, as text in a doc string (its UTF-8 bytes are the tokens); the line breaks are kept."""
+    text = need(
+        getattr(context, "text", None), "a doc string with the text", 'Given the text to continue is: """..."""'
+    )
+    _w(context).prompt = encode(text)
+
+
+@then("the trained draft holds between {low:d}% and {high:d}% of the target's weights")
+def step_trained_size(context: Any, low: int, high: int) -> None:
+    """Compare the weight counts of the trained draft and target (percent of the target's)."""
+    trained = need(_w(context).trained, "the trained pair", TRAINED_GIVEN)
+    share = 100 * trained.draft.n_params / trained.target.n_params
+    assert low <= share <= high, f"expected the draft at {low}..{high}% of the target, it is {share:.1f}%"
+
+
+@then("the speculative rounds read as text: drafted bytes, the accepted ones and the target's own")
+def step_rounds_text(context: Any) -> None:
+    """Show the prompt and continuation as text with each round's drafts, kept part and target token; check they add up."""
+    w = _w(context)
+    generation = w.generated()
+    pieces = [r.drafted[: r.accepted] + ([] if r.token is None else [r.token]) for r in generation.rounds]
+    evidence.attach_text("prompt and continuation", f"{decode(w.prompt)}⟨{decode(generation.tokens)}⟩")
+    joined = [t for piece in pieces for t in piece]
+    assert joined == generation.tokens, "the rounds' accepted drafts and target tokens must make up the output"
+    assert any(r.accepted for r in generation.rounds), "expected some drafted bytes to be accepted"
+
+
+@then("prompt lookup copied at least {count:d} accepted bytes from earlier in the text")
+def step_lookup_copied(context: Any, count: int) -> None:
+    """Count the drafted bytes that prompt lookup copied from the context and the target accepted."""
+    generation = _w(context).generated()
+    copied = generation.stats.accepted
+    assert copied >= count, f"expected at least {count} copied bytes accepted, saw {copied}"
 
 
 # --- rounds ---------------------------------------------------------------------------------------
@@ -371,7 +448,7 @@ def step_top_k(context: Any, k: int) -> None:
     """Recompute the target's logits on the whole output and check each token's rank."""
     w = _w(context)
     tokens = w.generated().tokens
-    logits = w.models().target.forward(PROMPT + tokens)[len(PROMPT) - 1 : -1]  # [n, V]
+    logits = w.models().target.forward(w.prompt + tokens)[len(w.prompt) - 1 : -1]  # [n, V]
     ranks = [int((row > row[t]).sum()) for row, t in zip(logits, tokens, strict=True)]
     assert max(ranks) < k, f"expected ranks below {k}, saw {ranks}"
 

@@ -118,7 +118,8 @@ Feature: Grouped-query attention shares key/value heads among groups of query he
     error is the relative L2 distance of the converted model's first-layer attention output from
     the original's: 0 is the same output, 1 an error as large as the output itself. The model here
     is untrained, so its heads are unrelated and pooling them loses more than it would in a trained
-    checkpoint; the paper's closeness to MHA comes after uptraining, which is not done here.
+    checkpoint; the paper's closeness to MHA comes after uptraining, which the uptraining feature
+    checks on a trained model.
 
     @seed-example
     Scenario: Converting an MHA checkpoint to GQA and MQA by mean-pooling key/value heads

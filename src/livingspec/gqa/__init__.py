@@ -4,7 +4,8 @@ Seed, day 14. Ainslie et al., "GQA: Training Generalized Multi-Query Transformer
 Multi-Head Checkpoints" (2023); Shazeer, "Fast Transformer Decoding: One Write-Head is All You
 Need" (2019). K = H is multi-head attention, K = 1 multi-query attention. A pure-numpy
 decoder-only transformer (picoGPT style) with rotary embeddings and a KV cache that rolls back,
-exact KV memory accounting, safetensors checkpoints and MHA-to-GQA conversion by mean-pooling.
+exact KV memory accounting, safetensors checkpoints, MHA-to-GQA conversion by mean-pooling, and the
+uptraining of a trained byte-level MHA model's conversions (``uptraining``).
 """
 
 from livingspec.gqa.attention import (
@@ -47,6 +48,16 @@ from livingspec.gqa.model import (
     rms_norm,
 )
 from livingspec.gqa.quality import ConversionError, conversion_errors
+from livingspec.gqa.uptraining import (
+    TRAINED_TARGET_FILE,
+    UPTRAINING_FILE,
+    UptrainingRun,
+    load_uptraining,
+    original_steps,
+    pooled_loss,
+    validation_loss,
+    validation_windows,
+)
 
 __all__ = [
     "DESCRIPTION_FIELDS",
@@ -56,6 +67,8 @@ __all__ = [
     "GIB",
     "LAYER_HEAD_DIM",
     "NAMED_MODELS",
+    "TRAINED_TARGET_FILE",
+    "UPTRAINING_FILE",
     "AttentionShape",
     "CacheError",
     "CheckpointError",
@@ -70,6 +83,7 @@ __all__ = [
     "ShapeError",
     "Transformer",
     "UnknownModelError",
+    "UptrainingRun",
     "accounting_records",
     "apply_rope",
     "attention_block",
@@ -87,13 +101,18 @@ __all__ = [
     "init_params",
     "kv_cache_memory",
     "load_model",
+    "load_uptraining",
     "mean_pool_heads",
     "named_model",
+    "original_steps",
     "param_shapes",
+    "pooled_loss",
     "reference_attention",
     "rms_norm",
     "rope_tables",
     "save_model",
     "seeded_prompt",
     "tiny_transformer",
+    "validation_loss",
+    "validation_windows",
 ]

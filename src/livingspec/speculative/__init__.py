@@ -21,6 +21,7 @@ from livingspec.speculative.decoding import (
     Round,
     Stats,
     round_records,
+    round_text_records,
     speculative_generate,
     target_only_generate,
 )
@@ -32,7 +33,13 @@ from livingspec.speculative.drafts import (
     Proposal,
     SelfSpeculativeDraft,
 )
-from livingspec.speculative.errors import DraftError, GenerationError, SamplingError, SpeculativeError
+from livingspec.speculative.errors import (
+    DraftError,
+    GenerationError,
+    ModelFileError,
+    SamplingError,
+    SpeculativeError,
+)
 from livingspec.speculative.models import TINY_TARGET, ModelPair, build_target, distil_draft, model_pair
 from livingspec.speculative.sampling import (
     GREEDY,
@@ -55,12 +62,14 @@ from livingspec.speculative.theory import (
     kept_fraction,
     readings,
 )
+from livingspec.speculative.trained import MODELS_DIR, TrainedPair, load_pair, trained_pair
 
 __all__ = [
     "DRAFT_KINDS",
     "DRAFT_PRESETS",
     "EOS",
     "GREEDY",
+    "MODELS_DIR",
     "TINY",
     "TINY_TARGET",
     "WORDS",
@@ -73,6 +82,7 @@ __all__ = [
     "Generation",
     "GenerationError",
     "ModelDraft",
+    "ModelFileError",
     "ModelPair",
     "PromptLookupDraft",
     "Proposal",
@@ -84,6 +94,7 @@ __all__ = [
     "SpeculativeError",
     "Stats",
     "TargetSpec",
+    "TrainedPair",
     "accept_or_resample",
     "acceptance_probability",
     "alpha_for_kept_fraction",
@@ -98,12 +109,15 @@ __all__ = [
     "expected_speedup",
     "expected_tokens_per_pass",
     "kept_fraction",
+    "load_pair",
     "model_pair",
     "output_distribution",
     "readings",
     "residual",
     "round_records",
+    "round_text_records",
     "speculative_generate",
     "target_only_generate",
     "tokenize",
+    "trained_pair",
 ]

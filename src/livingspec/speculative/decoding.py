@@ -116,6 +116,30 @@ def round_records(rounds: Sequence[Round]) -> list[dict[str, str]]:
     ]
 
 
+def round_text_records(
+    rounds: Sequence[Round], show: Callable[[list[int]], str], greedy: bool = False
+) -> list[dict[str, str]]:
+    """The rounds as readable rows: what was drafted, the part kept, the target's own token and why it came.
+
+    ``show`` turns tokens into text (for byte tokens: decode them, with visible newlines).
+    """
+    correction = "the target's argmax" if greedy else "resampled from max(0, p - q)"
+    rows = []
+    for i, r in enumerate(rounds):
+        rejected = r.drafted[r.accepted : r.accepted + 1]
+        rows.append(
+            {
+                "round": str(i + 1),
+                "drafted": show(r.drafted),
+                "accepted": show(r.drafted[: r.accepted]),
+                "rejected draft": show(rejected) if r.kind == "correction" else "",
+                "target's token": "" if r.token is None else show([r.token]),
+                "how": correction if r.kind == "correction" else "bonus, all drafts kept",
+            }
+        )
+    return rows
+
+
 @dataclass
 class Generation:
     """The new tokens, why generation stopped, and how it went."""

@@ -19,3 +19,11 @@ class DraftError(SpeculativeError):
 
 class GenerationError(SpeculativeError):
     """A generation request is invalid (empty prompt, negative length, prompt too long for the model)."""
+
+
+class ModelFileError(SpeculativeError):
+    """A trained model's file is missing, corrupt, of the wrong shape, or does not fit its partner."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        self.path, self.problem = str(path), problem
+        super().__init__(f"model file {self.path!r}: {problem}")
