@@ -102,6 +102,9 @@ class _Upstream(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
 
     def data_received(self, data: bytes) -> None:
+        if self.on_done is None:  # bytes while idle (a late or unsolicited answer): the framing is lost
+            self.close()
+            return
         self.got_bytes = True
         try:
             self.parser.feed_data(data)
