@@ -123,3 +123,34 @@ def test_a_backend_that_never_answers_gets_502_within_the_balancers_timeout():
     finally:
         server.stop()
         app.kill()
+
+
+def test_two_workers_on_one_port_honour_each_others_pins():
+    import subprocess
+    import sys
+
+    from livingspec.infra import ManagedProcess, free_port
+    from livingspec.sticky import cart_app
+
+    apps = [LoopbackServer(cart_app(name), name=f"app-{name}").start() for name in "AB"]
+    port = free_port()
+    argv = [sys.executable, "-m", "livingspec.sticky", "balancer", "--port", str(port), "--workers", "2"]
+    argv += ["--secret", "shared key", *(f"{name}={app.url}" for name, app in zip("AB", apps, strict=True))]
+    process = ManagedProcess(argv, name="balancer-workers", ready_port=port)
+    try:
+        process.start()
+        url = f"http://127.0.0.1:{port}/cart"
+        first = httpx.get(url, headers={"cookie": "session_id=abc123"}, timeout=10)
+        pin = f"session_id=abc123; SRV={first.cookies['SRV']}"
+        # A fresh connection each time: the kernel spreads them over both workers (SO_REUSEPORT).
+        servers = {httpx.get(url, headers={"cookie": pin}, timeout=10).json()["server"] for _ in range(20)}
+        assert servers == {first.json()["server"]}
+    finally:
+        process.stop()
+        for app in apps:
+            app.stop()
+    refused = subprocess.run(
+        [*argv[:6], "--workers", "2", "--strategy", "session table", "A=http://127.0.0.1:9"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "one process's memory" in refused.stderr
