@@ -61,5 +61,5 @@ Feature: Speculative decoding on trained byte-level models
         """
       When the target generates 32 tokens speculatively with the prompt-lookup draft, gamma 4, greedily
       Then the speculative rounds read as text: drafted bytes, the accepted ones and the target's own
-      And prompt lookup copied at least 10 accepted bytes from earlier in the text
+      And prompt lookup copied at least 8 accepted bytes from earlier in the text
       And the speculative tokens equal the target's own greedy tokens

@@ -50,7 +50,7 @@ class Recipe:
     clip: float = 1.0  # global gradient-norm clip
 
 
-TARGET_RECIPE = Recipe(steps=300, batch=16, peak_lr=3e-3, warmup=20, seed=1)
+TARGET_RECIPE = Recipe(steps=600, batch=16, peak_lr=4e-3, warmup=20, seed=1)
 DRAFT_RECIPE = Recipe(steps=400, batch=16, peak_lr=4e-3, warmup=20, seed=2)
 UPTRAIN_FRACTION = 0.05  # of the target's steps, as the paper's "5% of original pre-training compute"
 UPTRAIN_LR = 5e-4
