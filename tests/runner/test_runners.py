@@ -118,6 +118,13 @@ def test_pytest_fails_on_an_undefined_step_and_shows_behaves_snippet(tmp_path):
     assert "@when(u'the tally is juggled by a unicorn')" in done.stdout
 
 
+def test_pytest_names_the_step_module_of_the_features_folder_for_an_undefined_step(tmp_path):
+    project = make_project(tmp_path, UNDEFINED)
+    done = run([str(BIN / "pytest"), "-p", "livingspec.runner.pytest_plugin", "-q", "test_demo.py"], project)
+    assert done.returncode != 0
+    assert "Implement it in steps/demo_concept_steps.py:" in done.stdout, done.stdout
+
+
 def test_pytest_runs_rule_scenarios_and_records_their_data_tables_in_allure(tmp_path):
     project = make_project(tmp_path, FEATURE)
     argv = [str(BIN / "pytest"), "-p", "livingspec.runner.pytest_plugin", "-q", "test_demo.py", "--alluredir=ar"]
@@ -179,20 +186,33 @@ def _run(runner: str, project: Path) -> str:
     return done.stdout + done.stderr
 
 
+def _is_a_clean_failure(runner: str, output: str, step: str) -> None:
+    """The step failed (not errored) and the report shows the sentence without a traceback."""
+    assert "Traceback" not in output, output
+    if runner == "behave":
+        assert f"{step} ... failed" in output, output
+        assert "error" not in output.rsplit("Failing scenarios:", maxsplit=1)[-1], output
+    else:
+        assert f"Step failed: {step}" in output, output
+        assert "site-packages" not in output and "types.py" not in output and "world.py" not in output, output
+
+
 @pytest.mark.parametrize("runner", ["behave", "pytest"])
 def test_an_unknown_choice_fails_the_step_with_the_known_values_not_as_undefined(tmp_path, runner):
     output = _run(runner, make_project(tmp_path, UNKNOWN_CHOICE))
     assert "unknown order 'colour'; known: name, count" in output
     assert "Undefined step" not in output and "undefined" not in output.lower().replace("undefined: 0", "")
+    _is_a_clean_failure(runner, output, "When the tally is sorted by colour")
 
 
 @pytest.mark.parametrize("runner", ["behave", "pytest"])
 def test_a_step_before_its_given_names_the_given(tmp_path, runner):
     output = _run(runner, make_project(tmp_path, MISSING_GIVEN))
-    assert "StepOrderError" in output
+    assert ("StepOrderError: " if runner == "pytest" else "ASSERT FAILED: ") + "this step needs a tally" in output
     advice = "this step needs a tally, which no earlier step gave; start with a step such as: Given an empty tally"
     assert advice in output
     assert "AttributeError" not in output
+    _is_a_clean_failure(runner, output, "Then the tally of apples is 1")
 
 
 # The README's worked examples, exactly as printed, under both runners.

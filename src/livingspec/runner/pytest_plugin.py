@@ -7,15 +7,17 @@ Loaded by tests/conftest.py (``pytest_plugins``); also usable on its own with
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from livingspec.registry import concept_folder
 from livingspec.runner.context import SpecContext
 from livingspec.runner.shards import ShardError, parse_shard, take
 from livingspec.runner.targets import DEFAULT_TARGET, KNOWN_TARGETS, skip_reason
+from livingspec.runner.types import ScenarioTextError
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -137,4 +139,40 @@ def pytest_bdd_step_func_lookup_error(request: Any, feature: Any, scenario: Any,
 
     keyword = {"given": "given", "when": "when", "then": "then"}.get(step.type, "step")
     snippet = make_undefined_step_snippet(SimpleNamespace(step_type=keyword, name=step.name))
-    pytest.fail(f"Undefined step: {step.keyword} {step.name}\nImplement it in steps/:\n\n{snippet}")
+    folder = concept_folder(feature.filename)
+    module = f"steps/{folder}_steps.py" if folder else "steps/"
+    pytest.fail(f"Undefined step: {step.keyword} {step.name}\nImplement it in {module}:\n\n{snippet}")
+
+
+# The scenario's steps, and how many of them passed: the next one is the one that failed.
+_STEPS = pytest.StashKey[list[str]]()
+_PASSED = pytest.StashKey[int]()
+
+
+def pytest_bdd_before_scenario(request: Any, feature: Any, scenario: Any) -> None:
+    """Remember the scenario's steps, to name the failed one in a scenario-text error's report."""
+    request.node.stash[_STEPS] = [f"{step.keyword} {step.name}" for step in scenario.steps]
+    request.node.stash[_PASSED] = 0
+
+
+def pytest_bdd_after_step(request: Any, feature: Any, scenario: Any, step: Any, step_func: Any) -> None:
+    """Count the steps that passed (a value refused while matching fails before any step hook)."""
+    request.node.stash[_PASSED] = request.node.stash.get(_PASSED, 0) + 1
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Report a ScenarioTextError (unknown value, step before its Given) as the step and its sentence.
+
+    The scenario's text is at fault, not the code, so a traceback through the runner would only
+    hide the sentence that says what to write instead.
+    """
+    report = yield
+    if call.excinfo is not None and call.excinfo.errisinstance(ScenarioTextError):
+        steps, passed = item.stash.get(_STEPS, []), item.stash.get(_PASSED, 0)
+        step = steps[passed] if passed < len(steps) else "a step"
+        error = call.excinfo.value
+        report.longrepr = f"Step failed: {step}\n{type(error).__name__}: {error}"
+    return report

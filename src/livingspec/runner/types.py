@@ -18,7 +18,16 @@ from livingspec.errors import LivingSpecError
 F = TypeVar("F", bound=Callable[[str], Any])
 
 
-class UnknownChoiceError(LivingSpecError):
+class ScenarioTextError(LivingSpecError, AssertionError):
+    """The scenario's text is wrong (an unknown value, a step before its Given), not the system under test.
+
+    An AssertionError as well, so both runners report it as the step's clean failure, with its
+    sentence and no traceback: behave marks the step failed (not errored) and the pytest plugin
+    shortens the report to the step and the sentence.
+    """
+
+
+class UnknownChoiceError(ScenarioTextError):
     """A step named a value outside its list of known ones (the message lists them).
 
     Deliberately not a ValueError: both runners then report it as the step's failure instead of
@@ -127,9 +136,30 @@ def register(**converters: Callable[[str], Any]) -> None:
 
 
 def register_with_behave() -> None:
-    """Register TYPES with behave's parse matcher (idempotent)."""
-    from behave.matchers import ParseMatcher
+    """Register TYPES with behave's parse matcher, and report scenario-text errors as failures (idempotent)."""
+    from behave.matchers import MatchWithError, ParseMatcher
 
+    _raise_scenario_text_errors(MatchWithError)
     missing = {name: conv for name, conv in TYPES.items() if name not in ParseMatcher.TYPE_REGISTRY}
     if missing:
         ParseMatcher.TYPE_REGISTRY.register_type(**missing)
+
+
+def _raise_scenario_text_errors(match_with_error: Any) -> None:
+    """Make behave raise a converter's ScenarioTextError itself, not wrapped in StepParseError.
+
+    behave wraps any error of a type converter in StepParseError (a ValueError), which it reports
+    as an error with a traceback; raised as it is, an UnknownChoiceError (an AssertionError) fails
+    the step with its sentence, as an assertion in the step would.
+    """
+    original = match_with_error.run
+    if getattr(original, "raises_scenario_text_errors", False):
+        return
+
+    def run(self: Any, context: Any) -> Any:
+        if isinstance(self.stored_error, ScenarioTextError):
+            raise self.stored_error
+        return original(self, context)
+
+    run.raises_scenario_text_errors = True  # type: ignore[attr-defined]
+    match_with_error.run = run

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from livingspec.errors import LivingSpecError
+from livingspec.runner.types import ScenarioTextError
 
 W = TypeVar("W")
 T = TypeVar("T")
@@ -21,8 +21,8 @@ T = TypeVar("T")
 __all__ = ["StepOrderError", "need", "world"]
 
 
-class StepOrderError(LivingSpecError):
-    """A step ran before the step that gives it what it needs."""
+class StepOrderError(ScenarioTextError):
+    """A step ran before the step that gives it what it needs (a clean failure under both runners)."""
 
 
 def world(context: Any, kind: type[W]) -> W:
