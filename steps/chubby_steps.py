@@ -191,9 +191,11 @@ def step_cell_described(context: Any) -> None:
 
     Settings: replicas, master lease, heartbeat interval, election jitter, round timeout, session lease,
     keepalive early, grace period, rpc retry, call timeout, default lock-delay (the paper's defaults: 5
-    replicas, master lease 6, session lease 12, grace period 45, default lock-delay 60).
+    replicas, master lease 6, session lease 12, grace period 45, default lock-delay 60). A name may
+    end in " (s)"; replicas is a whole number, the others decimal seconds.
     """
-    settings = {row["setting"]: row["value"] for row in context.table}
+    table = need(context.table, "a table of settings", "Given a Chubby cell described as: | setting | value |")
+    settings = {row["setting"]: row["value"] for row in table}
     config = ChubbyConfig.described(settings)
     evidence.attach_table("cell settings", ["setting", "value"], sorted(settings.items()))
     _open(context, config)
@@ -756,11 +758,18 @@ def step_write_waited(context: Any, seconds: int, name: str) -> None:
 
 @then("the Chubby file {path:ChubbyPath} has this metadata:")
 def step_metadata(context: Any, path: str) -> None:
-    """Compare selected metadata fields (table: field, value)."""
+    """Compare selected metadata fields (columns field, value; fields not listed are not checked).
+
+    Fields: path, kind (file or directory), ephemeral (True or False), instance_number,
+    content_generation, lock_generation, acl_generation (whole numbers), acl (the ACL names, as a
+    dict), size (bytes of contents). Values are compared as text.
+    """
     cell = _w(context).simulated()
     metadata = cell.result(next(iter(cell.clients.values())).stat(path))
     evidence.attach_json("metadata", metadata)
-    for row in context.table:
+    for row in need(context.table, "a table of fields", "| field | value |"):
+        if row["field"] not in metadata:
+            raise AssertionError(f"unknown metadata field {row['field']!r}; known: {', '.join(metadata)}")
         actual = str(metadata[row["field"]])
         assert actual == row["value"], f"{path} {row['field']}: expected {row['value']}, got {actual}"
 
@@ -775,8 +784,13 @@ def step_subscribe(context: Any, name: str, kinds: list[str], path: str) -> None
 
 @then("the Chubby client {name:ChubbyName} received these events:")
 def step_events(context: Any, name: str) -> None:
-    """The client received each listed event (table: event, path)."""
+    """The client received each listed event, in any order, among others (columns event, path).
+
+    event: a node event (contents modified, child added, child removed, lock acquired, conflicting
+    lock request, handle invalid, master failed over) or a session event (session opened, jeopardy,
+    safe, session expired); path: the node's path (a session event's path is empty).
+    """
     events = [(e.kind, e.path) for e in _w(context).simulated().client(name).events]
     evidence.attach_records("events", [{"event": k, "path": p} for k, p in events])
-    for row in context.table:
+    for row in need(context.table, "a table of events", "| event | path |"):
         assert (row["event"], row["path"]) in events, f"expected event {row['event']} on {row['path']}; got {events}"

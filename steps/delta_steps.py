@@ -202,7 +202,17 @@ def step_sample_series(context: Any, kind: str, count: int) -> None:
 
 @given("a {kind:DeltaSeriesKind} series of {count:d} values with these settings:")
 def step_sample_series_changed(context: Any, kind: str, count: int) -> None:
-    """Generate a series of a named kind with some settings changed (table: | setting | value |)."""
+    """Generate a series of a named kind with some of its settings changed (the others keep the kind's).
+
+    Settings (columns setting, value): shape: regular, jittered, random walk or uniform; then what
+    the shape reads. regular: start, step; jittered: start, step, jitter, seed; random walk: start,
+    volatility, minimum, seed; uniform: low, high, seed. start: the first value (default
+    1767225600000, 2026-01-01 in ms since the epoch); step: distance between neighbours (default
+    1000); jitter: each value late by 0..jitter (default 3); volatility: standard deviation of one
+    move (default 12); minimum: the walk's floor (default 1); low, high: the uniform range (default
+    the whole int64 range); seed: the generator's seed (default 7). Values are whole numbers
+    (volatility may be decimal) in the series' own unit (ms, cents, ...). A setting its shape does not read is refused.
+    """
     w = _w(context)
     changed = samples.describe(_table_settings(context), base=_kind(w, kind))
     _generate(w, changed, count, f"{kind}, changed")
@@ -210,10 +220,16 @@ def step_sample_series_changed(context: Any, kind: str, count: int) -> None:
 
 @given("a series of {count:d} values described by:")
 def step_described_series(context: Any, count: int) -> None:
-    """Generate a series from a table of settings: shape (regular, jittered, random walk, uniform) and what it reads.
+    """Generate a series from a table of settings: its shape and what the shape reads.
 
-    regular: start, step; jittered: start, step, jitter, seed; random walk: start, volatility,
-    minimum, seed; uniform: low, high, seed. Units are the series' own (ms, cents, ...).
+    Settings (columns setting, value): shape: regular, jittered, random walk or uniform; then what
+    the shape reads. regular: start, step; jittered: start, step, jitter, seed; random walk: start,
+    volatility, minimum, seed; uniform: low, high, seed. start: the first value (default
+    1767225600000, 2026-01-01 in ms since the epoch); step: distance between neighbours (default
+    1000); jitter: each value late by 0..jitter (default 3); volatility: standard deviation of one
+    move (default 12); minimum: the walk's floor (default 1); low, high: the uniform range (default
+    the whole int64 range); seed: the generator's seed (default 7). Values are whole numbers
+    (volatility may be decimal) in the series' own unit (ms, cents, ...).
     """
     w = _w(context)
     _generate(w, samples.describe(_table_settings(context)), count, "described")
@@ -221,7 +237,17 @@ def step_described_series(context: Any, count: int) -> None:
 
 @given('a series kind "{name}" described by:')
 def step_describe_kind(context: Any, name: str) -> None:
-    """Name a series kind described by a table of settings, for later steps "a <name> series of <n> values"."""
+    """Name a series kind described by a table of settings, for later steps "a <name> series of <n> values".
+
+    Settings (columns setting, value): shape: regular, jittered, random walk or uniform; then what
+    the shape reads. regular: start, step; jittered: start, step, jitter, seed; random walk: start,
+    volatility, minimum, seed; uniform: low, high, seed. start: the first value (default
+    1767225600000, 2026-01-01 in ms since the epoch); step: distance between neighbours (default
+    1000); jitter: each value late by 0..jitter (default 3); volatility: standard deviation of one
+    move (default 12); minimum: the walk's floor (default 1); low, high: the uniform range (default
+    the whole int64 range); seed: the generator's seed (default 7). Values are whole numbers
+    (volatility may be decimal) in the series' own unit (ms, cents, ...).
+    """
     w = _w(context)
     w.kinds[name] = kind = samples.describe(_table_settings(context))
     evidence.attach_table(f"series kind: {name}", ["setting", "value"], kind.settings())

@@ -417,7 +417,11 @@ def step_foreign_read(context: Any) -> None:
 
 @then("the shop's module boundary check {answer}")
 def step_check_boundary(context: Any, answer: str) -> None:
-    """'allows it...' or 'refuses it...': did the read go through?"""
+    """Did the read of another module's data go through the module boundary?
+
+    answer: text that starts with "allows it" or "refuses it"; the rest is free (e.g. "refuses it:
+    inventory belongs to its module"). Any other start fails the step saying so.
+    """
     foreign = _world(context).foreign
     refused = isinstance(foreign, BoundaryViolationError)
     evidence.attach_text("answer", repr(foreign))

@@ -197,8 +197,16 @@ def _settings(context: Any, example: str) -> dict[str, str]:
 
 @given("a shop described as:")
 def step_shop_described(context: Any) -> None:
-    """A shop from a table of settings (setting | value): servers, weights, balancer, strategy and its settings,
-    store, cookie name, signed, same site. See livingspec.sticky.described for the accepted values."""
+    """A shop from a table of settings (columns setting, value); only servers is required.
+
+    servers: names separated by commas (A, B, C); weights: one whole number 0..256 per server, in the
+    same order (default 1 each); balancer: our balancer (default) or HAProxy; strategy: a strategy
+    name (default cookie insert; see the strategy table step for the names); store: server memory
+    (default) or a shared store; cookie name: the affinity cookie's name (default SRV); signed:
+    yes (default) or no; same site: Strict, Lax (default), None or omitted. The strategy's own
+    settings may be given too: virtual nodes (1..10000), table size (a prime 7..65537), capacity
+    (1..10000000 sessions), idle timeout (seconds above 0, or never).
+    """
     _open(context, describe_shop(_settings(context, "Given a shop described as: | servers | A, B, C |")))
 
 
@@ -470,8 +478,13 @@ def step_pool_weighted(context: Any, names: list[str], weights: list[int], strat
 
 @given("a balancer over servers {names:StickyServers} using a strategy described as:")
 def step_pool_described(context: Any, names: list[str]) -> None:
-    """A pool of equal servers and a strategy from a table of settings (setting | value): kind (a strategy
-    name), virtual nodes, table size, capacity, idle timeout. The named strategies are these presets."""
+    """A pool of equal servers and a strategy from a table of settings (columns setting, value).
+
+    kind (required): a strategy name, whose preset gives the other settings' defaults; virtual nodes:
+    ring points per server, 1..10000; table size: Maglev's lookup table, a prime 7..65537; capacity:
+    sessions a session table holds, 1..10000000; idle timeout: seconds above 0 before an idle
+    session is forgotten, or never. The named strategies (using <strategy>) are these presets.
+    """
     example = "Given a balancer over servers A, B, C using a strategy described as: | kind | Maglev |"
     spec = describe_strategy(_settings(context, example))
     w = _w(context)

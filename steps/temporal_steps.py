@@ -303,7 +303,11 @@ def step_monotonic(context: Any) -> None:
 def step_relation(
     context: Any, first: str, first_product: str, relation: str, second: str, second_product: str
 ) -> None:
-    """Check happens-before or concurrency of two events (kind of product), by their vector clocks."""
+    """Check happens-before or concurrency of two cart events, by their vector clocks.
+
+    first, second: event kinds (ADD_TO_CART_START, ADD_TO_CART_COMPLETE, REMOVE_FROM_CART_START,
+    REMOVE_FROM_CART_COMPLETE); first_product, second_product: a product of the calls table.
+    """
     timeline = _show(_w(context))
     a = views.cart_event(timeline, first, first_product)
     b = views.cart_event(timeline, second, second_product)
@@ -325,7 +329,8 @@ def step_lamport(context: Any) -> None:
 
 @then("the timeline has {count:d} causal edges of kind {kind}")
 def step_edges(context: Any, count: int, kind: str) -> None:
-    """Count the causal edges of one kind (spawn, join, wake, lock, queue)."""
+    """Count the causal edges of one kind: spawn (a task started another), join (awaited its end),
+    wake (a task woke on what another did), lock (a lock passed on), queue (an item put then got)."""
     timeline = _show(_w(context))
     evidence.attach_records("causal edges", views.edge_records(timeline))
     edges = views.edges_of_kind(timeline, kind)
@@ -334,7 +339,11 @@ def step_edges(context: Any, count: int, kind: str) -> None:
 
 @then("just after {event} of {product} the cart held {items:TemporalItems}")
 def step_state_after(context: Any, event: str, product: str, items: list[str]) -> None:
-    """Ask the timeline for the cart's snapshot at an event (kind of product)."""
+    """Ask the timeline for the cart's snapshot just after a cart event.
+
+    event: an event kind (ADD_TO_CART_START, ADD_TO_CART_COMPLETE, REMOVE_FROM_CART_START,
+    REMOVE_FROM_CART_COMPLETE); product: a product of the calls table.
+    """
     timeline = _show(_w(context))
     at = views.cart_event(timeline, event, product)
     got = timeline.state_at("cart", at.index)
@@ -402,7 +411,12 @@ def step_explored(context: Any, count: int, noun: str) -> None:
 
 @then("the explorer found {count:d} {noun:TemporalInterleavings} that {symptom}")
 def step_found(context: Any, count: int, noun: str, symptom: str) -> None:
-    """Check how many explored interleavings showed the program's symptom (e.g. lose the removal)."""
+    """Check how many explored interleavings showed the symptom of the program the Given set up.
+
+    symptom: that program's own words, one of: lose the removal (a cart), lose an increment (the
+    counter program), show the cache ready but empty (the cache program), lose an item of the stored
+    cart (the stored cart program), fail (any other program: a run crashed).
+    """
     w = _w(context)
     _show_any(w)
     subject = w.program()

@@ -268,3 +268,22 @@ def test_the_readme_examples_run_as_printed(tmp_path, runner):
     else:
         assert re.search(r"a_week_of_prices_delta_encoded PASSED", output), output
         assert re.search(r"any_int64_series_round_trips\S*\[10, 20, 15-10, \+10, -5\] PASSED", output), output
+
+
+UNKNOWN_FIELD = """\
+Feature: A metadata field nobody knows
+  Scenario: Checking a field a node does not have
+    Given a Chubby cell of 5 replicas
+    And the Chubby clients Writer have open sessions
+    When the Chubby client Writer writes "x" to /ls/local/flag
+    Then the Chubby file /ls/local/flag has this metadata:
+      | field  | value |
+      | colour | red   |
+"""
+
+
+@pytest.mark.parametrize("runner", ["behave", "pytest"])
+def test_an_unknown_table_field_fails_listing_the_known_fields(tmp_path, runner):
+    output = _run(runner, make_project(tmp_path, UNKNOWN_FIELD))
+    assert "unknown metadata field 'colour'; known: path, kind, ephemeral, instance_number" in output, output
+    assert "KeyError" not in output
