@@ -64,5 +64,6 @@ def test_unknown_values_and_missing_givens_teach(tmp_path):
     assert "unknown node event kind 'contents changed'; known: contents modified, child added" in output
     assert "no replica named 'Replica9'; the cell has Replica1, Replica2, Replica3" in output
     assert "unknown Chubby setting 'lease'; known: replicas, master lease" in output
-    assert "StepOrderError" in output and "start with a step such as: Given a Chubby cell of 5 replicas" in output
+    missing = "this step needs a Chubby cell, which no earlier step gave; start with a step such as: "
+    assert missing + "Given a Chubby cell of 5 replicas" in output
     assert "AttributeError" not in output

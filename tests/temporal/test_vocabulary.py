@@ -55,5 +55,5 @@ def test_unknown_values_and_missing_givens_teach(tmp_path):
     assert "unknown program 'fancy program'; known: counter program, cache program" in output
     assert "unknown cart variant 'sorted'; known: racy, locked, ordered" in output
     assert "unknown locking 'with a mutex'; known: under a lock, without a lock" in output
-    assert "StepOrderError" in output and "start with a step such as: Given a counter program" in output
+    assert "which no earlier step gave; start with a step such as: Given a counter program" in output
     assert "the scenario set up the stored cart program, not the counter program" in output
