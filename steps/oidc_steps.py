@@ -332,7 +332,11 @@ def step_replay(context: Any) -> None:
 
 @then("the OpenID login flow took these steps:")
 def step_flow_steps(context: Any) -> None:
-    """Compare the browser's trace with the table (columns step, what, request, status)."""
+    """Compare the browser's trace with the table, row by row and in order.
+
+    Columns: step (its number from 1), what (the step in words, exactly as the trace says it), request
+    (method and path, e.g. GET /authorize), status (the HTTP status answered, e.g. 302).
+    """
     trace = _deployed(context).browser.trace
     seen = [[str(s.number), s.description, s.request, str(s.status)] for s in trace]
     expected = [[row["step"], row["what"], row["request"], row["status"]] for row in context.table]
@@ -392,7 +396,7 @@ def step_nonce_sent(context: Any) -> None:
 
 @then('the ID token the relying party received has the header {name} equal to "{value}"')
 def step_header(context: Any, name: str, value: str) -> None:
-    """Check one field of the ID token's JOSE header."""
+    """Check one field of the ID token's JOSE header (alg, kid, typ, ...), compared as text."""
     sign_in = _last_sign_in(context)
     header = parse_token(sign_in.id_token).header
     _attach_token("ID token (decoded)", sign_in.id_token)
@@ -599,19 +603,33 @@ def step_described_token(context: Any, alg: str) -> None:
 
 @when("the ID token is replaced by one described as:")
 def step_replace_described(context: Any) -> None:
-    """Replace the token under test by the genuine one changed as the table says (field, value)."""
+    """Replace the token under test by the genuine one changed as the table says (columns field, value).
+
+    Fields: claim <name>, header <name>, signature (valid, altered, kept from the genuine token, none,
+    HS256 keyed with the public key, cut off), header segment / claims segment (raw text), preset (a
+    named tampering). Values: now, now+3600, now-60 (seconds from issue), (absent), {exp} (the
+    genuine claim), JSON or plain text.
+    """
     _describe(context, _table_description(context))
 
 
 @when("the ID token is re-signed with the claim {name} set to {value}")
 def step_claim_set(context: Any, name: str, value: str) -> None:
-    """The genuine token with one claim changed and signed again by the provider's key (value as in tables)."""
+    """The genuine token with one claim changed and signed again by the provider's key.
+
+    name: a claim (iss, sub, aud, exp, iat, nonce, azp or any other); value: now, now+3600, now-60
+    (seconds from issue), (absent) to remove it, {exp} (the genuine claim), JSON or plain text.
+    """
     _describe(context, TokenDescription(claims={name: value}))
 
 
 @when("the ID token is re-signed with the header {name} set to {value}")
 def step_header_set(context: Any, name: str, value: str) -> None:
-    """The genuine token with one header field changed and signed again (value as in tables)."""
+    """The genuine token with one header field changed and signed again.
+
+    name: a JOSE header field (alg, kid, typ or any other); value: (absent) to remove it, JSON or
+    plain text.
+    """
     _describe(context, TokenDescription(header={name: value}))
 
 

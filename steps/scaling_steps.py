@@ -246,7 +246,7 @@ def step_check_listing(context: Any, listing: str) -> None:
 
 @then("the shop confirms the order with a total of {total}")
 def step_check_confirmed(context: Any, total: str) -> None:
-    """The order was accepted with this total (dollars)."""
+    """The order was accepted with this total: a dollar amount with cents, such as $2197.00."""
     outcome = _world(context).the_outcome()
     assert outcome.accepted, f"expected a confirmed order, the shop said {outcome.status}: {outcome.reason}"
     assert outcome.total_cents == _cents(total), f"expected a total of {total}, got {outcome.total_cents / 100:.2f}"

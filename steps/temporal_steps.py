@@ -85,7 +85,7 @@ types.register(
     TemporalRelation=choice("relation", views.RELATIONS, pattern=r"happens \w+|is \w+ with"),
     TemporalProgram=choice("program", PROGRAM_NOUNS, pattern=r"(?:[\w-]+ )+program|stored cart"),
     TemporalLeakFix=choice("subscription behaviour", ["that never unsubscribes", "that unsubscribes"], MULTIWORD),
-    TemporalObjects=choice("objects", ["one shared object", "their own objects"], pattern=MULTIWORD),
+    TemporalObjects=choice("choice of objects", ["one shared object", "their own objects"], pattern=MULTIWORD),
     TemporalJoin=choice("way of waiting", JOINS, pattern=MULTIWORD),
 )
 
@@ -361,7 +361,11 @@ def step_state_at(context: Any, index: int, items: list[str]) -> None:
 
 @then("the causal past of {kind} holds every cart start and completion")
 def step_causal_past(context: Any, kind: str) -> None:
-    """Check that every start and completion happens before the first event of the given kind."""
+    """Check that every start and completion happens before the first event of the given kind.
+
+    kind: an event kind of the timeline, such as CART_FINAL (the cart's last line) or
+    REMOVE_FROM_CART_COMPLETE.
+    """
     timeline = _show(_w(context))
     target = timeline.first(kind)
     evidence.attach_records("causal past", [e.record() for e in timeline.causal_past(target.index)])
@@ -387,7 +391,10 @@ def step_replay_same(context: Any) -> None:
 
 @then("the scheduler refuses the schedule at step {step:d} naming {task}")
 def step_refused(context: Any, step: int, task: str) -> None:
-    """Check that replay refused a schedule that does not fit the program (step number from 0, task name)."""
+    """Check that replay refused a schedule that does not fit the program.
+
+    step: the schedule's position, from 0; task: the task name the schedule asked for there.
+    """
     refusal = _w(context).refusal
     assert refusal is not None, "expected the scheduler to refuse the schedule, it followed it"
     evidence.attach_text("refusal", str(refusal))
@@ -440,7 +447,12 @@ def step_racy_runs(context: Any, count: int) -> None:
 
 @then("the race detector names {first} by {first_task} and {second} by {second_task}")
 def step_race_named(context: Any, first: str, first_task: str, second: str, second_task: str) -> None:
-    """Check that a reported race pairs these two events (kind and task), with their stacks."""
+    """Check that a reported race pairs these two events, in either order, with their stacks.
+
+    first, second: event kinds (ADD_TO_CART_COMPLETE, LOAD, SAVE, MARK_READY, READ, ...); first_task,
+    second_task: the task that wrote each (a cart call's task is <action>-<product>, e.g.
+    remove-product1; the stored cart's writers are writer1, writer2, ...).
+    """
     races = find_races(_show(_w(context)))
     evidence.attach_records("races", [race.record() for race in races])
     named = views.races_between(races, (first, first_task), (second, second_task))
@@ -453,7 +465,7 @@ def step_race_named(context: Any, first: str, first_task: str, second: str, seco
 
 @then("the race detector reports {count:d} races on the {obj}")
 def step_race_count(context: Any, count: int, obj: str) -> None:
-    """Count the races on one object (cart, counter, stored cart, ...)."""
+    """Count the races on one tracked object: cart, counter, stored cart, cache, listeners or history."""
     races = [r for r in find_races(_show(_w(context))) if r.obj == obj]
     evidence.attach_records("races", [race.record() for race in races[:40]])
     assert len(races) == count, f"expected {count} races on {obj}, the detector reports {len(races)}"

@@ -5,8 +5,10 @@ it; these tests compare each docstring with the concept constant the step's conv
 setting added to the concept without a line in the docstring fails here.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
+import parse
 import pytest
 
 from livingspec.chubby.client import SESSION_EVENT_KINDS
@@ -77,3 +79,37 @@ def test_the_explorer_steps_docstring_lists_every_programs_symptom():
     text = docstring("the explorer found {count:d} {noun:TemporalInterleavings} that {symptom}")
     missing = [p.symptom for p in programs if f"{p.symptom} (" not in text]
     assert not missing, f"the explorer step's docstring does not list the symptoms {missing}"
+
+
+# Each shared parse type's docstring (the catalog's line for it) gives examples; each example, parsed
+# by the type as a step would, gives the value the docstring implies.
+SHARED_EXAMPLES = [
+    ("Ints", "3, 5, 7", [3, 5, 7]),
+    ("Ints", "100, +25, -15", [100, 25, -15]),
+    ("Numbers", "100.50, 100.75, -0.25", [Decimal("100.50"), Decimal("100.75"), Decimal("-0.25")]),
+    ("Amounts", "$100.50, -$0.15, +$0.25", [Decimal("100.50"), Decimal("-0.15"), Decimal("0.25")]),
+    ("Decimal", "-2", Decimal(-2)),
+    ("Decimal", "12.5", Decimal("12.5")),
+    ("Words", "apples, pears, plums", ["apples", "pears", "plums"]),
+    ("Words", "GET /jwks, POST /token", ["GET /jwks", "POST /token"]),
+    ("Bool", "yes", True),
+    ("Bool", "false", False),
+]
+
+
+@pytest.mark.parametrize(("type_name", "example", "value"), SHARED_EXAMPLES)
+def test_a_shared_types_docstring_examples_parse_as_it_says(type_name, example, value):
+    from livingspec.runner.types import TYPES
+
+    converter = TYPES[type_name]
+    assert example in (converter.__doc__ or ""), f"{type_name}'s docstring no longer shows {example!r}"
+    parsed = parse.parse(f"<{{x:{type_name}}}>", f"<{example}>", extra_types=TYPES)
+    assert parsed is not None, f"{example!r} does not match {type_name}"
+    assert parsed["x"] == value
+
+
+def test_the_words_docstring_counts_its_examples_items_right():
+    from livingspec.runner.types import parse_words
+
+    assert "apples, pears, plums (3 items)" in (parse_words.__doc__ or "")
+    assert "GET /jwks, POST /token (2)" in (parse_words.__doc__ or "")

@@ -21,11 +21,11 @@ from livingspec.registry import CONCEPTS, FRAME_NAME, FRAME_TITLE
 _FIELD = re.compile(r"\{(\w+)(?::([^}]*))?\}")
 _BUILTIN_KINDS = {
     "": "text",
-    "d": "a whole number",
+    "d": "a whole number, optional sign (3, -2)",
     "n": "a whole number (digits may be grouped)",
     "f": "a decimal number",
     "g": "a number",
-    "w": "one word",
+    "w": "one word: letters, digits or _ (no spaces, no hyphens)",
     "S": "text without spaces",
     "x": "a hexadecimal number (ff, 0x1f)",
     "l": "letters only",

@@ -53,37 +53,37 @@ def _list_of(item: str) -> str:
 
 @_pattern(_list_of(_INT))
 def parse_ints(text: str) -> list[int]:
-    """a comma-separated list of whole numbers, signs allowed (3, 5, 7; 100, +25, -15)"""
+    """whole numbers separated by commas, each with an optional sign: 3, 5, 7 or 100, +25, -15"""
     return [int(part) for part in re.split(_SEP, text.strip())]
 
 
 @_pattern(_list_of(_NUM))
 def parse_numbers(text: str) -> list[Decimal]:
-    """a comma-separated list of decimal numbers, read exactly (100.50, 100.75)"""
+    """decimal numbers separated by commas, read exactly, optional sign, no exponent: 100.50, 100.75, -0.25"""
     return [Decimal(part) for part in re.split(_SEP, text.strip())]
 
 
 @_pattern(_list_of(_MONEY))
 def parse_amounts(text: str) -> list[Decimal]:
-    """a comma-separated list of dollar amounts, read exactly ($100.50, -$0.15, +$0.25)"""
+    """dollar amounts separated by commas, read exactly, any sign before the $: $100.50, -$0.15, +$0.25"""
     return [Decimal(part.replace("$", "")) for part in re.split(_SEP, text.strip())]
 
 
 @_pattern(_NUM)
 def parse_decimal(text: str) -> Decimal:
-    """a decimal number, read exactly (0.15)"""
+    """a decimal number, read exactly, optional sign, no exponent: 0.15, -2, 12.5"""
     return Decimal(text)
 
 
 @_pattern(r"[^,\s][^,]*(?:,\s*[^,\s][^,]*)*")
 def parse_words(text: str) -> list[str]:
-    """a comma-separated list of items, each one or more words (apples, pears, plums; GET /jwks, add product1)"""
+    """items separated by commas, any text but a comma: apples, pears, plums (3 items); GET /jwks, POST /token (2)"""
     return [part.strip() for part in text.split(",")]
 
 
 @_pattern(r"yes|no|true|false")
 def parse_bool(text: str) -> bool:
-    """yes or no (also true or false)"""
+    """yes or no (true or false are accepted too)"""
     return text in ("yes", "true")
 
 
