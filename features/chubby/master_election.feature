@@ -60,6 +60,13 @@ Feature: Master election in a Chubby cell
       When the failed Chubby replicas restart
       Then every failed Chubby replica has caught up with the master within 10 seconds
 
+    Scenario: A follower that fails and restarts changes nothing for the master
+      Given a Chubby cell of 3 replicas with Replica1 as master
+      When a Chubby follower fails
+      And the Chubby replica Replica2 restarts
+      Then the Chubby replica Replica2 has caught up with the master within 10 seconds
+      And the Chubby master is Replica1
+
     Scenario: A named replica rejoins after missing writes and catches up
       Given a Chubby cell of 5 replicas with Replica2 as master
       And the Chubby client Writer has an open session
