@@ -45,7 +45,7 @@ from livingspec.runner import evidence, types
 from livingspec.runner.options import seed
 from livingspec.runner.targets import TargetUnavailableError, skip_scenario, skip_unavailable, target_of
 from livingspec.runner.types import UnknownChoiceError, choice
-from livingspec.runner.world import need, world
+from livingspec.runner.world import need, need_table, world
 
 CELL_GIVEN = "Given a Chubby cell of 5 replicas"
 FAILURE_WHEN = "When the Chubby master fails"
@@ -194,8 +194,7 @@ def step_cell_described(context: Any) -> None:
     replicas, master lease 6, session lease 12, grace period 45, default lock-delay 60). A name may
     end in " (s)"; replicas is a whole number, the others decimal seconds.
     """
-    table = need(context.table, "a table of settings", "Given a Chubby cell described as: | setting | value |")
-    settings = {row["setting"]: row["value"] for row in table}
+    settings = {row["setting"]: row["value"] for row in need_table(context, ["setting", "value"])}
     config = ChubbyConfig.described(settings)
     evidence.attach_table("cell settings", ["setting", "value"], sorted(settings.items()))
     _open(context, config)
@@ -767,7 +766,7 @@ def step_metadata(context: Any, path: str) -> None:
     cell = _w(context).simulated()
     metadata = cell.result(next(iter(cell.clients.values())).stat(path))
     evidence.attach_json("metadata", metadata)
-    for row in need(context.table, "a table of fields", "| field | value |"):
+    for row in need_table(context, ["field", "value"]):
         if row["field"] not in metadata:
             raise AssertionError(f"unknown metadata field {row['field']!r}; known: {', '.join(metadata)}")
         actual = str(metadata[row["field"]])
@@ -792,5 +791,5 @@ def step_events(context: Any, name: str) -> None:
     """
     events = [(e.kind, e.path) for e in _w(context).simulated().client(name).events]
     evidence.attach_records("events", [{"event": k, "path": p} for k, p in events])
-    for row in need(context.table, "a table of events", "| event | path |"):
+    for row in need_table(context, ["event", "path"]):
         assert (row["event"], row["path"]) in events, f"expected event {row['event']} on {row['path']}; got {events}"

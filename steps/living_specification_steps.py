@@ -14,7 +14,7 @@ from behave import given, then, when
 
 from livingspec.runner import evidence, types
 from livingspec.runner.types import choice
-from livingspec.runner.world import need, world
+from livingspec.runner.world import need, need_table, world
 
 types.register(TallyOrder=choice("order", ["name", "count"]))
 
@@ -44,7 +44,7 @@ def step_empty_tally(context: Any) -> None:
 def step_tally_holds(context: Any) -> None:
     """Fill the tally from a table with columns item and count (a whole number)."""
     tally = _tally(context)
-    for row in context.table:
+    for row in need_table(context, ["item", "count"]):
         tally[row["item"]] += int(row["count"])
 
 

@@ -70,7 +70,7 @@ from livingspec.login import (
 from livingspec.runner import evidence
 from livingspec.runner.targets import TargetUnavailableError, skip_unavailable, target_of
 from livingspec.runner.types import MULTIWORD, choice, register
-from livingspec.runner.world import need, world
+from livingspec.runner.world import need, need_table, world
 
 T = TypeVar("T")
 
@@ -229,8 +229,7 @@ def step_customer_account(context: Any, name: str, email: str, password: str) ->
 @given('the shop has these orders for "{email}":')
 def step_orders(context: Any, email: str) -> None:
     """Add past orders (columns number, placed, item, total in dollars) to a customer's history."""
-    assert context.table is not None, "this step needs a table under it with columns number, placed, item, total"
-    for row in context.table:
+    for row in need_table(context, ["number", "placed", "item", "total"]):
         cents = int(Decimal(row["total"].replace("$", "")) * 100)
         _w(context).shop.add_order(email, Order(row["number"], row["placed"], row["item"], cents))
 

@@ -60,7 +60,7 @@ from livingspec.oidc.provider import AUTH_METHODS
 from livingspec.runner import evidence, types
 from livingspec.runner.targets import target_of
 from livingspec.runner.types import choice
-from livingspec.runner.world import need, world
+from livingspec.runner.world import need, need_table, world
 
 TEST_USER = User(
     sub="248289761001",
@@ -339,7 +339,8 @@ def step_flow_steps(context: Any) -> None:
     """
     trace = _deployed(context).browser.trace
     seen = [[str(s.number), s.description, s.request, str(s.status)] for s in trace]
-    expected = [[row["step"], row["what"], row["request"], row["status"]] for row in context.table]
+    table = need_table(context, ["step", "what", "request", "status"])
+    expected = [[row["step"], row["what"], row["request"], row["status"]] for row in table]
     evidence.attach_table("the login flow as the browser saw it", ["step", "what", "request", "status"], seen)
     assert seen == expected, f"expected the flow {expected}, the browser saw {seen}"
 

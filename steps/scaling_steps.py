@@ -26,7 +26,7 @@ from behave import given, then, when
 from livingspec.runner import evidence, types
 from livingspec.runner.targets import TargetUnavailableError, skip_unavailable, target_of
 from livingspec.runner.types import MULTIWORD, choice
-from livingspec.runner.world import need, world
+from livingspec.runner.world import need, need_table, world
 from livingspec.scaling import (
     CRASH_POINTS,
     DEFAULT_SCALE_DOWN,
@@ -203,7 +203,8 @@ def step_deploy_with_catalog(context: Any, stage: str) -> None:
 def step_catalog(context: Any) -> None:
     """The catalog: columns product (id), name, price (dollars) and stock (units); loaded now if the shop is deployed."""
     state = _world(context)
-    state.catalog = [dict(zip(context.table.headings, row.cells, strict=True)) for row in context.table]
+    table = need_table(context, ["product", "name", "price", "stock"])
+    state.catalog = [dict(zip(table.headings, row.cells, strict=True)) for row in table]
     if state.stage is not None:
         _seed_catalog(state)
 

@@ -25,7 +25,7 @@ from behave import given, then, when
 
 from livingspec.runner import evidence, types
 from livingspec.runner.types import MULTIWORD, choice
-from livingspec.runner.world import need, world
+from livingspec.runner.world import need, need_table, world
 from livingspec.temporal import (
     CART_VARIANTS,
     JOINS,
@@ -175,7 +175,10 @@ def step_seed_cart(context: Any) -> None:
 def step_cart_calls(context: Any) -> None:
     """The user's calls, one per row: action (add or remove), product, delay ms (how long it takes)."""
     w = _w(context)
-    w.ops = [CartOp.described(row["action"], row["product"], float(row["delay ms"]) / 1000) for row in context.table]
+    w.ops = [
+        CartOp.described(row["action"], row["product"], float(row["delay ms"]) / 1000)
+        for row in need_table(context, ["action", "product", "delay ms"])
+    ]
     w.use_cart("racy")
 
 
@@ -242,8 +245,9 @@ def step_cart_timeline(context: Any) -> None:
     """Compare the seed's lines (starts, completions: at ms, event, product, cart size, removed) with a table."""
     seen = views.cart_lines(_show(_w(context)))
     evidence.attach_records("cart timeline", seen)
-    headings = context.table.headings
-    want = [{h: row[h] for h in headings} for row in context.table]
+    table = need_table(context, [], optional=["at ms", "event", "product", "cart size", "removed"])
+    headings = table.headings
+    want = [{h: row[h] for h in headings} for row in table]
     got = [{h: line[h] for h in headings} for line in seen]
     assert got == want, f"expected the cart timeline\n{want}\nbut it reads\n{got}"
 

@@ -287,3 +287,21 @@ def test_an_unknown_table_field_fails_listing_the_known_fields(tmp_path, runner)
     output = _run(runner, make_project(tmp_path, UNKNOWN_FIELD))
     assert "unknown metadata field 'colour'; known: path, kind, ephemeral, instance_number" in output, output
     assert "KeyError" not in output
+
+
+MISSPELT_COLUMN = """\
+Feature: A table with a misspelt heading
+  Scenario: Filling the tally with an amount column
+    Given an empty tally
+    And the tally holds:
+      | item   | amount |
+      | apples | 2      |
+"""
+
+
+@pytest.mark.parametrize("runner", ["behave", "pytest"])
+def test_a_misspelt_table_column_fails_naming_the_columns_to_write(tmp_path, runner):
+    output = _run(runner, make_project(tmp_path, MISSPELT_COLUMN))
+    assert "the table has no column 'count'; this step reads the columns: item, count" in output, output
+    assert "KeyError" not in output
+    _is_a_clean_failure(runner, output, "And the tally holds:")
