@@ -14,7 +14,9 @@ import pytest
 from livingspec.chubby.client import SESSION_EVENT_KINDS
 from livingspec.chubby.config import SETTINGS as CHUBBY_SETTINGS
 from livingspec.chubby.store import EVENT_KINDS
+from livingspec.compression import corpus
 from livingspec.delta import samples
+from livingspec.oidc import forgery
 from livingspec.runner.bridge import load_behave_steps
 from livingspec.sticky import described
 
@@ -35,7 +37,13 @@ DELTA_NAMES = (*samples.SETTINGS, *samples.SHAPES)
 STICKY_STRATEGY = (*described.STRATEGY_SETTINGS,)
 STICKY_SHOP = (*described.SHOP_SETTINGS, *described.STRATEGY_SETTINGS[1:], *described.BALANCERS, *described.STORES)
 
+OIDC_DESCRIPTION = (*forgery.SIGNATURES, forgery.ABSENT, "claim <name>", "header <name>", "preset", "now+3600")
+COMPRESSION_PAYLOADS = (*corpus.KINDS, *(shape for shapes in corpus.SHAPES.values() for shape in shapes))
+
 DOCUMENTED = [
+    ("a {alg:OidcAlg} ID token from the OpenID provider described as:", OIDC_DESCRIPTION),
+    ("the ID token is replaced by one described as:", OIDC_DESCRIPTION),
+    ("the payloads:", COMPRESSION_PAYLOADS),
     ("a {kind:DeltaSeriesKind} series of {count:d} values with these settings:", DELTA_NAMES),
     ("a series of {count:d} values described by:", DELTA_NAMES),
     ('a series kind "{name}" described by:', DELTA_NAMES),
