@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,20 +38,8 @@ Feature: Mistakes a newcomer makes with Chubby
 """
 
 
-def test_unknown_values_and_missing_givens_teach(tmp_path):
-    (tmp_path / "features").mkdir()
-    (tmp_path / "steps").mkdir()
-    shutil.copy(ROOT / "steps" / "chubby_steps.py", tmp_path / "steps" / "chubby_steps.py")
-    shutil.copy(ROOT / "environment.py", tmp_path / "environment.py")
-    (tmp_path / "features" / "mistakes.feature").write_text(textwrap.dedent(FEATURE))
-    done = subprocess.run(
-        [sys.executable, "-m", "behave", "-f", "plain", "--no-capture", "features"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def test_unknown_values_and_missing_givens_teach(behave_with):
+    done = behave_with("chubby_steps.py", FEATURE)
     output = done.stdout + done.stderr
     assert done.returncode != 0
     assert "undefined" not in output.lower()

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,20 +70,8 @@ Feature: Failures before any account
 """
 
 
-def _behave(tmp_path: Path, feature: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "features").mkdir(exist_ok=True)
-    (tmp_path / "steps").mkdir(exist_ok=True)
-    shutil.copy(ROOT / "steps" / "login_steps.py", tmp_path / "steps" / "login_steps.py")
-    shutil.copy(ROOT / "environment.py", tmp_path / "environment.py")
-    (tmp_path / "features" / "this.feature").write_text(textwrap.dedent(feature), encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, "-m", "behave", "-f", "plain", "--no-capture", "-D", "target=embedded", "features"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+def _behave(behave_with, feature: str) -> subprocess.CompletedProcess[str]:
+    return behave_with("login_steps.py", feature, "-D", "target=embedded")
 
 
 def _passed(output: str) -> int:
@@ -95,24 +80,24 @@ def _passed(output: str) -> int:
     return int(found.group(1))
 
 
-def test_every_published_scenario_still_runs_word_for_word(tmp_path: Path) -> None:
+def test_every_published_scenario_still_runs_word_for_word(behave_with) -> None:
     """The scenarios written with the earlier phrases run unchanged (they moved to declarative words)."""
-    done = _behave(tmp_path, PUBLISHED.read_text(encoding="utf-8"))
+    done = _behave(behave_with, PUBLISHED.read_text(encoding="utf-8"))
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
     assert _passed(output) == 19
 
 
-def test_phrases_work_after_given_when_or_then(tmp_path: Path) -> None:
+def test_phrases_work_after_given_when_or_then(behave_with) -> None:
     """Signing in, typing, failing and time passing read naturally as context or as event, and work as both."""
-    done = _behave(tmp_path, IN_ANY_POSITION)
+    done = _behave(behave_with, IN_ANY_POSITION)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
     assert _passed(output) == 4
 
 
-def test_mistakes_fail_with_a_sentence_that_says_how_to_put_them_right(tmp_path: Path) -> None:
-    done = _behave(tmp_path, MISTAKES)
+def test_mistakes_fail_with_a_sentence_that_says_how_to_put_them_right(behave_with) -> None:
+    done = _behave(behave_with, MISTAKES)
     output = done.stdout + done.stderr
     assert done.returncode != 0
     assert "undefined" not in output.lower(), output[-3000:]
@@ -125,8 +110,8 @@ def test_mistakes_fail_with_a_sentence_that_says_how_to_put_them_right(tmp_path:
     assert "AttributeError" not in output
 
 
-def test_the_seeds_failures_before_any_account_name_the_given(tmp_path: Path) -> None:
-    done = _behave(tmp_path, NO_ACCOUNT)
+def test_the_seeds_failures_before_any_account_name_the_given(behave_with) -> None:
+    done = _behave(behave_with, NO_ACCOUNT)
     output = done.stdout + done.stderr
     assert done.returncode != 0
     assert "this step needs a customer account, which no earlier step gave" in output

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,26 +30,14 @@ Feature: Mistakes a newcomer makes
 """
 
 
-def _behave(tmp_path: Path, module: str, feature: str) -> str:
-    (tmp_path / "features").mkdir()
-    (tmp_path / "steps").mkdir()
-    shutil.copy(ROOT / "steps" / module, tmp_path / "steps" / module)
-    shutil.copy(ROOT / "environment.py", tmp_path / "environment.py")
-    (tmp_path / "features" / "mistakes.feature").write_text(textwrap.dedent(feature))
-    done = subprocess.run(
-        [sys.executable, "-m", "behave", "-f", "plain", "--no-capture", "features"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def _behave(behave_with, module: str, feature: str) -> str:
+    done = behave_with(module, feature)
     assert done.returncode != 0
     return done.stdout + done.stderr
 
 
-def test_unknown_values_and_missing_givens_teach(tmp_path):
-    output = _behave(tmp_path, "speculative_steps.py", FEATURE)
+def test_unknown_values_and_missing_givens_teach(behave_with):
+    output = _behave(behave_with, "speculative_steps.py", FEATURE)
     assert "undefined" not in output.lower()
     assert "unknown draft 'huge'; known: small, self-speculative, prompt-lookup, unrelated" in output
     assert "unknown draft kind 'oracle'; known: distilled, early exit, prompt lookup, random" in output
