@@ -35,7 +35,7 @@ from livingspec.nfa.presets import table_rows, triples
 from livingspec.nfa.table import required_literals
 from livingspec.runner import evidence
 from livingspec.runner.types import MULTIWORD, choice, register
-from livingspec.runner.world import need, world
+from livingspec.runner.world import need, need_table, world
 
 NFA_GIVEN = "Given an NFA over the alphabet a, b starting in p and accepting in r: (a table from | on | to)"
 TABLE_GIVEN = "Given the NFA transitions are: (a table from | on | to)"
@@ -139,8 +139,7 @@ def _world(context: Any) -> NfaWorld:
 
 
 def _rows(context: Any) -> list[tuple[str, str, str]]:
-    table = need(getattr(context, "table", None), "a transition table", "a table from | on | to under the step")
-    return [(row["from"], row["on"], row["to"]) for row in table]
+    return [(row["from"], row["on"], row["to"]) for row in need_table(context, ["from", "on", "to"])]
 
 
 def _states(states: Any) -> str:

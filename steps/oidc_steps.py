@@ -583,7 +583,7 @@ def _describe(context: Any, described: TokenDescription) -> None:
 
 
 def _table_description(context: Any) -> TokenDescription:
-    rows = [(row["field"], row["value"]) for row in need(context.table, "a table of fields", "| field | value |")]
+    rows = [(row["field"], row["value"]) for row in need_table(context, ["field", "value"])]
     evidence.attach_table("token described", ["field", "value"], rows)
     return TokenDescription.from_rows(rows)
 
