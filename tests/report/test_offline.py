@@ -6,6 +6,7 @@ import hashlib
 import pytest
 
 from livingspec.report.offline import (
+    _APP_PATCHES,
     ReportPatchError,
     open_attachments,
     order_tree,
@@ -76,10 +77,13 @@ def test_the_tree_follows_the_reading_order_and_seed_examples_lead():
 def test_a_tables_cells_wrap_between_words_only():
     app = "x{max-width:480px;overflow-wrap:anywhere;padding:6px}a=null!==r&&qn(r,!1);b=null!==r&&Yn(r,!1)"
     html = f'<script src="data:text/javascript;base64,{base64.b64encode(app.encode()).decode()}"></script>'
-    body = base64.b64decode(patch_app(html).split("base64,")[1].split('"')[0]).decode()
+    body = base64.b64decode(patch_app(html, _APP_PATCHES[:3]).split("base64,")[1].split('"')[0]).decode()
     assert "overflow-wrap:break-word" in body and "anywhere" not in body
     with pytest.raises(ReportPatchError, match="table cells whole"):
-        patch_app(html.replace(base64.b64encode(app.encode()).decode(), base64.b64encode(app[40:].encode()).decode()))
+        patch_app(
+            html.replace(base64.b64encode(app.encode()).decode(), base64.b64encode(app[40:].encode()).decode()),
+            _APP_PATCHES[:3],
+        )
 
 
 def test_glossary_terms_join_a_tests_search_document():

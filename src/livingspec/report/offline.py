@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from livingspec.report.documentation import LINK_PATCHES, PAGE_PATCHES, count_scenarios, style_pages
 from livingspec.report.markdown import strip_markdown
 from livingspec.report.pages import GLOSSARY_TAG, START_HERE, concept_title, read_features
 from livingspec.report.reading import FOLDER_ORDER
@@ -27,7 +28,9 @@ _TAG_MANAGER = re.compile(
     r"<script[^>]*googletagmanager\.com[^>]*>\s*</script>\s*<script>\s*window\.dataLayer.*?</script>",
     re.DOTALL,
 )
-_DATA = re.compile(r'd\("(widgets/(?:[^"/]+/)?(?:tree|search-index)\.json)","([A-Za-z0-9+/=]*)"\)')
+_DATA = re.compile(
+    r'd\("(widgets/(?:[^"/]+/)?(?:tree|search-index|statistic|pie_chart|charts)\.json)","([A-Za-z0-9+/=]*)"\)'
+)
 _OUTSIDE = re.compile(r"""(?:src|href)\s*=\s*["']?(https?:)?//""", re.IGNORECASE)
 
 
@@ -42,6 +45,8 @@ _APP_PATCHES = (
     ("attachments open", "null!==r&&qn(r,!1)", "null!==r&&qn(r,!0)"),
     ("attachments open when toggled", "null!==r&&Yn(r,!1)", "null!==r&&Yn(r,!0)"),
     ("table cells whole", "max-width:480px;overflow-wrap:anywhere", "max-width:480px;overflow-wrap:break-word"),
+    *PAGE_PATCHES,
+    *LINK_PATCHES,
 )
 
 
@@ -177,15 +182,21 @@ def terms_by_report_id(folders: list[Path]) -> dict[str, list[str]]:
 
 
 def finish_report(index: Path, features: Path, results: list[Path] | None = None) -> None:
-    """Rewrite ``index.html`` in place: no tag manager, app patched, trees in reading order, words searchable."""
-    html = patch_app(strip_tag_manager(index.read_text(encoding="utf-8")))
+    """Rewrite ``index.html`` in place: no tag manager, app patched, trees in reading order, words
+    searchable, counts of scenarios (not of the report's pages)."""
+    html = style_pages(patch_app(strip_tag_manager(index.read_text(encoding="utf-8"))))
     ranks = reading_ranks(features)
     terms = terms_by_report_id(results or [])
+    widgets = {m.group(1): json.loads(base64.b64decode(m.group(2))) for m in _DATA.finditer(html)}
+    for path, data in widgets.items():
+        if path.endswith("tree.json"):
+            order_tree(data, ranks)
+        elif path.endswith("search-index.json"):
+            searchable_terms(data, terms)
+    widgets = count_scenarios(widgets)
 
     def rewrite(match: re.Match[str]) -> str:
-        data = json.loads(base64.b64decode(match.group(2)))
-        data = order_tree(data, ranks) if match.group(1).endswith("tree.json") else searchable_terms(data, terms)
-        body = base64.b64encode(json.dumps(data, ensure_ascii=False).encode()).decode()
+        body = base64.b64encode(json.dumps(widgets[match.group(1)], ensure_ascii=False).encode()).decode()
         return f'd("{match.group(1)}","{body}")'
 
     index.write_text(_DATA.sub(rewrite, html), encoding="utf-8")

@@ -20,9 +20,9 @@ FEATURE_ORDER: dict[str, tuple[str, ...]] = {
     "nfa": ("email_automaton", "key_properties", "regular_expressions", "pathological"),
     "login": ("bdd_cycle", "user_login", "sign_in"),
     "compression": ("payload_compression", "content_negotiation", "request_bodies"),
-    "speculative": ("speculative_decoding",),
+    "speculative": ("speculative_decoding", "trained_models"),
     "temporal": ("shopping_cart", "key_properties", "temporal_issues", "exploration"),
-    "gqa": ("grouped_query_attention",),
+    "gqa": ("grouped_query_attention", "uptraining"),
     "scaling": ("ordering", "stages", "autoscaler", "kubernetes_replicas"),
     FRAME_NAME: ("two_runners",),
 }
