@@ -12,9 +12,10 @@ outside the file.
 import base64
 import json
 import os
+import re
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlparse
 
 import pytest
 from behave.parser import parse_file
@@ -201,8 +202,12 @@ def test_a_step_phrase_finds_its_glossary_and_the_scenarios_using_it(report, cat
     entry = next(e for e in catalog["chubby"] if e.example and "{" in e.phrases[0][1])
     words = " ".join(w for w in entry.phrases[0][1].split() if "{" not in w and "}" not in w)
     found = report.search(words)
-    assert f"{TITLE_OF['chubby']}: glossary of steps ({len(catalog['chubby'])} steps)" in found, (words, found)
+    glossary = f"{TITLE_OF['chubby']}: glossary of steps ({len(catalog['chubby'])} steps)"
+    assert glossary in found, (words, found)
     assert len(found) > 2, f"no scenario found by {words!r}: {found}"
+    chubby = {r["name"] for r in report.scenarios() if TITLE_OF["chubby"] in report.labels(r, "epic")}
+    after = [name for name in found if name in chubby]
+    assert after and found.index(glossary) < found.index(after[0]), f"the glossary is not listed first: {found}"
 
 
 @pytest.mark.parametrize(
@@ -306,3 +311,47 @@ def test_no_request_leaves_the_file(report):
     outside = sorted({url for url in report.requests if not url.startswith(LOCAL_SCHEMES)})
     assert report.requests, "no request recorded at all: the recorder is broken"
     assert not outside, f"the report asked outside the file: {outside}"
+
+
+def _widget(report: Report, name: str):
+    body = report.page.evaluate("(key) => (window.allureReportData || {})[key] || ''", f"widgets/{name}")
+    return json.loads(base64.b64decode(body)) if body else None
+
+
+def test_the_summary_counts_scenarios_not_pages(report):
+    scenarios = [r for r in report.results if not {PAGE_TAG, GLOSSARY_TAG} & set(report.labels(r, "tag"))]
+    assert len(scenarios) < len(report.results), "the report has no pages"
+    statistic = _widget(report, "statistic.json")
+    assert statistic["total"] == len(scenarios), f"the summary counts {statistic}; there are {len(scenarios)} scenarios"
+    report.page.goto(REPORT.as_uri())
+    report.page.wait_for_selector("[data-testid=tree-section-title]", timeout=30_000)
+    shown = report.page.locator("body").inner_text()
+    assert re.search(rf"Total\s+{len(scenarios)}\b", shown), f"the summary does not say {len(scenarios)}: {shown[:400]}"
+
+
+def test_a_page_shows_no_status_severity_or_duration(report):
+    page = next(r for r in report.results if PAGE_TAG in report.labels(r, "tag"))
+    scenario = report.scenarios()[0]
+    report.open(scenario)
+    report.page.locator("[data-testid^=test-result-status-]").first.wait_for(timeout=10_000)  # a scenario has one
+    report.open(page)
+    assert not report.page.locator("[data-testid^=test-result-status-]").count(), "the concept page shows a status"
+    assert "Normal" not in report.page.locator("[data-testid=test-result-info-title]").locator("..").inner_text()
+    assert page["name"] in report.search("definition")
+    leaf = report.page.locator("button[data-doc-page]").first
+    leaf.wait_for(timeout=10_000)
+    assert not leaf.locator("[data-testid=tree-leaf-duration]").is_visible(), "a page's tree leaf shows a duration"
+
+
+def test_a_scenarios_feature_link_opens_its_file_from_the_report(report):
+    scenario = next(
+        r for r in report.scenarios() if any(".feature:" in (link.get("name") or "") for link in r["links"])
+    )
+    report.open(scenario)
+    link = report.page.locator("[data-testid=test-result-meta-link] a", has_text=".feature:").first
+    link.wait_for(timeout=10_000)
+    href = link.get_attribute("href") or ""
+    name = link.inner_text().strip().rsplit(":", 1)[0]
+    assert href.startswith("file:"), f"{name} links to {href!r}"
+    target = Path(unquote(urlparse(href).path))
+    assert target.is_file() and target.as_posix().endswith(name), f"{href} does not open {name}"
