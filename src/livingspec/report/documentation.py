@@ -32,11 +32,6 @@ PAGE_PATCHES = (
         f'Wr(hk,{{"data-testid":"tree-leaf","data-doc-page":{is_page_js("e.tags")}?"1":void 0,id:e.nodeId,',
     ),
     (
-        "tree counts scenarios only",
-        "i.forEach((e=>{const t=e.status;(0,Ae.MF)(l,t)}))",
-        f"i.forEach((e=>{{const t=e.status;{is_page_js('e.tags')}||(0,Ae.MF)(l,t)}}))",
-    ),
-    (
         "an environment whose found results are pages only still shows them",
         "return 0===(n?.total??0)?null:{id:e,opened:",
         "return 0===(n?.total??0)&&De(t)?null:{id:e,opened:",
