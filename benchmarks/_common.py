@@ -10,6 +10,7 @@ import json
 import platform
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,33 @@ def markdown_table(headings: Sequence[str], rows: Sequence[Sequence[Any]]) -> st
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Headline:
+    """One headline figure of a benchmark: ours beside the peer, measured in the same run.
+
+    ``ratio`` is ours / peer, oriented so that above 1 is better for us (say so in ``measure``,
+    e.g. "requests/s" or "speed-up, CPU time"); ``target`` is the ratio an issue or design aims for.
+    """
+
+    measure: str
+    ours: str
+    peer: str
+    ratio: float
+    target: float | None = None
+
+
 def write_report(
-    concept: str, title: str, headings: Sequence[str], rows: Sequence[Sequence[Any]], notes: Sequence[str] = ()
+    concept: str,
+    title: str,
+    headings: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    notes: Sequence[str] = (),
+    headlines: Sequence[Headline] = (),
 ) -> str:
-    """Print the table and write reports/benchmarks/<concept>.json and .md; return the markdown."""
+    """Print the table and write reports/benchmarks/<concept>.json and .md; return the markdown.
+
+    ``headlines`` are the figures `make bench` gathers into one summary table at the end of the run.
+    """
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.machine()}, Python {platform.python_version()}, {platform.system()}"
     markdown = f"# {title}\n\n{markdown_table(headings, rows)}\n\n" + "".join(f"- {note}\n" for note in notes)
@@ -44,6 +68,7 @@ def write_report(
     (REPORT_DIR / f"{concept}.md").write_text(markdown)
     payload = {"title": title, "machine": machine, "columns": list(headings), "rows": [list(r) for r in rows]}
     payload["notes"] = list(notes)
+    payload["headlines"] = [asdict(h) for h in headlines]
     (REPORT_DIR / f"{concept}.json").write_text(json.dumps(payload, indent=2, default=str))
     print(markdown)
     return markdown
