@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -56,10 +56,12 @@ def write_report(
     rows: Sequence[Sequence[Any]],
     notes: Sequence[str] = (),
     headlines: Sequence[Headline] = (),
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
     """Print the table and write reports/benchmarks/<concept>.json and .md; return the markdown.
 
-    ``headlines`` are the figures `make bench` gathers into one summary table at the end of the run.
+    ``headlines`` are the figures `make bench` gathers into one summary table at the end of the run;
+    ``extra`` adds entries to the JSON only (e.g. ``"curves"``, which the report's benchmarks page draws).
     """
     REPORT_DIR.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.machine()}, Python {platform.python_version()}, {platform.system()}"
@@ -69,6 +71,7 @@ def write_report(
     payload = {"title": title, "machine": machine, "columns": list(headings), "rows": [list(r) for r in rows]}
     payload["notes"] = list(notes)
     payload["headlines"] = [asdict(h) for h in headlines]
+    payload.update(extra or {})
     (REPORT_DIR / f"{concept}.json").write_text(json.dumps(payload, indent=2, default=str))
     print(markdown)
     return markdown
