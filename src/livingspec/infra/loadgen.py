@@ -6,6 +6,12 @@ one loopback URL, optionally with a Lua script (``wrk.format`` per request: a sc
 cookies, such as a sticky session's affinity cookie), and returns what wrk itself reported:
 requests per second, latency percentiles, errors. ``cookie_script`` writes the Lua for a list of
 sessions whose cookies the caller obtained first; each request takes the next session's cookies.
+
+``requests_script`` is the general form: a list of prepared requests (method, path, headers, body,
+the status each must answer), cycled in order by every wrk thread. ``run_requests`` runs it with one
+connection per wrk thread, so each answer belongs to the request sent just before it and a wrong
+status is counted (``WrkResult.unexpected``) rather than hidden among 2xx and 3xx answers.
+``merge`` adds up several wrk runs made at the same time (one per server, say).
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +29,8 @@ from livingspec.infra.process import require_binary
 
 MAX_DURATION = 60  # seconds: a benchmark point is a few seconds; anything longer is a mistake
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+_BYTES = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40}
+MAX_SCRIPT_CONNECTIONS = 64  # run_requests starts one wrk thread per connection
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,9 @@ class WrkResult:
     non_2xx_3xx: int = 0
     connections: int = 0
     raw: str = field(default="", repr=False)
+    unexpected: int = 0  # answers whose status was not the one the script's prepared request expected
+    bytes_read: int = 0  # what wrk read from the sockets, headers included (wrk rounds it to 3 figures)
+    checked: bool = False  # a script checked every answer's status (requests_script)
 
     @property
     def p50_ms(self) -> float:
@@ -50,8 +61,13 @@ class WrkResult:
 
     @property
     def errors(self) -> int:
-        """Socket errors plus answers that were neither 2xx nor 3xx."""
-        return self.socket_errors + self.non_2xx_3xx
+        """Socket errors plus wrong answers: a status a script did not expect, else neither 2xx nor 3xx."""
+        return self.socket_errors + (self.unexpected if self.checked else self.non_2xx_3xx)
+
+    @property
+    def bytes_per_request(self) -> float:
+        """Bytes read per answer, headers included."""
+        return self.bytes_read / self.requests if self.requests else 0.0
 
 
 def _milliseconds(text: str) -> float:
@@ -68,6 +84,8 @@ def parse_wrk(output: str, connections: int = 0) -> WrkResult:
     percentiles = {int(p): _milliseconds(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)\s*$", output, re.M)}
     if done is None or rate is None or not {50, 99} <= set(percentiles):
         raise InfraError(f"wrk's output lacks requests, rate or latency percentiles:\n{output[-800:]}")
+    read = re.search(r"requests in \S+, ([\d.]+)(B|KB|MB|GB|TB) read", output)
+    unexpected = re.search(r"^Unexpected statuses: (\d+)", output, re.M)
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return WrkResult(
@@ -79,6 +97,9 @@ def parse_wrk(output: str, connections: int = 0) -> WrkResult:
         non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
         connections=connections,
         raw=output,
+        unexpected=int(unexpected.group(1)) if unexpected else 0,
+        bytes_read=round(float(read.group(1)) * _BYTES[read.group(2)]) if read else 0,
+        checked=unexpected is not None,
     )
 
 
@@ -134,3 +155,129 @@ def run_wrk(
     if done.returncode != 0:
         raise InfraError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout[-400:]}")
     return parse_wrk(done.stdout, connections)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """One request of a wrk script: sent as written; ``expect`` is the status it must answer (None: any)."""
+
+    method: str = "GET"
+    path: str = "/"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str = ""
+    expect: int | None = 200
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Z]+", self.method):
+            raise InfraError(f"HTTP method {self.method!r} must be upper-case letters")
+        if not self.path.startswith("/") or any(c in self.path for c in " \r\n"):
+            raise InfraError(f"request path {self.path!r} must start with / and hold no space or line break")
+        for name, value in self.headers.items():
+            if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name) or any(c in value for c in "\r\n"):
+                raise InfraError(f"header {name!r}: {value!r} is not a valid HTTP header")
+        if self.expect is not None and not 100 <= self.expect <= 599:
+            raise InfraError(f"expected status {self.expect} is not an HTTP status")
+
+
+def _lua_bytes(text: str) -> str:
+    """A Lua string literal holding ``text`` as UTF-8, every byte outside printable ASCII escaped."""
+    out = []
+    for byte in text.encode():
+        char = chr(byte)
+        if char in '"\\' or not 32 <= byte < 127:
+            out.append(f"\\{byte:03d}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _lua_request(request: PreparedRequest) -> str:
+    headers = ", ".join(f"[{_lua_bytes(k)}] = {_lua_bytes(v)}" for k, v in request.headers.items())
+    body = _lua_bytes(request.body) if request.body else "nil"
+    return f"wrk.format({_lua_bytes(request.method)}, {_lua_bytes(request.path)}, {{{headers}}}, {body})"
+
+
+def requests_script(requests: Sequence[PreparedRequest], *, stagger: int = 1) -> str:
+    """Lua for wrk: every thread sends ``requests`` in order, round and round, and checks each status.
+
+    Thread k starts at request ``(k - 1) * stagger`` (mod the count), so threads need not send the same
+    request at the same moment; a stagger of a sequence's length keeps sequences whole. The check
+    pairs an answer with the last request its thread sent, which is right with one connection per
+    thread (``run_requests``); wrk's summary then ends with ``Unexpected statuses: N``.
+    """
+    if not requests:
+        raise InfraError("a request script needs at least one prepared request")
+    if stagger < 0:
+        raise InfraError(f"stagger {stagger} must not be negative")
+    formatted = ",\n    ".join(_lua_request(r) for r in requests)
+    expected = ", ".join(str(r.expect or 0) for r in requests)
+    return (
+        f"local expected = {{{expected}}}\n"
+        "local threads = {}\n"
+        "function setup(thread)\n"
+        "  table.insert(threads, thread)\n"
+        f"  thread:set('offset', (#threads - 1) * {stagger})\n"
+        "end\n"
+        "function init(args)\n"
+        f"  prepared = {{\n    {formatted}\n  }}\n"
+        "  i = (offset or 0) % #prepared\n"
+        "  last = 0\n"
+        "  unexpected = 0\n"
+        "end\n"
+        "function request()\n"
+        "  i = i % #prepared + 1\n"
+        "  last = i\n"
+        "  return prepared[i]\n"
+        "end\n"
+        "function response(status, headers, body)\n"
+        "  local want = expected[last]\n"
+        "  if want and want ~= 0 and status ~= want then unexpected = unexpected + 1 end\n"
+        "end\n"
+        "function done(summary, latency, requests)\n"
+        "  local total = 0\n"
+        "  for _, thread in ipairs(threads) do total = total + (thread:get('unexpected') or 0) end\n"
+        "  io.write(string.format('Unexpected statuses: %d\\n', total))\n"
+        "end\n"
+    )
+
+
+def run_requests(
+    url: str,
+    requests: Sequence[PreparedRequest],
+    *,
+    connections: int,
+    duration: int = 3,
+    stagger: int = 1,
+    timeout_s: int = 10,
+) -> WrkResult:
+    """Run ``requests_script`` against ``url``'s server with one wrk thread per connection."""
+    if not 0 < connections <= MAX_SCRIPT_CONNECTIONS:
+        raise InfraError(f"{connections} connections must be within (0, {MAX_SCRIPT_CONNECTIONS}]")
+    script = requests_script(requests, stagger=stagger)
+    return run_wrk(url, connections=connections, threads=connections, duration=duration, script=script,
+                   timeout_s=timeout_s)  # fmt: skip
+
+
+def merge(results: Sequence[WrkResult]) -> WrkResult:
+    """Several wrk runs made at the same time as one: counts and rates add up; p50 is the runs' p50s
+    weighted by their requests (near the median of all requests), every other percentile the worst run's."""
+    if not results:
+        raise InfraError("nothing to merge: no wrk result")
+    requests = sum(r.requests for r in results)
+    percentiles = set.intersection(*(set(r.latency_ms) for r in results))
+    latency = {p: max(r.latency_ms[p] for r in results) for p in percentiles}
+    if requests:
+        latency[50] = sum(r.latency_ms[50] * r.requests for r in results) / requests
+    return WrkResult(
+        requests=requests,
+        seconds=max(r.seconds for r in results),
+        requests_per_s=sum(r.requests_per_s for r in results),
+        latency_ms=latency,
+        socket_errors=sum(r.socket_errors for r in results),
+        non_2xx_3xx=sum(r.non_2xx_3xx for r in results),
+        connections=sum(r.connections for r in results),
+        raw="\n".join(r.raw for r in results),
+        unexpected=sum(r.unexpected for r in results),
+        bytes_read=sum(r.bytes_read for r in results),
+        checked=all(r.checked for r in results),
+    )
