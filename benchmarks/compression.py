@@ -7,18 +7,20 @@ Corpus: realistic JSON API responses (pages of users) of 1 KB, 10 KB, 100 KB and
    deflate, br, zstd`` beside Starlette's GZipMiddleware with its defaults (level 9, 500 bytes),
    the same Starlette app behind each. Target: a smaller body than Starlette's at at least
    twice its compression throughput.
-3. Over loopback: uvicorn with our middleware, uvicorn with Starlette's, and Debian nginx with
-   gzip on proxying to the bare app under uvicorn: bytes on the wire and requests per second.
+3. Over loopback, loaded by wrk: uvicorn with our middleware, uvicorn with Starlette's, Debian nginx
+   with gzip on proxying to the bare app under uvicorn, and the floor (wrk straight to the bare app):
+   bytes on the wire, requests per second, p50 and p99.
 4. Hostile request bodies, in process: the CPU time to answer 150 gzip layers in 7 MiB with the
    layer cap beside decoding them all (no cap, as before); and when a small GET sent while a large
    body is being decoded is answered, with decoding in a worker thread beside decoding on the
    event loop, against the floor of the GET alone.
 
-Run: .venv/bin/python benchmarks/compression.py   (writes reports/benchmarks/compression.{json,md})
+Run: .venv/bin/python benchmarks/compression.py [--seconds S]   (writes reports/benchmarks/compression.{json,md})
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
@@ -35,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from _common import write_report
+from _common import Headline, write_report
 from livingspec.compression import (
     CompressionError,
     CompressionMiddleware,
@@ -43,12 +45,12 @@ from livingspec.compression import (
     DecodeLimits,
     compress,
     decode_all,
-    http_client,
     users_json,
 )
 from livingspec.compression.app import build_app
 from livingspec.compression.client import fetch_over_http
 from livingspec.compression.servers import NginxProxy, UvicornServer
+from livingspec.infra.loadgen import PreparedRequest, WrkResult, run_requests
 from livingspec.runner.targets import TargetUnavailableError
 
 SIZES = {"1 KB": 1024, "10 KB": 10 * 1024, "100 KB": 100 * 1024, "1 MB": 1024 * 1024}
@@ -180,9 +182,36 @@ def in_process_table() -> tuple[list[list[Any]], dict[str, float]]:
     return rows, {"size_ratio": ours_bytes / peer_bytes, "speedup": peer_time / ours_time}
 
 
-def loopback_table(requests: int = 30) -> list[list[Any]]:
-    """Bytes on the wire and requests/s over loopback: our middleware, Starlette's, nginx gzip on."""
+LOOPBACK_BODIES = (
+    ("/api/users", "1247 B JSON"),
+    ("/corpus/json/102400", "100 KB JSON"),
+    ("/corpus/json/1048576", "1 MB JSON"),
+)
+WRK_CONNECTIONS = 4  # one wrk thread per connection (run_requests checks every answer's status)
+WRK_SECONDS = 3
+
+
+def _wrk_get(base_url: str, path: str, seconds: int) -> WrkResult:
+    """wrk GETs ``path`` with the client's Accept-Encoding for ``seconds``; every answer must be 200."""
+    request = PreparedRequest("GET", path, {"Accept-Encoding": CLIENT})
+    result = run_requests(base_url + path, [request], connections=WRK_CONNECTIONS, duration=seconds)
+    if result.errors:
+        raise CompressionError(f"wrk saw {result.errors} errors from {base_url}{path}")
+    return result
+
+
+def _loopback_targets(ours: str, peer: str, bare: str, nginx: NginxProxy | None) -> dict[str, str]:
+    targets = {"ours (uvicorn)": ours, "starlette (uvicorn)": peer}
+    if nginx is not None:
+        targets["nginx gzip on -> bare uvicorn"] = nginx.base_url
+    targets["floor: bare uvicorn, no compression"] = bare
+    return targets
+
+
+def loopback_table(seconds: int = WRK_SECONDS) -> tuple[list[list[Any]], dict[str, dict[str, Any]]]:
+    """Bytes on the wire and wrk's requests/s, p50, p99 over loopback: ours, Starlette's, nginx, the bare app."""
     rows: list[list[Any]] = []
+    figures: dict[str, dict[str, Any]] = {}
     with UvicornServer("module_app") as ours, UvicornServer("starlette_app") as peer, UvicornServer("bare_app") as bare:
         try:
             nginx: NginxProxy | None = NginxProxy(bare.port).start()
@@ -190,33 +219,44 @@ def loopback_table(requests: int = 30) -> list[list[Any]]:
             print(f"nginx skipped: {error}")
             nginx = None
         try:
-            targets = {"ours (uvicorn)": ours.base_url, "starlette (uvicorn)": peer.base_url}
-            if nginx is not None:
-                targets["nginx gzip on -> bare uvicorn"] = nginx.base_url
-            for path, name in (
-                ("/api/users", "1247 B JSON"),
-                ("/corpus/json/102400", "100 KB JSON"),
-                ("/corpus/json/1048576", "1 MB JSON"),
-            ):
-                measured: dict[str, tuple[int, float, str]] = {}
+            targets = _loopback_targets(ours.base_url, peer.base_url, bare.base_url, nginx)
+            for path, name in LOOPBACK_BODIES:
+                measured: dict[str, tuple[int, str, WrkResult]] = {}
                 for label, base_url in targets.items():
-                    with http_client(base_url) as client:
-                        fetch_over_http(base_url, path, CLIENT, client=client)  # warm up
-                        count = requests if "1 MB" not in name else max(requests // 5, 3)
-                        start = time.perf_counter()
-                        for _ in range(count):
-                            exchange = fetch_over_http(base_url, path, CLIENT, client=client)
-                        elapsed = time.perf_counter() - start
-                    measured[label] = (len(exchange.raw), count / elapsed, exchange.content_encoding)
-                base_size, base_rate = measured["starlette (uvicorn)"][:2]
-                for label, (size, rate, coding) in measured.items():
+                    # One exchange through httpx for the body's size and coding (not timed), then wrk.
+                    exchange = fetch_over_http(base_url, path, CLIENT)
+                    measured[label] = (len(exchange.raw), exchange.content_encoding, _wrk_get(base_url, path, seconds))
+                figures[name] = measured
+                base_size, _, base = measured["starlette (uvicorn)"]
+                floor = measured["floor: bare uvicorn, no compression"][2]
+                for label, (size, coding, result) in measured.items():
+                    rate = result.requests_per_s
                     rows.append(
-                        [name, label, coding, size, f"{size / base_size:.3f}", f"{rate:.0f}", f"{rate / base_rate:.2f}"]
-                    )
+                        [name, label, coding, size, f"{size / base_size:.3f}", f"{rate:.0f}",
+                         f"{rate / base.requests_per_s:.2f}", f"{result.p50_ms:.2f} / {result.p99_ms:.2f}",
+                         f"{rate / floor.requests_per_s:.2f}"]
+                    )  # fmt: skip
         finally:
             if nginx is not None:
                 nginx.stop()
-    return rows
+    return rows, figures
+
+
+def loopback_headlines(figures: dict[str, dict[str, Any]]) -> list[Headline]:
+    """Bytes on the wire and requests/s beside nginx gzip (ratios > 1 favour ours)."""
+    nginx = "nginx gzip on -> bare uvicorn"
+    if not all(nginx in measured for measured in figures.values()):
+        return []
+    ours_bytes = sum(m["ours (uvicorn)"][0] for m in figures.values())
+    nginx_bytes = sum(m[nginx][0] for m in figures.values())
+    body = "100 KB JSON"
+    ours_rate, nginx_rate = figures[body]["ours (uvicorn)"][2].requests_per_s, figures[body][nginx][2].requests_per_s
+    return [
+        Headline("bytes on the wire, 3 JSON bodies (nginx / ours)", f"{ours_bytes} B", f"nginx gzip {nginx_bytes} B",
+                 nginx_bytes / ours_bytes),
+        Headline(f"requests/s over loopback, {body}, wrk", f"{ours_rate:.0f}", f"nginx gzip {nginx_rate:.0f}",
+                 ours_rate / nginx_rate),
+    ]  # fmt: skip
 
 
 def _answer_cpu(body: bytes, header: str, limits: DecodeLimits) -> str:
@@ -290,22 +330,30 @@ def hostile_table() -> list[list[Any]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=WRK_SECONDS, help="seconds of each wrk run over loopback")
+    args = parser.parse_args()
     levels = codec_table()
     in_process, summary = in_process_table()
-    loopback = loopback_table()
+    loopback, figures = loopback_table(args.seconds)
     hostile = hostile_table()
-    headings = ["table", "a", "b", "c", "d", "e", "f", "g"]
+    headings = ["table", "a", "b", "c", "d", "e", "f", "g", "h", "i"]
     rows: list[list[Any]] = []
-    rows += [["codec", *row, "", "", ""] for row in levels]
-    rows += [["in-process", *row] for row in in_process]
+    rows += [["codec", *row, "", "", "", "", ""] for row in levels]
+    rows += [["in-process", *row, "", ""] for row in in_process]
     rows += [["loopback", *row] for row in loopback]
-    rows += [["hostile", *row] for row in hostile]
+    rows += [["hostile", *row, "", ""] for row in hostile]
     notes = [
         "codec rows: coding | level | compressed/original over the corpus | MB/s (original bytes per CPU second)",
         "in-process rows: corpus size | ours (coding bytes) | Starlette GZip (bytes) | size ours/starlette | "
         "ours MB/s | starlette MB/s (original bytes per CPU second through the middleware) | throughput ours/starlette",
-        "loopback rows: body | server | coding | bytes on wire | bytes vs starlette | req/s (wall clock, one client, "
-        "sequential) | req/s vs starlette",
+        "loopback rows: body | server | coding | body bytes on the wire | bytes vs starlette | req/s | req/s vs "
+        "starlette | p50 / p99 ms | req/s vs the floor (the bare app under uvicorn, wrk straight to it, "
+        "no compression)",
+        f"loopback load: wrk {WRK_CONNECTIONS} connections, one wrk thread each, {args.seconds} s per server and "
+        f"body, GET with Accept-Encoding: {CLIENT}; requests/s, p50 and p99 are wrk's own figures and every "
+        "answer was checked to be 200; the body's size and coding come from one httpx exchange before the run; "
+        "servers: one uvicorn process each, nginx one worker (gzip level 1) proxying to the bare app",
         "hostile rows: body | what is measured | ours (layer cap, decoding in a worker thread) | before (no cap, "
         "decoding on the event loop) | before/ours | the GET alone (floor) | ours/floor; in process, wall clock best "
         "of 5 for the GET rows",
@@ -314,8 +362,18 @@ def main() -> None:
         f"{summary['size_ratio']:.3f}, throughput x{summary['speedup']:.2f}: "
         + ("met" if summary["size_ratio"] < 1 and summary["speedup"] >= 2 else "NOT met"),
     ]
+    headlines = [
+        *loopback_headlines(figures),
+        Headline("compression throughput in process, CPU time (ours / Starlette GZip)", "ours", "Starlette GZip",
+                 summary["speedup"], target=2.0),
+    ]  # fmt: skip
     write_report(
-        "compression", "Payload compression: codings, our middleware, Starlette GZip, nginx gzip", headings, rows, notes
+        "compression",
+        "Payload compression: codings, our middleware, Starlette GZip, nginx gzip",
+        headings,
+        rows,
+        notes,
+        headlines=headlines,
     )
 
 
