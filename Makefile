@@ -67,8 +67,9 @@ models: $(STAMP)
 	@$(BIN)/python -m livingspec.training models
 
 bench: $(STAMP)
-	@for script in benchmarks/*.py; do case $$script in */_*) continue;; esac; \
-	echo "== $$script"; $(BIN)/python $$script || exit $$?; done
+	@start=$$(date +%s); for script in benchmarks/*.py; do case $$script in */_*) continue;; esac; \
+	echo "== $$script"; $(BIN)/python $$script || exit $$?; done; \
+	$(BIN)/python benchmarks/_summary.py --since $$start
 
 # Debian packages for the browser test and the real targets; installed only when root.
 system:
