@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPORT_DIR, markdown_table, write_report
+from _common import REPORT_DIR, Headline, markdown_table, write_report
 from livingspec import delta
 from livingspec.delta import kernels, packed, samples
 
@@ -155,6 +155,37 @@ def plot_curve(curve: list[tuple[str, int, float, float]], path: Path) -> None:
     plt.close(figure)
 
 
+def headlines(rows: list[list[Any]]) -> list[Headline]:
+    """Ours (blocks of 256, pyarrow's layout) beside pyarrow on each series; the issue's target is 1.0."""
+    out = []
+    for series in ("random walk", "regular timestamps"):
+        mine = next(r for r in rows if r[0] == series and r[1] == "livingspec pack+unpack, blocks of 256")
+        peer = next(r for r in rows if r[0] == series and r[1].startswith("pyarrow"))
+        measure = f"encode+decode MB/s, {series}, blocks of 256"
+        out.append(Headline(measure, f"{mine[2]} MB/s", f"pyarrow {peer[2]} MB/s", float(mine[4]), 1.0))
+    return out
+
+
+def curves_entry(curve: list[tuple[str, int, float, float]]) -> list[dict[str, Any]]:
+    """The length curve as the report's benchmarks page draws it: one line per series and codec."""
+    series = []
+    for name in dict.fromkeys(c[0] for c in curve):
+        points = [c for c in curve if c[0] == name]
+        series.append(
+            {"name": f"livingspec, {name}", "peer": False, "points": [[c[1], round(c[2], 1)] for c in points]}
+        )
+        series.append({"name": f"pyarrow, {name}", "peer": True, "points": [[c[1], round(c[3], 1)] for c in points]})
+    return [
+        {
+            "title": "Delta encoding: throughput against series length (blocks of 256)",
+            "x": "series length (int64 values)",
+            "y": "encode+decode MB/s (raw int64)",
+            "x_scale": "log",
+            "series": series,
+        }
+    ]
+
+
 def _path(count: int, compiled: bool) -> str:
     return "compiled" if compiled and count >= packed.COMPILED_FROM else "numpy"
 
@@ -194,6 +225,8 @@ def main() -> None:
             "throughput against series length (blocks of 256; plot reports/benchmarks/delta_series_length.png):\n\n"
             + curve_table,
         ],
+        headlines=headlines(rows),
+        extra={"curves": curves_entry(curve)},
     )
 
 

@@ -32,7 +32,7 @@ import re2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPORT_DIR, best_of, write_report
+from _common import REPORT_DIR, Headline, best_of, write_report
 from livingspec.nfa import LazyDFA, LineMatcher, compile_regex
 
 RE_BUDGET_S = 1.5  # stop running re on the pathological case once one match takes this long
@@ -274,6 +274,70 @@ def costs(quick: bool) -> list[list[Any]]:
     return rows
 
 
+def search_headlines(rows: list[list[Any]]) -> list[Headline]:
+    """The slowest pattern beside re (target: ours >= 0.1 x re), and the geometric mean beside re2."""
+    slowest = min(rows, key=lambda row: float(row[8]))
+    geomean = math.exp(sum(math.log(float(row[9])) for row in rows) / len(rows))
+    mean = math.exp(sum(math.log(float(row[4])) for row in rows) / len(rows))
+    mean_re2 = math.exp(sum(math.log(float(row[7])) for row in rows) / len(rows))
+    return [
+        Headline(
+            f"log search MB/s, slowest of {len(rows)} patterns ({slowest[0]}) vs re",
+            f"{slowest[4]} MB/s",
+            f"re {slowest[6]} MB/s",
+            float(slowest[8]),
+            0.1,
+        ),
+        Headline(
+            f"log search MB/s, geometric mean of {len(rows)} patterns vs re2",
+            f"{mean:.1f} MB/s",
+            f"re2 {mean_re2:.1f} MB/s",
+            round(geomean, 2),
+        ),
+    ]
+
+
+def pathological_headline(rows: list[list[Any]]) -> Headline:
+    """(a?){n}a{n} at the largest n: our cold lazy DFA beside re's backtracking (time ratio re / ours)."""
+    last = rows[-1]
+    return Headline(
+        f"(a?){{n}}a{{n}} at n = {last[0]}, time per match (re / ours, cold lazy DFA)",
+        f"{last[2]} ms",
+        f"re {last[4]} ms" + (" (extrapolated)" if str(last[4]).startswith("~") else ""),
+        float(last[6]),
+    )
+
+
+def pathological_curves(curves: dict[str, list[float]]) -> list[dict[str, Any]]:
+    """The pathological curve as the report's benchmarks page draws it (re: measured points only)."""
+    measured = int(curves["re measured"][0])
+    names = ("ours: NFA simulation", "ours: lazy DFA", "ours: lazy DFA (warm)", "re", "re2")
+    series = []
+    for name in names:
+        points = [[n, round(t * 1e3, 5)] for n, t in zip(curves["n"], curves[name], strict=True)]
+        if name == "re":
+            points = points[:measured]
+        series.append(
+            {"name": name + (" (measured)" if name == "re" else ""), "peer": name in ("re", "re2"), "points": points}
+        )
+    return [
+        {
+            "title": "(a?){n}a{n} against a{n}: time per match",
+            "x": "n",
+            "y": "time per match (ms, log scale)",
+            "y_scale": "log",
+            "series": series,
+        }
+    ]
+
+
+def compile_headline(rows: list[list[Any]]) -> Headline:
+    """Compiling the largest alternation beside re (time ratio re / ours: above 1 is ours faster)."""
+    last = [row for row in rows if row[0].startswith("compile") and row[2].startswith("re ")][-1]
+    ratio = round(1 / float(last[3]), 3)
+    return Headline(f"{last[0]}: compile time (re / ours)", f"{last[1]} ms", f"{last[2]} ms", ratio)
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     path_rows, curves = pathological(20 if quick else 30)
@@ -302,6 +366,8 @@ def main() -> None:
             " least-squares fit of log(time) against n over the measured n >= 10.",
             "Curve: reports/benchmarks/nfa_pathological.png.",
         ],
+        headlines=[pathological_headline(path_rows)],
+        extra={"curves": pathological_curves(curves)},
     )
     write_report(
         "nfa_costs",
@@ -315,6 +381,7 @@ def main() -> None:
             " beside our NFA full match of the same text.",
             "Ratios are time(ours) / time(peer): the compile ratio stays flat as n grows (linear, like re).",
         ],
+        headlines=[compile_headline(cost_rows)],
     )
     write_report(
         "nfa",
@@ -340,6 +407,7 @@ def main() -> None:
             "re, re2: the faster of a per-line search loop and one multiline findall of ^.*(?:p).*$.",
             "Ratios are time(peer) / time(ours): above 1 means ours is faster. Target: ours >= 0.1 x re.",
         ],
+        headlines=search_headlines(search_rows),
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import best_of, write_report
+from _common import Headline, best_of, write_report
 from livingspec.temporal import (
     Recorder,
     RecordingLoop,
@@ -218,6 +218,29 @@ def race_rows(cart, check) -> list[list[str]]:
     return rows
 
 
+def headlines(rows: list[list[str]]) -> list[Headline]:
+    """Default recording beside stdlib logging, and the DPOR cart search beside the exhaustive one."""
+    by_name = {row[0]: row for row in rows}
+    logging_row = by_name["logging.info to a memory handler (peer)"]
+    recorded = by_name["recorder.log, plain event (default: no stack)"]
+    search = by_name["whole cart search: DPOR + sleep sets vs exhaustive"]
+    runs, times = search[1].split(", ")
+    return [
+        Headline(
+            "per-event cost, recorder.log vs logging.info",
+            recorded[1],
+            f"logging {logging_row[1]}",
+            round(1 / float(recorded[2]), 2),
+        ),
+        Headline(
+            "whole cart search time, DPOR + sleep sets vs exhaustive",
+            f"{runs.split(' vs ')[0]} runs, {times.split(' vs ')[0]} ms",
+            f"exhaustive {runs.split(' vs ')[1]}, {times.split(' vs ')[1]}",
+            round(1 / float(search[2]), 2),
+        ),
+    ]
+
+
 def main() -> None:
     ops = seed_ops({"add product1": 0.01, "add product2": 0.02, "remove product1": 0.1})
     cart = cart_program("racy", ops)
@@ -235,6 +258,7 @@ def main() -> None:
             "Cart race: delays 10 ms, 20 ms, 100 ms, so the default schedule keeps the removal; "
             "'run N' is the run on which the lost removal first appeared.",
         ],
+        headlines=headlines(rows),
     )
 
 
