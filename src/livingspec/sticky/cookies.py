@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from hashlib import sha256
 
 DEFAULT_COOKIE_NAME = "SRV"
@@ -51,7 +52,7 @@ class AffinityCookie:
 
     def _tag(self, server: str) -> str:
         assert self.secret is not None
-        return hmac.new(self.secret, f"{self.name}={server}".encode(), sha256).hexdigest()[:_TAG_HEX]
+        return _tag(self.secret, self.name, server)
 
     def encode(self, server: str) -> str:
         """The cookie value that pins a client to ``server``."""
@@ -61,15 +62,7 @@ class AffinityCookie:
         """The server a cookie value names, or None when it is absent, malformed or forged."""
         if value is None or len(value) > 64:
             return None
-        match = _VALUE.fullmatch(value)
-        if match is None:
-            return None
-        server, tag = match.group(1), match.group(2)
-        if self.secret is None:
-            return server if tag is None else None
-        if tag is None or not hmac.compare_digest(tag, self._tag(server)):
-            return None
-        return server
+        return _decode(self.secret, self.name, value)
 
     def set_cookie(self, server: str) -> str:
         """The Set-Cookie header value that pins a client to ``server``, with the configured flags."""
@@ -81,6 +74,30 @@ class AffinityCookie:
         if self.secure:
             parts.append("Secure")
         return "; ".join(parts)
+
+
+@lru_cache(maxsize=1024)
+def _tag(secret: bytes, name: str, server: str) -> str:
+    """The HMAC tag of one pin, memoised: a balancer signs and checks the same few pins on every request.
+
+    The key is part of the cache key, so a new secret never meets an old tag; names a client makes up
+    only evict entries (the cache is bounded), costing no more than computing the tag.
+    """
+    return hmac.new(secret, f"{name}={server}".encode(), sha256).hexdigest()[:_TAG_HEX]
+
+
+@lru_cache(maxsize=1024)
+def _decode(secret: bytes | None, name: str, value: str) -> str | None:
+    """``AffinityCookie.decode`` of a value of at most 64 characters, memoised like ``_tag``."""
+    match = _VALUE.fullmatch(value)
+    if match is None:
+        return None
+    server, tag = match.group(1), match.group(2)
+    if secret is None:
+        return server if tag is None else None
+    if tag is None or not hmac.compare_digest(tag, _tag(secret, name, server)):
+        return None
+    return server
 
 
 def parse_cookie_header(header: str | None) -> dict[str, str]:

@@ -20,6 +20,7 @@ Hostile input is refused here, before any backend is contacted:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from livingspec.sticky.errors import BadRequestTargetError
 
@@ -34,9 +35,12 @@ RECOMPUTED = frozenset({b"host", b"content-length", b"x-forwarded-for"})
 MAX_TARGET = 8192  # bytes; HAProxy's default buffer holds about this much of a request line
 
 
+_URI_CHARACTERS = bytes(range(0x21, 0x7F))
+
+
 def _visible_ascii(data: bytes) -> bool:
     """Only the characters a URI may carry (RFC 3986: visible US-ASCII, no space, no controls)."""
-    return all(0x21 <= byte <= 0x7E for byte in data)
+    return not data.translate(None, _URI_CHARACTERS)  # what is left once every visible character is deleted
 
 
 def request_target(method: str, raw_path: bytes, query_string: bytes = b"") -> bytes:
@@ -59,21 +63,38 @@ def request_target(method: str, raw_path: bytes, query_string: bytes = b"") -> b
 
 def connection_named(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[bytes]:
     """Every hop-by-hop header of this message: the fixed ones and the ones its Connection header names."""
-    named = set(HOP_BY_HOP)
-    for key, value in headers:
-        if key.lower() == b"connection":
+    return hop_by_hop_in([(key.lower(), value) for key, value in headers])
+
+
+def hop_by_hop_in(pairs: HeaderList) -> frozenset[bytes]:
+    """``connection_named`` for headers whose names are already lower case (most messages name none)."""
+    named: set[bytes] | None = None
+    for key, value in pairs:
+        if key == b"connection":
+            named = set(HOP_BY_HOP) if named is None else named
             named.update(token.strip().lower() for token in value.split(b",") if token.strip())
-    return frozenset(named)
+    return HOP_BY_HOP if named is None else frozenset(named)
+
+
+@lru_cache(maxsize=64)
+def _lowered(names: frozenset[bytes] | tuple[bytes, ...]) -> frozenset[bytes]:
+    return frozenset(name.lower() for name in names)
 
 
 def end_to_end(headers: Iterable[tuple[bytes, bytes]], also_drop: Iterable[bytes] = ()) -> HeaderList:
     """The headers a proxy passes on: hop-by-hop ones (fixed and Connection-named) and ``also_drop`` removed."""
     pairs = [(key.lower(), value) for key, value in headers]
-    drop = connection_named(pairs) | {name.lower() for name in also_drop}
-    return [(key, value) for key, value in pairs if key not in drop]
+    drop = hop_by_hop_in(pairs)
+    extra = _lowered(also_drop if isinstance(also_drop, frozenset | tuple) else tuple(also_drop))
+    return [(key, value) for key, value in pairs if key not in drop and key not in extra]
 
 
 def forwarded_for(headers: Iterable[tuple[bytes, bytes]], peer: str) -> bytes:
     """``X-Forwarded-For`` with the peer the balancer saw appended last (the client's claims kept before it)."""
-    claims = [value.strip() for key, value in headers if key.lower() == b"x-forwarded-for" and value.strip()]
-    return b", ".join([*claims, peer.encode("ascii", "replace")])
+    return append_peer([value for key, value in headers if key.lower() == b"x-forwarded-for"], peer)
+
+
+def append_peer(claims: Iterable[bytes], peer: str) -> bytes:
+    """The X-Forwarded-For values a client sent (blank ones dropped), then the peer the balancer saw."""
+    kept = [claim.strip() for claim in claims if claim.strip()]
+    return b", ".join([*kept, peer.encode("ascii", "replace")])

@@ -41,7 +41,7 @@ from livingspec.sticky.errors import (
     NoLiveServerError,
     UnknownServerError,
 )
-from livingspec.sticky.forwarding import RECOMPUTED, end_to_end, forwarded_for, request_target
+from livingspec.sticky.forwarding import RECOMPUTED, append_peer, end_to_end, hop_by_hop_in, request_target
 from livingspec.sticky.pool import Pool
 
 if TYPE_CHECKING:
@@ -53,7 +53,11 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 # Response headers the proxy recomputes (the body length) on top of the hop-by-hop ones.
-_RESPONSE_RECOMPUTED = (b"content-length",)
+_RESPONSE_RECOMPUTED = frozenset({b"content-length"})
+# Request headers the proxy recomputes (Host, Content-Length, X-Forwarded-For) or filters itself (Cookie),
+# and Expect: the proxy has the whole body already; a 100 Continue from the server would only confuse it.
+_REQUEST_DROP = RECOMPUTED | {b"cookie", b"expect"}
+_NOTHING: frozenset[bytes] = frozenset()
 _OPTIONS_ALLOW = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 
@@ -239,17 +243,29 @@ class Balancer:
         return RequestKey(client_ip, cookies.get(SESSION_COOKIE), cookies.get(cookie_name) if cookie_name else None)
 
     def _upstream_headers(self, scope: Scope) -> tuple[list[tuple[bytes, bytes]], RequestKey]:
-        """End-to-end request headers, the affinity cookie stripped (indirect), X-Forwarded-For appended."""
-        received: list[tuple[bytes, bytes]] = list(scope["headers"])
-        # Expect: the proxy has the whole body already; a 100 Continue from the server would only confuse it.
-        headers = end_to_end(received, also_drop=(*RECOMPUTED, b"cookie", b"expect"))
-        cookie_header = "; ".join(v.decode("latin-1") for k, v in received if k.lower() == b"cookie")
+        """End-to-end request headers, the affinity cookie stripped (indirect), X-Forwarded-For appended.
+
+        One pass over the headers (this runs for every request): hop-by-hop ones and the recomputed ones
+        are left out, and the Cookie and X-Forwarded-For values are gathered as they go by.
+        """
+        pairs = [(key.lower(), value) for key, value in scope["headers"]]
+        hop = hop_by_hop_in(pairs)
+        headers, cookies, claims = [], [], []
+        for pair in pairs:
+            key = pair[0]
+            if key == b"cookie":
+                cookies.append(pair[1].decode("latin-1"))
+            elif key == b"x-forwarded-for":
+                claims.append(pair[1])
+            elif key not in hop and key not in _REQUEST_DROP:
+                headers.append(pair)
+        cookie_header = "; ".join(cookies)
         request = self._request_key(scope, parse_cookie_header(cookie_header))
         cookie_name = self.strategy.cookie.name if isinstance(self.strategy, CookieInsert) else None
         forwarded_cookie = strip_cookie(cookie_header, cookie_name) if cookie_name else cookie_header
         if forwarded_cookie:
             headers.append((b"cookie", forwarded_cookie.encode("latin-1")))
-        headers.append((b"x-forwarded-for", forwarded_for(received, request.client_ip)))
+        headers.append((b"x-forwarded-for", append_peer(claims, request.client_ip)))
         return headers, request
 
     async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -314,13 +330,13 @@ class Balancer:
 
         ``length`` is the body's length; None for an answer to HEAD, which keeps the backend's Content-Length.
         """
-        out = end_to_end(raw, also_drop=_RESPONSE_RECOMPUTED if length is not None else ())
+        out = end_to_end(raw, also_drop=_RESPONSE_RECOMPUTED if length is not None else _NOTHING)
         if route.set_cookie is not None and isinstance(self.strategy, CookieInsert):
             out = [(k, v) for k, v in out if k != b"cache-control"]
             out.append((b"set-cookie", self.strategy.cookie.set_cookie(route.server).encode()))
             out.append((b"cache-control", b"private"))
         if length is not None:
-            out.append((b"content-length", str(length).encode()))
+            out.append((b"content-length", b"%d" % length))
         return out
 
 

@@ -36,6 +36,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from livingspec.sticky.cookies import AffinityCookie
@@ -65,6 +66,12 @@ class Route:
     server: str
     set_cookie: str | None = None
     followed_affinity: bool = False  # the request's existing pin (cookie) decided the server
+
+
+@lru_cache(maxsize=1024)
+def _followed(server: str) -> Route:
+    """The route of a request whose pin decided it (Routes are immutable, so one per server serves all)."""
+    return Route(server, followed_affinity=True)
 
 
 class Strategy(Protocol):
@@ -135,7 +142,7 @@ class CookieInsert:
         pinned = self.cookie.decode(request.affinity)
         server = pool.get(pinned) if pinned is not None else None
         if server is not None and server.keeps_sessions:
-            return Route(server.name, followed_affinity=True)
+            return _followed(server.name)
         # No cookie, a malformed or forged one, or one naming a server gone or down: a new session.
         chosen = self._turns.pick(pool.for_new_sessions, pool)
         return Route(chosen, set_cookie=self.cookie.encode(chosen))
