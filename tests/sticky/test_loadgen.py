@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -106,10 +107,21 @@ def test_merged_runs_add_up_and_keep_the_worst_tail():
         merge([])
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One request as the recording app received it."""
+
+    method: str
+    target: str  # path and query
+    headers: dict[bytes, bytes]
+    body: bytes
+    port: int  # the client's port: one per wrk connection
+
+
 @pytest.fixture
-def recorder() -> Iterator[tuple[str, list[tuple[str, str, dict[bytes, bytes], bytes]]]]:
-    """An app that answers 200 on /ok, 404 elsewhere, and records method, path, headers and body."""
-    seen: list[tuple[str, str, dict[bytes, bytes], bytes]] = []
+def recorder() -> Iterator[tuple[str, list[Seen]]]:
+    """An app that answers 200 on /ok, 404 elsewhere, and records every request."""
+    seen: list[Seen] = []
 
     async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
@@ -120,7 +132,9 @@ def recorder() -> Iterator[tuple[str, list[tuple[str, str, dict[bytes, bytes], b
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        seen.append((scope["method"], scope["path"], dict(scope["headers"]), body))
+        query = scope["query_string"].decode()
+        target = scope["path"] + ("?" + query if query else "")
+        seen.append(Seen(scope["method"], target, dict(scope["headers"]), body, scope["client"][1]))
         status = 200 if scope["path"] == "/ok" else 404
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"2")]})
         await send({"type": "http.response.body", "body": b"hi"})
@@ -143,12 +157,34 @@ def test_wrk_sends_the_prepared_requests_as_written_and_counts_each_wrong_status
         result = run_requests(url + "/", requests, connections=2, duration=1)
     except TargetUnavailableError as error:
         pytest.skip(str(error))
-    posts = [entry for entry in seen if entry[0] == "POST"]
-    assert posts and all(body == 'a "quoted"\nline \u00e9'.encode() for *_, body in posts)
-    assert all(headers[b"x-mark"] == b"m" and headers[b"content-type"] == b"text/plain" for _, _, headers, _ in posts)
+    posts = [entry for entry in seen if entry.method == "POST"]
+    assert posts and all(entry.body == 'a "quoted"\nline \u00e9'.encode() for entry in posts)
+    assert all(e.headers[b"x-mark"] == b"m" and e.headers[b"content-type"] == b"text/plain" for e in posts)
     # Each thread cycles the three in order; the last round of each thread may be cut short.
-    missing = sum(1 for entry in seen if entry[1] == "/missing")
+    missing = sum(1 for entry in seen if entry.target == "/missing")
     assert result.checked and result.socket_errors == 0
     assert abs(result.unexpected - missing) <= result.connections
     assert abs(result.unexpected - result.requests / 3) <= 2 * result.connections
     assert result.errors == result.unexpected
+
+
+def test_each_connection_cycles_the_requests_in_order_from_its_own_stagger(recorder):
+    url, seen = recorder
+    paths = ["/ok?a1", "/ok?b1", "/ok?a2", "/ok?b2"]
+    requests = [PreparedRequest("POST", path, body=b"\x00\xff" if "b" in path else "") for path in paths]
+    try:
+        result = run_requests(url + "/", requests, connections=2, duration=1, stagger=2)
+    except TargetUnavailableError as error:
+        pytest.skip(str(error))
+    assert result.errors == 0
+    by_connection: dict[int, list[Seen]] = {}
+    for entry in seen:
+        by_connection.setdefault(entry.port, []).append(entry)
+    assert len(by_connection) == 2  # one connection per wrk thread, kept alive
+    starts = set()
+    for sent in by_connection.values():
+        start = paths.index(sent[0].target)
+        starts.add(start)
+        assert [entry.target for entry in sent] == [paths[(start + k) % 4] for k in range(len(sent))]
+        assert all(entry.body == (b"\x00\xff" if "b" in entry.target else b"") for entry in sent)
+    assert starts == {0, 2}  # thread 1 from the first request, thread 2 two requests on

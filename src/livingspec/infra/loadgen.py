@@ -164,7 +164,7 @@ class PreparedRequest:
     method: str = "GET"
     path: str = "/"
     headers: Mapping[str, str] = field(default_factory=dict)
-    body: str = ""
+    body: str | bytes = ""  # text is sent as UTF-8
     expect: int | None = 200
 
     def __post_init__(self) -> None:
@@ -179,10 +179,10 @@ class PreparedRequest:
             raise InfraError(f"expected status {self.expect} is not an HTTP status")
 
 
-def _lua_bytes(text: str) -> str:
-    """A Lua string literal holding ``text`` as UTF-8, every byte outside printable ASCII escaped."""
+def _lua_bytes(text: str | bytes) -> str:
+    """A Lua string literal holding ``text`` (str as UTF-8), every byte outside printable ASCII escaped."""
     out = []
-    for byte in text.encode():
+    for byte in text.encode() if isinstance(text, str) else text:
         char = chr(byte)
         if char in '"\\' or not 32 <= byte < 127:
             out.append(f"\\{byte:03d}")
@@ -201,7 +201,8 @@ def requests_script(requests: Sequence[PreparedRequest], *, stagger: int = 1) ->
     """Lua for wrk: every thread sends ``requests`` in order, round and round, and checks each status.
 
     Thread k starts at request ``(k - 1) * stagger`` (mod the count), so threads need not send the same
-    request at the same moment; a stagger of a sequence's length keeps sequences whole. The check
+    request at the same moment; a stagger of a sequence's length keeps sequences whole (wrk calls the
+    first thread's ``request`` once before the run to check it, so that thread starts one back). The check
     pairs an answer with the last request its thread sent, which is right with one connection per
     thread (``run_requests``); wrk's summary then ends with ``Unexpected statuses: N``.
     """
@@ -217,10 +218,11 @@ def requests_script(requests: Sequence[PreparedRequest], *, stagger: int = 1) ->
         "function setup(thread)\n"
         "  table.insert(threads, thread)\n"
         f"  thread:set('offset', (#threads - 1) * {stagger})\n"
+        "  thread:set('verified', #threads == 1)\n"
         "end\n"
         "function init(args)\n"
         f"  prepared = {{\n    {formatted}\n  }}\n"
-        "  i = (offset or 0) % #prepared\n"
+        "  i = ((offset or 0) - (verified and 1 or 0)) % #prepared\n"
         "  last = 0\n"
         "  unexpected = 0\n"
         "end\n"
