@@ -22,6 +22,7 @@ from livingspec.gqa.config import DTYPES, GPTConfig
 from livingspec.gqa.convert import convert_params, convert_to_gqa, mean_pool_heads
 from livingspec.gqa.errors import CacheError, CheckpointError, ConfigError, GQAError, ShapeError, UnknownModelError
 from livingspec.gqa.examples import LAYER_HEAD_DIM, attention_inputs, seeded_prompt, tiny_transformer
+from livingspec.gqa.fused import FusedCache, FusedTransformer
 from livingspec.gqa.memory import (
     DESCRIPTION_FIELDS,
     DTYPE_BYTES,
@@ -74,6 +75,8 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "ConversionError",
+    "FusedCache",
+    "FusedTransformer",
     "GPTConfig",
     "GQAError",
     "KVCache",
