@@ -6,7 +6,7 @@ Playwright (no browser download), records every request the page makes, and chec
 newcomer needs: every concept's epic with all its scenarios, a page per concept, outline rows
 named by their values, a step's evidence shown without a click, the reason of every skipped
 scenario, the real run's Chromium screenshots when that run is in the report, and no request
-outside the file.
+outside the file; and, when `make bench` left results, the benchmarks page with its curves drawn.
 """
 
 import base64
@@ -31,6 +31,9 @@ pytestmark = pytest.mark.browser
 EPIC_TAG = "allure.label.epic:"
 PAGE_TAG = "concept-page"
 GLOSSARY_TAG = "steps-glossary"
+BENCHMARKS_TAG = "benchmarks-page"
+PAGES = {PAGE_TAG, GLOSSARY_TAG, BENCHMARKS_TAG}
+BENCHMARKS = ROOT / "reports" / "benchmarks"
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
 
@@ -80,8 +83,7 @@ class Report:
         return [
             r
             for r in self.results
-            if not {PAGE_TAG, GLOSSARY_TAG} & set(self.labels(r, "tag"))
-            and (r.get("environment") or "embedded").startswith(target)
+            if not PAGES & set(self.labels(r, "tag")) and (r.get("environment") or "embedded").startswith(target)
         ]
 
     def open(self, result: dict) -> None:
@@ -319,7 +321,7 @@ def _widget(report: Report, name: str):
 
 
 def test_the_summary_counts_scenarios_not_pages(report):
-    scenarios = [r for r in report.results if not {PAGE_TAG, GLOSSARY_TAG} & set(report.labels(r, "tag"))]
+    scenarios = [r for r in report.results if not PAGES & set(report.labels(r, "tag"))]
     assert len(scenarios) < len(report.results), "the report has no pages"
     statistic = _widget(report, "statistic.json")
     assert statistic["total"] == len(scenarios), f"the summary counts {statistic}; there are {len(scenarios)} scenarios"
@@ -355,3 +357,27 @@ def test_a_scenarios_feature_link_opens_its_file_from_the_report(report):
     assert href.startswith("file:"), f"{name} links to {href!r}"
     target = Path(unquote(urlparse(href).path))
     assert target.is_file() and target.as_posix().endswith(name), f"{href} does not open {name}"
+
+
+def test_the_benchmarks_page_draws_its_curves_and_the_search_finds_it(report):
+    pages = [r for r in report.results if BENCHMARKS_TAG in report.labels(r, "tag")]
+    if not pages:
+        if any(BENCHMARKS.glob("*.json")):
+            pytest.fail(f"{BENCHMARKS} holds results but the report has no benchmarks page: rebuild with `make report`")
+        pytest.skip("no benchmark results (`make bench`), so the report has no benchmarks page")
+    page = pages[0]
+    assert FRAME_TITLE in report.labels(page, "epic")
+    drawn = (page.get("descriptionHtml") or "").count('src="data:image/svg+xml;base64,')
+    assert drawn, "the benchmarks page draws no curve"
+    report.open(page)
+    frame = report.page.frame_locator("[data-testid=test-result-description-frame]")
+    frame.get_by_text("make bench").first.wait_for(timeout=10_000)
+    pictures = frame.locator("figure img")
+    pictures.first.wait_for(state="visible", timeout=10_000)
+    assert pictures.count() >= drawn
+    sizes = pictures.evaluate_all("(images) => images.map((i) => [i.naturalWidth, i.getBoundingClientRect().width])")
+    assert all(natural > 0 and shown > 200 for natural, shown in sizes), f"a plot is not drawn: {sizes}"
+    height = report.page.locator("[data-testid=test-result-description-frame]").bounding_box()["height"]
+    assert height > 300 * drawn, f"the page's frame ({height}px) does not show its {drawn} plots"
+    for word in ("benchmark", "HAProxy", "pyarrow"):
+        assert page["name"] in report.search(word), f"searching {word!r} does not find the benchmarks page"

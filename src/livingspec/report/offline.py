@@ -20,7 +20,7 @@ from typing import Any
 
 from livingspec.report.documentation import LINK_PATCHES, PAGE_PATCHES, count_scenarios, style_pages
 from livingspec.report.markdown import strip_markdown
-from livingspec.report.pages import GLOSSARY_TAG, START_HERE, concept_title, read_features
+from livingspec.report.pages import BENCHMARKS_TAG, GLOSSARY_TAG, START_HERE, concept_title, read_features
 from livingspec.report.reading import FOLDER_ORDER
 from livingspec.report.results import Result, all_steps, label_values, read_results
 
@@ -161,9 +161,10 @@ def report_id(uuid: str) -> str:
 def search_words(result: Result) -> list[str]:
     """What a test is found by besides its name: its glossary terms and its steps' phrases.
 
-    A glossary of steps (``steps-glossary``) is found by every phrase and meaning it lists.
+    A glossary of steps (``steps-glossary``) is found by every phrase and meaning it lists, the
+    benchmarks page by its concepts, peers, measures and curves (its plain-text description).
     """
-    if GLOSSARY_TAG in label_values(result, "tag"):
+    if {GLOSSARY_TAG, BENCHMARKS_TAG} & set(label_values(result, "tag")):
         return [strip_markdown(result.get("description") or "")]
     words = label_values(result, "term")
     words += [str(step.get("name", "")) for step in all_steps(result) if "name" in step]

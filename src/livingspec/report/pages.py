@@ -30,8 +30,10 @@ START_HERE = "Start here"
 PAGE_TAG = "concept-page"
 #: The glossary of steps, the other page of "Start here" (``livingspec.report.steps_glossary``).
 GLOSSARY_TAG = "steps-glossary"
+#: The benchmarks page, with the specification's own pages (``livingspec.report.benchmarks``).
+BENCHMARKS_TAG = "benchmarks-page"
 #: The tags of the report's own pages, which are no scenarios.
-PAGE_TAGS = (PAGE_TAG, GLOSSARY_TAG)
+PAGE_TAGS = (PAGE_TAG, GLOSSARY_TAG, BENCHMARKS_TAG)
 _WORST = ("failed", "broken", "passed", "skipped", "unknown")
 
 
