@@ -79,6 +79,7 @@ def test_the_summary_pie_is_redrawn_for_the_scenarios(monkeypatch):
 
 
 def test_a_page_is_told_by_its_tags_and_styled_once():
-    assert is_page_js("e.tags") == '(e.tags||[]).some((t=>"concept-page"===t||"steps-glossary"===t))'
+    pages = '"concept-page"===t||"steps-glossary"===t||"benchmarks-page"===t'
+    assert is_page_js("e.tags") == f"(e.tags||[]).some((t=>{pages}))"
     html = style_pages("<html><head></head><body></body></html>")
     assert html.count(PAGE_STYLE) == 1 and style_pages(html) == html
