@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import threading
 import time
-from types import TracebackType
 from typing import Any, Literal
 
 import uvicorn
 
 from livingspec.infra.errors import InfraError
+from livingspec.infra.lifecycle import Started
 from livingspec.infra.net import LOOPBACK, bound_socket
 
 
-class LoopbackServer:
+class LoopbackServer(Started):
     """An ASGI app on http://127.0.0.1:<port>, run by uvicorn in a daemon thread; a context manager."""
 
     def __init__(
@@ -94,11 +94,3 @@ class LoopbackServer:
     def running(self) -> bool:
         """True while uvicorn's thread is alive."""
         return self._thread is not None and self._thread.is_alive()
-
-    def __enter__(self) -> LoopbackServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -20,10 +20,10 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from livingspec.infra.errors import InfraError
+from livingspec.infra.lifecycle import Started
 from livingspec.infra.net import LOOPBACK, bound_socket
 from livingspec.infra.process import ManagedProcess, require_binary
 
@@ -45,7 +45,7 @@ class HAProxyAddresses:
         return f"fd@{self.fd}"
 
 
-class HAProxy:
+class HAProxy(Started):
     """One HAProxy process running the configuration ``render(addresses)``; a context manager."""
 
     def __init__(
@@ -133,11 +133,3 @@ class HAProxy:
     def log_tail(self) -> str:
         """The end of HAProxy's log."""
         return self._process.log_tail()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

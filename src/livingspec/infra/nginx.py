@@ -16,10 +16,10 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from livingspec.infra.errors import InfraError
+from livingspec.infra.lifecycle import Started
 from livingspec.infra.net import LOOPBACK, bound_socket
 from livingspec.infra.process import ManagedProcess, require_binary
 
@@ -53,7 +53,7 @@ http {{
 """
 
 
-class NginxServer:
+class NginxServer(Started):
     """nginx on a held loopback port with the caller's ``http`` and ``server`` directives; a context manager.
 
     A missing binary raises TargetUnavailableError (the scenario skips with the reason).
@@ -121,11 +121,3 @@ class NginxServer:
         self.process.stop()
         self._socket.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -9,10 +9,10 @@ import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from livingspec.infra.errors import InfraError, TargetUnavailableError
+from livingspec.infra.lifecycle import Started
 from livingspec.infra.net import wait_for_port
 
 
@@ -24,7 +24,7 @@ def require_binary(name: str, extra_dirs: Sequence[str] = ()) -> str:
     return found
 
 
-class ManagedProcess:
+class ManagedProcess(Started):
     """A server process with its own temporary folder and log; stops (TERM, then KILL) on exit."""
 
     def __init__(
@@ -110,11 +110,3 @@ class ManagedProcess:
         """Send ``signum`` to the process group (SIGSTOP and SIGCONT pause and resume it)."""
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signum)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import atexit
-from types import TracebackType
 
+from livingspec.infra.lifecycle import Started
 from livingspec.infra.net import LOOPBACK, free_port
 from livingspec.infra.process import ManagedProcess, require_binary
 
 
-class RedisServer:
+class RedisServer(Started):
     """redis-server on a free loopback port with persistence off; a context manager."""
 
     def __init__(self) -> None:
@@ -37,14 +37,6 @@ class RedisServer:
     def stop(self) -> None:
         """Stop redis-server."""
         self.process.stop()
-
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 _shared: list[RedisServer] = []

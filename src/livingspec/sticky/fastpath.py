@@ -27,12 +27,12 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from http import HTTPStatus
-from types import TracebackType
 from typing import Any, cast
 
 import httptools
 
 from livingspec.infra.errors import InfraError
+from livingspec.infra.lifecycle import Started
 from livingspec.infra.net import LOOPBACK, bound_socket
 from livingspec.sticky.errors import BadRequestTargetError, NoLiveServerError, UnknownServerError
 from livingspec.sticky.forwarding import request_target
@@ -570,7 +570,7 @@ async def _serve(balancer: Any, sock: socket.socket, started: Callable[[_Proxy, 
         await balancer.aclose()
 
 
-class ProtocolServer:
+class ProtocolServer(Started):
     """The balancer's fast path on http://127.0.0.1:<port>, in a thread of its own; a context manager.
 
     Same interface as ``infra.LoopbackServer``: the socket is bound (and the port held) at construction,
@@ -629,14 +629,6 @@ class ProtocolServer:
     def running(self) -> bool:
         """True while the server's thread is alive."""
         return self._thread is not None and self._thread.is_alive()
-
-    def __enter__(self) -> ProtocolServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def _collect_rarely() -> None:
