@@ -73,6 +73,8 @@ class CachedRunner:
     def common_prefix(self, sequence: Sequence[int]) -> int:
         """Length of the longest shared prefix of the cached tokens and ``sequence``."""
         n = min(len(self.tokens), len(sequence))
+        if self.tokens[:n] == list(sequence[:n]):  # the usual case, compared in C: the cache is a prefix
+            return n
         for i in range(n):
             if self.tokens[i] != sequence[i]:
                 return i

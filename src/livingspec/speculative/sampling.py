@@ -45,9 +45,10 @@ class Sampling:
         """Distributions [..., V] (float64) from logits [..., V]."""
         logits = np.asarray(logits, dtype=np.float64)
         if self.greedy:
-            out = np.zeros_like(logits)
-            np.put_along_axis(out, np.argmax(logits, axis=-1)[..., None], 1.0, axis=-1)
-            return out
+            flat = logits.reshape(-1, logits.shape[-1])
+            out = np.zeros_like(flat)
+            out[np.arange(len(flat)), np.argmax(flat, axis=-1)] = 1.0
+            return out.reshape(logits.shape)
         scaled = logits / self.temperature
         if self.top_k is not None and self.top_k < logits.shape[-1]:
             kth = np.sort(scaled, axis=-1)[..., -self.top_k][..., None]  # the k-th largest logit
