@@ -33,9 +33,9 @@ PAGE_NAME = "Benchmarks: ours beside the peer, measured in the same run"
 _UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, "livingspec:benchmarks-page"))
 _IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
 _FIT = "width:100%;max-width:820px;height:auto"
-#: A long text cell wraps between words (the frame's tables keep cells on one line, for whole numbers).
-_WRAP = ' style="white-space:normal;min-width:14em"'
-_LONG_CELL = 30
+#: A cell of several words wraps between them (the frame keeps a cell on one line, for whole numbers), so a
+#: table fits the page: (length above which it wraps, its narrowest width).
+_WRAPS = ((40, "14em"), (14, "8em"))
 _CODE = re.compile(r"`([^`]+)`")
 
 
@@ -191,7 +191,8 @@ def _inline(text: str) -> str:
 
 def _cell(tag: str, value: Any) -> str:
     text = str(value)
-    wrap = _WRAP if len(text) > _LONG_CELL and " " in text else ""
+    width = next((w for length, w in _WRAPS if len(text) > length and " " in text), None)
+    wrap = f' style="white-space:normal;min-width:{width}"' if width else ""
     return f"<{tag}{wrap}>{_inline(text)}</{tag}>"
 
 
