@@ -170,8 +170,9 @@ def test_a_file_it_cannot_read_is_named_and_the_rest_is_shown(tmp_path):
         **NFA_COSTS,
         "curves": [{"title": "t", "x": "x", "y": "y", "series": [{"name": "a", "points": [[1, "fast"]]}]}],
     }
-    page = _page(tmp_path, _folder(tmp_path, broken="{not json", nfa=bad_curve))
+    page = _page(tmp_path, _folder(tmp_path, broken="{not json", nfa=bad_curve, oidc={**NFA_COSTS, "notes": "one"}))
     assert page["status"] == "broken"
+    assert "oidc.json: 'headlines' and 'notes' must be lists" in page["descriptionHtml"]
     assert "broken.json: not readable as JSON" in page["descriptionHtml"]
     assert "nfa.json, series 'a': point [1, 'fast'] is not a pair of numbers" in page["descriptionHtml"]
     assert len(_pictures(page)) == 3

@@ -75,7 +75,9 @@ def read_benchmark(path: Path) -> Benchmark:
     columns, rows = payload.get("columns", []), payload.get("rows", [])
     if not isinstance(columns, list) or not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
         raise BenchmarkDataError(f"{path.name}: 'columns' and 'rows' must be lists (rows of cells)")
-    headlines = payload.get("headlines") or []
+    headlines, notes = payload.get("headlines") or [], payload.get("notes") or []
+    if not isinstance(headlines, list) or not isinstance(notes, list):
+        raise BenchmarkDataError(f"{path.name}: 'headlines' and 'notes' must be lists")
     for item in headlines:
         if not isinstance(item, dict) or not {"measure", "ours", "peer", "ratio"} <= set(item):
             raise BenchmarkDataError(f"{path.name}: a headline needs measure, ours, peer and ratio: {item!r}")
@@ -96,7 +98,7 @@ def read_benchmark(path: Path) -> Benchmark:
         written=path.stat().st_mtime,
         columns=[str(c) for c in columns],
         rows=rows,
-        notes=[str(n) for n in payload.get("notes") or []],
+        notes=[str(n) for n in notes],
         headlines=list(headlines),
         curves=[check_curve(c, path.name) for c in curves],
         tables={
