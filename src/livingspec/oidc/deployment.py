@@ -256,8 +256,8 @@ def _rng(seed: int | None) -> random.Random | None:
 
 
 @dataclass
-class EmbeddedDeployment:
-    """Everything in process: the browser and the RP reach the apps through ASGI transports, no socket."""
+class _Wired:
+    """What every deployment holds (the ``Deployment`` interface), and the HTTP clients it closes."""
 
     provider: OpenIDProvider
     rp: RelyingParty
@@ -266,6 +266,17 @@ class EmbeddedDeployment:
     app_url: str
     back_channel: list[str]
     clients: list[httpx.Client] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Close the HTTP clients."""
+        for client in self.clients:
+            client.close()
+
+
+@dataclass
+class EmbeddedDeployment(_Wired):
+    """Everything in process: the browser and the RP reach the apps through ASGI transports, no socket."""
+
     target: str = "embedded"
 
     OP_URL = "http://op.example.test"
@@ -294,11 +305,6 @@ class EmbeddedDeployment:
             [rp_http, browser_http],
         )
 
-    def close(self) -> None:
-        """Close the HTTP clients."""
-        for client in self.clients:
-            client.close()
-
 
 class _Mount:
     """An ASGI app set after its server bound its port (the app's URLs need that port)."""
@@ -313,16 +319,9 @@ class _Mount:
 
 
 @dataclass
-class LoopbackDeployment:
+class LoopbackDeployment(_Wired):
     """Provider and app served by uvicorn on two free 127.0.0.1 ports; real HTTP between all three."""
 
-    provider: OpenIDProvider
-    rp: RelyingParty
-    rp_app: RelyingPartyApp
-    browser: Browser
-    app_url: str
-    back_channel: list[str]
-    clients: list[httpx.Client] = field(default_factory=list)
     servers: list[LoopbackServer] = field(default_factory=list)
     target: str = "real"
 
@@ -358,8 +357,7 @@ class LoopbackDeployment:
 
     def close(self) -> None:
         """Stop the servers (all asked at once, so they wind down together) and close the HTTP clients."""
-        for client in self.clients:
-            client.close()
+        super().close()
         for server in self.servers:
             server.request_exit()
         for server in self.servers:
