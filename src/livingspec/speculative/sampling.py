@@ -9,6 +9,8 @@ exactly as p: P(x) = min(p(x), q(x)) + (1 - sum_y min(p(y), q(y))) * norm(max(0,
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,47 @@ import numpy.typing as npt
 from livingspec.speculative.errors import SamplingError
 
 Array = npt.NDArray[Any]
+
+_COMPILED: dict[str, Callable[..., Any]] = {}  # numba versions of the two loops below, compiled on first use
+
+
+def _softmax_rows(logits: Any, temperature: float, out: Any) -> None:
+    """out[r] = softmax(logits[r] / temperature) for every row r, in float64 (Sampling.probs' arithmetic)."""
+    for r in range(logits.shape[0]):
+        top = -np.inf
+        for i in range(logits.shape[1]):
+            out[r, i] = logits[r, i] / temperature
+            top = max(top, out[r, i])
+        total = 0.0
+        for i in range(logits.shape[1]):
+            out[r, i] = np.exp(out[r, i] - top)
+            total += out[r, i]
+        for i in range(logits.shape[1]):
+            out[r, i] /= total
+
+
+def _draw_index(p: Any, u: float) -> int:
+    """The first index whose running sum exceeds u * sum(p) (searchsorted side="right" on the cumsum)."""
+    total = 0.0
+    for i in range(p.shape[0]):
+        total += p[i]
+    threshold, running = u * total, 0.0
+    for i in range(p.shape[0]):
+        running += p[i]
+        if running > threshold:
+            return i
+    return int(p.shape[0] - 1)
+
+
+def _compiled(name: str) -> Callable[..., Any] | None:
+    """The numba-compiled loop (cached on disk), or None without numba."""
+    if name not in _COMPILED:
+        if importlib.util.find_spec("numba") is None:
+            return None
+        import numba
+
+        _COMPILED[name] = numba.njit(cache=True, nogil=True)(globals()[name])
+    return _COMPILED[name]
 
 
 @dataclass(frozen=True)
@@ -49,6 +92,12 @@ class Sampling:
             out = np.zeros_like(flat)
             out[np.arange(len(flat)), np.argmax(flat, axis=-1)] = 1.0
             return out.reshape(logits.shape)
+        softmax = _compiled("_softmax_rows") if self.top_k is None and logits.ndim else None
+        if softmax is not None:  # no top-k: a compiled loop (numpy's op-by-op cost is most of it on 256 tokens)
+            rows = np.ascontiguousarray(logits.reshape(-1, logits.shape[-1]))
+            out = np.empty_like(rows)
+            softmax(rows, float(self.temperature), out)
+            return out.reshape(logits.shape)
         scaled = logits / self.temperature
         if self.top_k is not None and self.top_k < logits.shape[-1]:
             kth = np.sort(scaled, axis=-1)[..., -self.top_k][..., None]  # the k-th largest logit
@@ -71,6 +120,9 @@ def check_distribution(p: Array, name: str = "p") -> Array:
 
 def draw(p: Array, rng: np.random.Generator) -> int:
     """One token from distribution p (inverse CDF on one uniform; robust to rounding)."""
+    index = _compiled("_draw_index")
+    if index is not None and isinstance(p, np.ndarray) and p.dtype == np.float64 and p.ndim == 1:
+        return int(index(p, rng.random()))
     cdf = np.cumsum(p)
     return int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), p.size - 1))
 
