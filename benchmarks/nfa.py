@@ -318,7 +318,7 @@ def pathological_curves(curves: dict[str, list[float]]) -> list[dict[str, Any]]:
         if name == "re":
             points = points[:measured]
         series.append(
-            {"name": name + (" (measured)" if name == "re" else ""), "peer": name in ("re", "re2"), "points": points}
+            {"name": name + (", measured" if name == "re" else ""), "peer": name in ("re", "re2"), "points": points}
         )
     return [
         {

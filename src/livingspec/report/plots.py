@@ -112,7 +112,7 @@ def _draw(axis: Any, curve: Mapping[str, Any]) -> None:
     axis.set_xlabel(str(curve["x"]))
     axis.set_ylabel(str(curve["y"]))
     axis.set_title(str(curve["title"]), fontsize=11)
-    axis.grid(True, which="both", alpha=0.25)
+    axis.grid(True, which="major", alpha=0.3)
     axis.legend(fontsize=8, loc="best")
 
 
