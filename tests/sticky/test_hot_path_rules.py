@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from livingspec.sticky import AffinityCookie
+from livingspec.sticky.cookies import parse_cookie_header, split_cookies, strip_cookie
 from livingspec.sticky.errors import BadRequestTargetError
 from livingspec.sticky.forwarding import connection_named, end_to_end, forwarded_for, request_target
 from livingspec.sticky.proxy import Balancer
@@ -74,3 +75,10 @@ def test_the_one_pass_forwarded_headers_match_the_rules_one_by_one(headers: list
     assert forwarded == _reference_upstream(headers, "10.0.0.9")
     dropped = connection_named(headers)
     assert not {k for k, _ in forwarded} & (dropped - {b"cookie", b"x-forwarded-for"})
+
+
+@given(st.text(alphabet='ab=; "SRV_\t', max_size=40), st.sampled_from(["SRV", "a", None]))
+def test_one_pass_cookie_split_equals_parsing_and_stripping_apart(header: str, name: str | None) -> None:
+    parsed, forwarded = split_cookies(header, name)
+    assert parsed == parse_cookie_header(header)
+    assert forwarded == (header if name is None else strip_cookie(header, name))

@@ -112,6 +112,23 @@ def parse_cookie_header(header: str | None) -> dict[str, str]:
     return cookies
 
 
+def split_cookies(header: str, name: str | None) -> tuple[dict[str, str], str]:
+    """``parse_cookie_header(header)`` and ``strip_cookie(header, name)`` in one pass (the balancer needs both
+    for every request); with ``name`` None the header is forwarded as it came."""
+    cookies: dict[str, str] = {}
+    kept: list[str] = []
+    for raw in header.split(";"):
+        pair = raw.strip()
+        if not pair:
+            continue
+        key, sep, value = pair.partition("=")
+        if sep and key and key not in cookies:
+            cookies[key] = value.strip().strip('"')
+        if key != name:
+            kept.append(pair)
+    return cookies, header if name is None else "; ".join(kept)
+
+
 def strip_cookie(header: str, name: str) -> str:
     """The Cookie header without the cookie called ``name`` (the *indirect* mode)."""
     kept = [pair.strip() for pair in header.split(";") if pair.strip().partition("=")[0] != name and pair.strip()]

@@ -260,6 +260,8 @@ class _Proxy:
         self.backends = _Backends(connect_timeout=min(balancer.timeout, 2.0))
         self.clients: set[_Client] = set()
         self.inflight: set[_Upstream] = set()  # backend exchanges waiting for an answer
+        self._addresses: dict[str, tuple[Any, tuple[str, int]]] = {}  # server -> (its origin, host and port)
+        self._host_lines: dict[tuple[str, int], bytes] = {}
         self.now = asyncio.get_running_loop().time
 
     async def sweep(self, every: float = 0.5) -> None:
@@ -296,7 +298,10 @@ class _Proxy:
     def address(self, route: Route) -> tuple[str, int]:
         """Host and port of the routed backend (from its parsed URL, never from the request)."""
         origin = self.balancer._origins[route.server]
-        return origin.host, origin.port or 80
+        known = self._addresses.get(route.server)
+        if known is None or known[0] is not origin:  # first use, or the server's URL was replaced
+            known = self._addresses[route.server] = (origin, (origin.host, origin.port or 80))
+        return known[1]
 
     def reply(self, request: _Request, route: Route, upstream: _Upstream) -> Answer:
         """The backend's answer as the client gets it: hop-by-hop headers dropped, the pin inserted."""
@@ -307,7 +312,10 @@ class _Proxy:
 
     def exchange_head(self, request: _Request, plan: _Plan, address: tuple[str, int]) -> bytes:
         """The request line and headers sent to the backend at ``address``."""
-        lines = [request.method + b" " + plan.target + b" HTTP/1.1", b"host: %s:%d" % (address[0].encode(), address[1])]
+        host = self._host_lines.get(address)
+        if host is None:
+            host = self._host_lines[address] = b"host: %s:%d" % (address[0].encode(), address[1])
+        lines = [request.method + b" " + plan.target + b" HTTP/1.1", host]
         lines += [name + b": " + value for name, value in plan.headers]
         if request.size or request.method in (b"POST", b"PUT", b"PATCH"):
             lines.append(b"content-length: %d" % request.size)
@@ -419,9 +427,10 @@ class _Client(asyncio.Protocol):
         self._arm(HEADER_TIMEOUT_S)
 
     def on_url(self, url: bytes) -> None:
-        assert self.request is not None
-        self.request.url += url
-        self._count(len(url))
+        self.request.url += url  # type: ignore[union-attr]  # on_message_begin made the request
+        self.header_bytes += len(url)
+        if self.header_bytes > MAX_HEADER_BYTES:
+            raise httptools.HttpParserError(f"request line and headers over {MAX_HEADER_BYTES} bytes")
 
     def on_header(self, name: bytes, value: bytes) -> None:
         headers = self.request.headers  # type: ignore[union-attr]  # on_message_begin made the request
@@ -431,11 +440,6 @@ class _Client(asyncio.Protocol):
             raise httptools.HttpParserError(f"request line and headers over {MAX_HEADER_BYTES} bytes")
         if len(headers) > MAX_HEADERS:
             raise httptools.HttpParserError(f"over {MAX_HEADERS} headers")
-
-    def _count(self, size: int) -> None:
-        self.header_bytes += size
-        if self.header_bytes > MAX_HEADER_BYTES:
-            raise httptools.HttpParserError(f"request line and headers over {MAX_HEADER_BYTES} bytes")
 
     def on_headers_complete(self) -> None:
         request = self.request

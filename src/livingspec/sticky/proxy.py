@@ -34,7 +34,7 @@ import httpx
 
 from livingspec.infra import LoopbackServer
 from livingspec.sticky.app import SESSION_COOKIE
-from livingspec.sticky.cookies import AffinityCookie, parse_cookie_header, strip_cookie
+from livingspec.sticky.cookies import AffinityCookie, split_cookies
 from livingspec.sticky.errors import (
     BadRequestTargetError,
     InvalidServerError,
@@ -259,10 +259,9 @@ class Balancer:
                 claims.append(pair[1])
             elif key not in hop and key not in _REQUEST_DROP:
                 headers.append(pair)
-        cookie_header = "; ".join(cookies)
-        request = self._request_key(scope, parse_cookie_header(cookie_header))
         cookie_name = self.strategy.cookie.name if isinstance(self.strategy, CookieInsert) else None
-        forwarded_cookie = strip_cookie(cookie_header, cookie_name) if cookie_name else cookie_header
+        parsed, forwarded_cookie = split_cookies("; ".join(cookies), cookie_name)
+        request = self._request_key(scope, parsed)
         if forwarded_cookie:
             headers.append((b"cookie", forwarded_cookie.encode("latin-1")))
         headers.append((b"x-forwarded-for", append_peer(claims, request.client_ip)))
