@@ -62,9 +62,13 @@ catalog: $(STAMP)
 	@$(BIN)/python -m livingspec.runner.catalog
 
 # Train the speculative target and draft and the GQA uptraining runs from scratch (fixed seed) into models/.
-.PHONY: models
+.PHONY: models models-check
 models: $(STAMP)
 	@$(BIN)/python -m livingspec.training models
+
+# Train everything again from scratch in a scratch folder; fail if a loss is more than 2% from models/manifest.json.
+models-check: $(STAMP)
+	@$(BIN)/python -m livingspec.training check models
 
 bench: $(STAMP)
 	@start=$$(date +%s); for script in benchmarks/*.py; do case $$script in */_*) continue;; esac; \

@@ -6,10 +6,13 @@ Feature: Speculative decoding on trained byte-level models
   of that). `make models` trains both from a fixed seed with JAX and writes safetensors files and a
   manifest (corpus hash, steps, losses); the scenarios only load them into the numpy transformer.
 
-  Trained models agree because both learned the same text, not because their weights were made to
-  agree: the acceptance rate here measures how well a small model predicts a larger one. The
-  models are small and trained for minutes, so the text they write is word-like rather than
-  fluent; what matters is that the target's distribution, whatever it is, comes out unchanged.
+  The draft is distilled, as real drafts are (Zhou et al., "DistillSpec", 2024): trained on the
+  same text to match the target's next-byte distributions (cross-entropy to the target's softmax)
+  rather than the text's next byte. On 48 held-out prompts at gamma 4 that raised the acceptance
+  rate from about 0.67 to 0.77 at temperature 1 and from 0.76 to 0.86 greedily. The models agree
+  because the draft learned to predict the target, not because their weights were made to agree:
+  the acceptance rate here measures how well a small model predicts a larger one. The models are
+  small and trained for minutes, so the text they write is word-like rather than fluent; what matters is that the target's distribution, whatever it is, comes out unchanged.
 
   Background:
     Given the trained byte-level target and draft from the models folder

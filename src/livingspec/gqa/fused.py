@@ -108,7 +108,7 @@ def _forward(
 def _rotate_and_store(
     q: Any, k: Any, v: Any, offset: int, n_head: int, cos: Any, sin: Any, cache: Any, cache_t: Any
 ) -> None:
-    """RoPE on queries and keys [T, heads * D] in place; keys, values into a layer's caches [2, K, C, D], [2, K, D, C]."""
+    """RoPE on queries and keys [T, heads * D] in place; keys and values into the layer's two caches."""
     n_kv, head_dim = cache.shape[1], cache.shape[3]
     half = head_dim // 2
     for t in range(q.shape[0]):

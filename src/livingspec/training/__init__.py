@@ -12,9 +12,10 @@ from livingspec.training.corpus import (
     CORPUS_FILES,
     Corpus,
     CorpusError,
+    TrainingError,
     decode,
     encode,
     load_corpus,
 )
 
-__all__ = ["CORPUS_FILES", "Corpus", "CorpusError", "decode", "encode", "load_corpus"]
+__all__ = ["CORPUS_FILES", "Corpus", "CorpusError", "TrainingError", "decode", "encode", "load_corpus"]

@@ -2,21 +2,28 @@
 
 Writes target.safetensors, draft.safetensors, manifest.json (corpus hash, recipes, losses) and
 gqa_uptraining.json (validation loss of each mean-pooled conversion before and after uptraining).
+
+``python -m livingspec.training check [MODELS_DIR [SCRATCH_DIR]]`` trains everything again into a
+scratch folder (a temporary one by default) and compares the losses with the committed ones
+(``livingspec.training.check``); it exits 1 when a figure is more than 2% away.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import jax
 
-from livingspec.gqa import Transformer, save_model
-from livingspec.training.corpus import load_corpus
+from livingspec.gqa import Params, Transformer, save_model
+from livingspec.training.check import compare, table
+from livingspec.training.corpus import CORPUS_FILES, load_corpus
 from livingspec.training.train import (
     DRAFT,
     DRAFT_RECIPE,
@@ -38,14 +45,17 @@ def _sha256(path: Path) -> str:
 
 def main(argv: list[str]) -> int:
     """Train target, draft and the GQA uptraining runs into the models folder."""
+    if argv[:1] == ["check"]:
+        return check(Path(argv[1] if len(argv) > 1 else "models"), argv[2] if len(argv) > 2 else None)
     root = Path(argv[0] if argv else "models")
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     corpus = load_corpus(root)
     windows = corpus.fixed_windows("validation", EVAL_WINDOWS, WINDOW + 1)
     models: dict[str, Any] = {}
-    trained = {}
+    trained: dict[str, Params] = {}
     for name, config, recipe in (("target", TARGET, TARGET_RECIPE), ("draft", DRAFT, DRAFT_RECIPE)):
-        run = train(config, recipe, corpus, f"train {name}")
+        teacher = (TARGET, trained["target"]) if recipe.teacher == "target" else None
+        run = train(config, recipe, corpus, f"train {name}", teacher=teacher)
         trained[name] = run.params
         path = save_model(Transformer(config, run.params), root / f"{name}.safetensors")
         drift = numpy_agrees(config, run.params, windows)
@@ -75,6 +85,7 @@ def main(argv: list[str]) -> int:
         "validation_windows": EVAL_WINDOWS,
         "models": models,
         "seconds": round(time.perf_counter() - began, 1),
+        "cpu_seconds": round(time.process_time() - cpu, 1),
     }
     (root / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     (root / "gqa_uptraining.json").write_text(
@@ -82,6 +93,32 @@ def main(argv: list[str]) -> int:
     )
     print(f"models written to {root} in {manifest['seconds']:.0f} s")
     return 0
+
+
+def _read(root: Path, name: str) -> dict[str, Any]:
+    return json.loads((root / name).read_text())  # type: ignore[no-any-return]
+
+
+def check(models: Path, scratch: str | None) -> int:
+    """Retrain into ``scratch`` (a temporary folder by default) and compare the losses with the committed ones."""
+    folder = Path(scratch) if scratch else Path(tempfile.mkdtemp(prefix="livingspec-models-"))
+    for name in CORPUS_FILES:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(models / name, folder / name)
+    main([str(folder)])
+    committed, retrained = _read(models, "manifest.json"), _read(folder, "manifest.json")
+    figures, problems = compare(
+        committed, retrained, _read(models, "gqa_uptraining.json"), _read(folder, "gqa_uptraining.json")
+    )
+    print(table(figures, committed, retrained))
+    if committed["corpus"]["sha256"] != retrained["corpus"]["sha256"]:
+        problems.insert(0, "the corpus differs from the one the committed models were trained on")
+    for problem in problems:
+        print(f"FAIL: {problem}")
+    print("the retrained models reproduce the committed losses" if not problems else f"retrained into {folder}")
+    if not problems and not scratch:
+        shutil.rmtree(folder)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -29,6 +29,10 @@ class CorpusError(LivingSpecError, ValueError):
     """A corpus file is missing, or the corpus is too small to draw the requested windows."""
 
 
+class TrainingError(LivingSpecError, ValueError):
+    """A training run cannot start as asked (a distilled recipe without its teacher, an unknown command)."""
+
+
 def encode(text: str) -> list[int]:
     """Text to byte tokens (UTF-8)."""
     return list(text.encode("utf-8"))

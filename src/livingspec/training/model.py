@@ -71,3 +71,15 @@ def loss(params: JaxParams, windows: jax.Array, config: GPTConfig) -> jax.Array:
     log_p = jax.nn.log_softmax(logits(params, inputs, config), axis=-1)  # [B, T, V]
     picked = jnp.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]  # [B, T]
     return -jnp.mean(picked)
+
+
+def distillation_loss(params: JaxParams, windows: jax.Array, config: GPTConfig, teacher: jax.Array) -> jax.Array:
+    """Cross-entropy to a teacher's softmax (nats per byte): KL(teacher || model) plus the teacher's entropy.
+
+    teacher: the teacher's logits [B, T, V] on windows[:, :-1]. The gradient is the KL's, as in
+    knowledge distillation (Hinton et al. 2015) and DistillSpec (Zhou et al. 2024), whose drafts are
+    trained to match the target's distributions rather than the data.
+    """
+    log_q = jax.nn.log_softmax(logits(params, windows[:, :-1], config), axis=-1)  # [B, T, V]
+    p = jax.nn.softmax(jax.lax.stop_gradient(teacher), axis=-1)  # [B, T, V]
+    return -jnp.mean(jnp.sum(p * log_q, axis=-1))

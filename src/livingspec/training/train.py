@@ -21,8 +21,8 @@ import numpy as np
 import optax  # type: ignore[import-untyped]
 
 from livingspec.gqa import GPTConfig, Params, Transformer, convert_params, init_params
-from livingspec.training.corpus import VOCAB_SIZE, Corpus
-from livingspec.training.model import JaxParams, loss
+from livingspec.training.corpus import VOCAB_SIZE, Corpus, TrainingError
+from livingspec.training.model import JaxParams, distillation_loss, logits, loss
 
 WINDOW = 128  # tokens of context per training window (the models' max_seq_len)
 
@@ -48,10 +48,11 @@ class Recipe:
     cosine: bool = True
     weight_decay: float = 0.01
     clip: float = 1.0  # global gradient-norm clip
+    teacher: str = ""  # "" learns the data's next byte; "target" matches the target's distributions (distillation)
 
 
 TARGET_RECIPE = Recipe(steps=600, batch=16, peak_lr=4e-3, warmup=20, seed=1)
-DRAFT_RECIPE = Recipe(steps=400, batch=16, peak_lr=4e-3, warmup=20, seed=2)
+DRAFT_RECIPE = Recipe(steps=600, batch=16, peak_lr=4e-3, warmup=20, seed=2, teacher="target")
 UPTRAIN_FRACTION = 0.05  # of the target's steps, as the paper's "5% of original pre-training compute"
 UPTRAIN_LR = 5e-4
 KV_HEADS = (16, 4, 2, 1)  # MHA (the control), GQA-4:1, GQA-8:1, MQA
@@ -124,18 +125,32 @@ def train(
     evaluate: Callable[[JaxParams], float] | None = None,
     eval_every: int = 0,
     stream: IO[str] = sys.stderr,
+    teacher: tuple[GPTConfig, Params] | None = None,
 ) -> RunResult:
-    """Train from seeded weights (or ``start``) for recipe.steps; evaluate every ``eval_every`` steps."""
+    """Train from seeded weights (or ``start``) for recipe.steps; evaluate every ``eval_every`` steps.
+
+    With a ``teacher`` (its configuration and weights) the loss is the cross-entropy to the teacher's
+    softmax on the same windows (distillation), else to the next byte of the text.
+    """
     began = time.perf_counter()
     params: JaxParams = {k: jnp.asarray(v) for k, v in (start or init_params(config, recipe.seed)).items()}
     optimiser = optax.chain(
         optax.clip_by_global_norm(recipe.clip), optax.adamw(_schedule(recipe), weight_decay=recipe.weight_decay)
     )
     state = optimiser.init(params)
+    if recipe.teacher and teacher is None:
+        raise TrainingError(f"the recipe distils from the {recipe.teacher}: pass its weights as teacher")
+    teacher_config, teacher_params = teacher if teacher else (config, {})
+    frozen: JaxParams = {k: jnp.asarray(v) for k, v in teacher_params.items()}
+
+    def objective(p: JaxParams, windows: jax.Array) -> jax.Array:
+        if not frozen:
+            return loss(p, windows, config)
+        return distillation_loss(p, windows, config, logits(frozen, windows[:, :-1], teacher_config))
 
     @jax.jit
     def step(p: JaxParams, s: Any, windows: jax.Array) -> tuple[JaxParams, Any, jax.Array]:
-        value, grads = jax.value_and_grad(loss)(p, windows, config)
+        value, grads = jax.value_and_grad(objective)(p, windows)
         updates, s = optimiser.update(grads, s, p)
         return optax.apply_updates(p, updates), s, value
 
