@@ -9,8 +9,9 @@ What a request may do is decided by the ``Balancer`` itself, unchanged: the chec
 affinity cookie stripped and inserted, routing by its strategy, redispatch when a backend refuses
 the connection, 502 when it fails mid-request, 503 when no server can take the request; active
 health checks run on the balancer's schedule. Bodies are kept as the chunks that arrived and written
-with ``writelines``, not joined. Waits are bounded by one sweep every half second (idle and slow
-client connections closed, late backend answers failed) instead of a timer per request.
+with ``writelines``, not joined; only an answer of one small chunk is sent with its head as one
+buffer. Waits are bounded by one sweep every half second (idle and slow client connections closed,
+late backend answers failed) instead of a timer per request.
 
 ``ProtocolServer(balancer).start()`` serves it on a loopback port in a thread of its own (uvloop's
 event loop when installed), with the interface of ``infra.LoopbackServer``; ``serve_forever`` runs
