@@ -215,7 +215,10 @@ def fused_pair(pair: TrainedPair) -> TrainedPair:
 def trained_verify_cost(
     target: Transformer, prompt: list[int], gammas: tuple[int, ...], repeat: int = 40
 ) -> dict[int, float]:
-    """c_v: CPU seconds of one target pass over gamma + 1 new tokens against a pass over one, per gamma."""
+    """c_v: CPU seconds of one target pass over gamma + 1 new tokens against a pass over one, per gamma.
+
+    Key 0: the prompt's prefill against a single-token pass (both decodings pay it once per prompt).
+    """
     cache = target.new_cache()
     target.prefill(prompt, cache)
     best = dict.fromkeys(sorted({1, *(g + 1 for g in gammas)}), float("inf"))
@@ -225,6 +228,33 @@ def trained_verify_cost(
             target.decode(prompt[:n], cache)
             best[n] = min(best[n], time.process_time() - start)
             cache.rollback(len(prompt))
+    prefill = float("inf")
+    for _ in range(repeat // 4):
+        fresh = target.new_cache()
+        start = time.process_time()
+        target.prefill(prompt, fresh)
+        prefill = min(prefill, time.process_time() - start)
+    return {0: prefill / best[1], **{g: best[g + 1] / best[1] for g in gammas}}
+
+
+def matmul_floor(target: Transformer, gammas: tuple[int, ...], repeat: int = 40) -> dict[int, float]:
+    """The matrix products alone (every projection and the head, BLAS sgemm over T rows): T = gamma + 1 against T = 1.
+
+    The part of c_v no decode path can remove: on a model this small the products over a few rows
+    already run near the core's multiply-add rate, so their time grows with T.
+    """
+    weights = [np.ascontiguousarray(w) for k, w in target.params.items() if w.ndim == 2 and "tok_embeddings" not in k]
+    weights.append(np.ascontiguousarray(target.head))
+    inputs = {
+        n: {w.shape[0]: np.ones((n, w.shape[0]), np.float32) for w in weights} for n in {1, *(g + 1 for g in gammas)}
+    }
+    best = dict.fromkeys(sorted(inputs), float("inf"))
+    for _ in range(repeat):
+        for n, xs in inputs.items():
+            start = time.process_time()
+            for w in weights:
+                xs[w.shape[0]] @ w
+            best[n] = min(best[n], time.process_time() - start)
     return {g: best[g + 1] / best[1] for g in gammas}
 
 
@@ -310,14 +340,19 @@ def _trained_row(
     return [path, f"trained draft ({label})", gamma, *measured, *costs, *predicted, t.target_passes]
 
 
-def trained_rows(pair: TrainedPair) -> tuple[list[list[object]], Best, dict[str, float]]:
+def trained_rows(pair: TrainedPair) -> tuple[list[list[object]], Best, dict[str, float], dict[int, float]]:
     """Speed (CPU time) against target-only decoding on held-out text, on the compiled and the numpy paths."""
     prompts = trained_prompts()
     tokens = NEW_BYTES * len(prompts)
     rows: list[list[object]] = []
     best, best_numpy = Best(), 0.0
+    floor: dict[int, float] = {}
+    prefills: dict[str, float] = {}
     for path, models in (("fused", fused_pair(pair)), ("numpy", pair)):
         c_v = trained_verify_cost(models.target, prompts[0], TRAINED_GAMMAS)
+        prefills[path] = c_v[0]
+        if path == "fused":
+            floor = matmul_floor(models.target, TRAINED_GAMMAS)
         for label, sampling in (("T=1", Sampling(1.0)), ("greedy", GREEDY)):
             base = (float("inf"), float("inf"))
             tallies: dict[int, Tally] = {}
@@ -334,7 +369,7 @@ def trained_rows(pair: TrainedPair) -> tuple[list[list[object]], Best, dict[str,
                     best = Best(cpu / t.cpu, f"{label}, gamma {gamma}", tokens / t.cpu, tokens / cpu)
                 if path == "numpy":
                     best_numpy = max(best_numpy, cpu / t.cpu)
-    return rows, best, {"numpy": best_numpy}
+    return rows, best, {"numpy": best_numpy, **{f"prefill {k}": v for k, v in prefills.items()}}, floor
 
 
 def formula_check(pair: TrainedPair) -> tuple[list[list[object]], float]:
@@ -392,7 +427,8 @@ def synthetic_notes() -> list[str]:
 def main(argv: list[str]) -> None:
     start = time.perf_counter()
     pair = trained_pair()
-    trained, best, others = trained_rows(pair)
+    trained, best, others, floor = trained_rows(pair)
+    prefills = {path: others[f"prefill {path}"] for path in ("fused", "numpy")}
     theory, worst = formula_check(fused_pair(pair))
     sample = sample_text(pair)
     trained_headings = ["path", "decoding", "gamma", "tokens per CPU s", "speed-up (CPU)", "alpha", "tokens/pass"]
@@ -416,6 +452,11 @@ def main(argv: list[str]) -> None:
         " verification pass to cost one single-token pass; 'with c_v + overhead' puts the measured costs in its place",
         f"best CPU-time speed-up of the trained pair (fused path): {best.ratio:.2f}x ({best.where}); numpy path "
         f"{others['numpy']:.2f}x (target >= 2x)",
+        f"prefill of a 48-byte prompt: {prefills['fused']:.0f} single-token passes on the fused path, "
+        f"{prefills['numpy']:.0f} on the numpy path (both decodings pay it once per prompt, in every row's CPU time)",
+        "c_v floor: the target's matrix products alone (BLAS sgemm over gamma + 1 rows against one row), per gamma: "
+        + ", ".join(f"{g}: {v:.2f}" for g, v in floor.items())
+        + " (the products are most of a pass, so c_v cannot go far below these on this CPU)",
         f"tokens per pass against the formula on the trained pair, {FORMULA_PROMPTS} held-out prompts x {NEW_BYTES} "
         f"bytes per row: largest deviation {worst:.1%} (target 3%)",
         "\n## Tokens per target pass against the formula, trained pair\n\n" + markdown_table(theory_headings, theory),
