@@ -46,7 +46,7 @@ THREADS = 2  # wrk threads: the machine has two cores
 DURATION = 3  # seconds per point
 CURVE = (1, 2, 4, 8, 16, 32, 64)
 ROUNDS = 2
-PAIRS = 4  # back-to-back (ours, HAProxy) measurements for the headline ratio
+PAIRS = 6  # back-to-back (ours, HAProxy) measurements for the headline ratio
 SECRET = "benchmark key"
 #: Our balancer, one means at a time (command-line options of python -m livingspec.sticky balancer).
 MEANS: dict[str, list[str]] = {
