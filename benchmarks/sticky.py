@@ -21,6 +21,7 @@ Run: .venv/bin/python benchmarks/sticky.py [--quick]   (writes reports/benchmark
 from __future__ import annotations
 
 import json
+import resource
 import statistics
 import sys
 import threading
@@ -155,14 +156,35 @@ def _figures(result: WrkResult) -> dict[str, float]:
             "errors": result.errors}  # fmt: skip
 
 
-def _with_balancer(urls: dict[str, str], means: list[str], use: Callable[[str], object]) -> object:
+def _with_balancer(urls: dict[str, str], means: list[str], use: Callable[[str, ManagedProcess], object]) -> object:
+    """Start our balancer with ``means``, call ``use(its url, its process)``, stop it."""
     port = free_port()
     backends = [f"{name}={url}" for name, url in urls.items()]
     process = _process(["balancer", "--port", str(port), "--secret", SECRET, *means, *backends], port, "balancer")
     try:
-        return use(f"http://127.0.0.1:{port}")
+        return use(f"http://127.0.0.1:{port}", process)
     finally:
         process.stop()
+
+
+APPS: list[ManagedProcess] = []  # the cart app servers, for the CPU split
+CPU_ROWS: list[list[object]] = []  # per pair: CPU microseconds per request, ours then HAProxy's
+CPU_HEADINGS = ["pair", "ours: balancer", "apps", "wrk", "HAProxy run: HAProxy", "apps", "wrk", "ours: total",
+                "HAProxy run: total"]  # fmt: skip
+
+
+def cpu_split(run: Callable[[], WrkResult], proxy: Callable[[], float]) -> tuple[WrkResult, dict[str, float]]:
+    """Run one wrk load and say where its CPU went: microseconds per request in wrk, the app servers and
+    the proxy (our balancer's processes, or HAProxy's threads), from /proc and wrk's own rusage."""
+    apps = lambda: sum(app.cpu_seconds for app in APPS)  # noqa: E731
+    before_wrk = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = (apps(), proxy())
+    result = run()
+    after = (apps(), proxy())
+    after_wrk = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk = after_wrk.ru_utime + after_wrk.ru_stime - before_wrk.ru_utime - before_wrk.ru_stime
+    per = 1e6 / max(1, result.requests)
+    return result, {"wrk": wrk * per, "apps": (after[0] - before[0]) * per, "proxy": (after[1] - before[1]) * per}
 
 
 def one_round(urls: dict[str, str], haproxy: HAProxyBalancer | None) -> dict[str, dict[str, float]]:
@@ -171,7 +193,7 @@ def one_round(urls: dict[str, str], haproxy: HAProxyBalancer | None) -> dict[str
     pinned_ours: list[tuple[str, str]] = []
     for label, means in MEANS.items():
 
-        def run(url: str) -> dict[str, float]:
+        def run(url: str, _process: ManagedProcess) -> dict[str, float]:
             pinned = pin_sessions(url)
             pinned_ours[:] = pinned
             _wrk(url, [h for h, _ in pinned], CONNECTIONS, duration=1)  # warm up
@@ -190,16 +212,21 @@ def paired(urls: dict[str, str], haproxy: HAProxyBalancer) -> tuple[list[list[ob
     """Our balancer (BEST means) and HAProxy measured back to back, PAIRS times at CONNECTIONS, then at
     each point of the curve: load on the machine drifts, and a pair sees the same load."""
 
-    def both(url: str) -> tuple[list[list[object]], list[list[object]]]:
+    def both(url: str, balancer: ManagedProcess) -> tuple[list[list[object]], list[list[object]]]:
         ours_cookies = [h for h, _ in pin_sessions(url)]
         theirs_cookies = [h for h, _ in pin_sessions(haproxy.url)]
         pairs: list[list[object]] = []
         for number in range(1, PAIRS + 1):
-            m = _wrk(url, ours_cookies, CONNECTIONS)
-            h = _wrk(haproxy.url, theirs_cookies, CONNECTIONS)
+            m, ours_cpu = cpu_split(lambda: _wrk(url, ours_cookies, CONNECTIONS), lambda: balancer.cpu_seconds)
+            h, their_cpu = cpu_split(
+                lambda: _wrk(haproxy.url, theirs_cookies, CONNECTIONS), lambda: haproxy.process.cpu_seconds
+            )
             pairs.append([number, f"{m.requests_per_s:,.0f}", f"{m.p50_ms:.2f}", f"{m.p99_ms:.2f}",
                           f"{h.requests_per_s:,.0f}", f"{h.p50_ms:.2f}", f"{h.p99_ms:.2f}",
                           f"{m.requests_per_s / h.requests_per_s:.2f}", f"{m.p50_ms / h.p50_ms:.2f}"])  # fmt: skip
+            CPU_ROWS.append([number, *(f"{ours_cpu[k]:.1f}" for k in ("proxy", "apps", "wrk")),
+                             *(f"{their_cpu[k]:.1f}" for k in ("proxy", "apps", "wrk")),
+                             f"{sum(ours_cpu.values()):.0f}", f"{sum(their_cpu.values()):.0f}"])  # fmt: skip
         points: list[list[object]] = []
         for c in CURVE:
             m = _wrk(url, ours_cookies, c, duration=2)
@@ -278,6 +305,7 @@ def main() -> None:
         for name in ("A", "B", "C"):
             port = free_port()
             processes.append(_process(["app", "--name", name, "--port", str(port)], port, f"app-{name}"))
+            APPS.append(processes[-1])
             urls[name] = f"http://127.0.0.1:{port}"
         try:
             haproxy = HAProxyBalancer(urls).start()
@@ -309,11 +337,17 @@ def main() -> None:
     if pair_rows:
         ratios = sorted(float(str(r[7])) for r in pair_rows)
         latencies = sorted(float(str(r[8])) for r in pair_rows)
-        summary = (f"req/s ratio {ratios[0]:.2f}..{ratios[-1]:.2f} (median {ratios[len(ratios) // 2]:.2f}); "
+        summary = (f"req/s ratio {ratios[0]:.2f}..{ratios[-1]:.2f} (median {statistics.median(ratios):.2f}); "
                    f"p50 ratio {latencies[0]:.2f}..{latencies[-1]:.2f}")  # fmt: skip
         extra += f"\n## {BEST} and HAProxy back to back, {CONNECTIONS} connections\n\n"
         extra += f"{markdown_table(pair_headings, pair_rows)}\n\n{summary}\n"
         print(markdown_table(pair_headings, pair_rows), "\n", summary)
+    if CPU_ROWS:
+        extra += "\n## Where each request's CPU goes (microseconds per request, the same back-to-back pairs)\n\n"
+        extra += f"{markdown_table(CPU_HEADINGS, CPU_ROWS)}\n\n"
+        extra += ("CPU from /proc (every thread and child process) and wrk's rusage, before and after each load;"
+                  " on 2 cores the throughput follows the total.\n")  # fmt: skip
+        print(markdown_table(CPU_HEADINGS, CPU_ROWS))
     if curve_rows:
         table = markdown_table(curve_headings, curve_rows)
         extra += f"\n## Throughput against concurrent clients ({BEST})\n\n{table}\n"
@@ -325,6 +359,7 @@ def main() -> None:
     payload["routing"] = {"columns": ROUTING_HEADINGS, "rows": routing}
     payload["curve"] = {"columns": curve_headings, "rows": curve_rows}
     payload["pairs"] = {"columns": pair_headings, "rows": pair_rows}
+    payload["cpu per request"] = {"columns": CPU_HEADINGS, "rows": CPU_ROWS}
     payload["rounds"] = rounds
     payload["headlines"] = [asdict(h) for h in headlines(pair_rows)]
     (REPORT_DIR / "sticky.json").write_text(json.dumps(payload, indent=2, default=str))

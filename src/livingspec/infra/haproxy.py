@@ -104,6 +104,11 @@ class HAProxy(Started):
             self._socket.close()
             self._socket = None
 
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU seconds HAProxy (every thread) has used so far."""
+        return self._process.cpu_seconds
+
     def stop(self) -> None:
         """Stop HAProxy (TERM, then KILL after a bound)."""
         self._process.stop()
