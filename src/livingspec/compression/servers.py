@@ -8,13 +8,13 @@ binary raises TargetUnavailableError (the scenario skips).
 from __future__ import annotations
 
 import sys
-from types import TracebackType
 
 from livingspec.infra import LOOPBACK, ManagedProcess, free_port
+from livingspec.infra.lifecycle import Started
 from livingspec.infra.nginx import NginxServer
 
 
-class UvicornServer:
+class UvicornServer(Started):
     """``livingspec.compression.app:<app_name>`` under uvicorn on a free loopback port."""
 
     def __init__(self, app_name: str = "module_app", preference: tuple[str, ...] | None = None) -> None:
@@ -37,14 +37,6 @@ class UvicornServer:
     def stop(self) -> None:
         """Stop uvicorn."""
         self.process.stop()
-
-    def __enter__(self) -> UvicornServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def gzip_proxy_directives(upstream_port: int, gzip_level: int = 1) -> tuple[str, str]:

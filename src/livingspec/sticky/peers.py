@@ -9,12 +9,12 @@ runtime API, so that the same scenarios run through HAProxy and through our bala
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Self
 
 import httpx
 
 from livingspec.infra.haproxy import HAProxy, HAProxyAddresses
+from livingspec.infra.lifecycle import Started
 from livingspec.sticky.cookies import DEFAULT_COOKIE_NAME
 from livingspec.sticky.errors import UnknownServerError
 
@@ -63,7 +63,7 @@ def haproxy_config(
     return "\n".join(lines) + "\n"
 
 
-class HAProxyBalancer:
+class HAProxyBalancer(Started):
     """HAProxy in front of ``backends`` (name -> URL) on a free loopback port; a context manager."""
 
     def __init__(
@@ -112,11 +112,3 @@ class HAProxyBalancer:
     def stop(self) -> None:
         """Stop HAProxy."""
         self.process.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
