@@ -12,7 +12,8 @@ Feature: Speculative decoding on trained byte-level models
   rate from about 0.67 to 0.77 at temperature 1 and from 0.76 to 0.86 greedily. The models agree
   because the draft learned to predict the target, not because their weights were made to agree:
   the acceptance rate here measures how well a small model predicts a larger one. The models are
-  small and trained for minutes, so the text they write is word-like rather than fluent; what matters is that the target's distribution, whatever it is, comes out unchanged.
+  small and trained for minutes, so the text they write is word-like rather than fluent; what
+  matters is that the target's distribution, whatever it is, comes out unchanged.
 
   Background:
     Given the trained byte-level target and draft from the models folder
