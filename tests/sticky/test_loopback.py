@@ -133,3 +133,54 @@ def test_the_haproxy_launcher_holds_its_port_until_haproxy_listens_and_refuses_a
     broken = HAProxy(lambda at: render(at) + "    no-such-keyword\n")
     with pytest.raises(InfraError, match="no-such-keyword"):
         broken.start()
+
+
+@pytest.mark.parametrize("peer", ["ours", "haproxy"])
+def test_both_balancers_append_the_peer_to_x_forwarded_for(peer):
+    """The benchmark compares like with like: HAProxy (``option forwardfor``) forwards the client's
+    X-Forwarded-For with the peer appended, as our balancer does (before, HAProxy sent none)."""
+    import socket
+
+    received: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def backend() -> None:  # answers health checks and records the one proxied request (bounded)
+        for _ in range(200):
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(5)
+                data = connection.recv(65536)
+                if b" /cart " in data:
+                    received.append(data)
+                connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+
+    thread = threading.Thread(target=backend, daemon=True)
+    thread.start()
+    urls = {"A": f"http://127.0.0.1:{listener.getsockname()[1]}"}
+    try:
+        if peer == "haproxy":
+            from livingspec.sticky import HAProxyBalancer
+
+            try:
+                proxy: Any = HAProxyBalancer(urls).start()
+            except TargetUnavailableError as error:
+                pytest.skip(str(error))
+        else:
+            from livingspec.sticky import Balancer
+            from livingspec.sticky.fastpath import ProtocolServer
+
+            proxy = ProtocolServer(Balancer(urls, health_interval=None)).start()
+        try:
+            reply = httpx.get(proxy.url + "/cart", headers={"x-forwarded-for": "203.0.113.7"}, timeout=10)
+        finally:
+            proxy.stop()
+    finally:
+        listener.close()
+    assert reply.status_code == 200
+    lines = [line.split(b":", 1) for line in received[-1].split(b"\r\n")[1:] if b":" in line]
+    forwarded = b", ".join(value.strip() for name, value in lines if name.lower() == b"x-forwarded-for")
+    assert forwarded == b"203.0.113.7, 127.0.0.1", received[-1]  # one field or several lines (RFC 9110 5.3)

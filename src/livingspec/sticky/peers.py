@@ -2,8 +2,9 @@
 
 The process itself is the shared launcher (``livingspec.infra.haproxy.HAProxy``); this module
 only says what HAProxy should do: round robin with ``cookie SRV insert indirect nocache``, HTTP
-health checks every 100 ms (``fall 1 rise 1``), ``option redispatch``, and drain through the
-runtime API, so that the same scenarios run through HAProxy and through our balancer.
+health checks every 100 ms (``fall 1 rise 1``), ``option redispatch``, ``option forwardfor``, and
+drain through the runtime API, so that the same scenarios run through HAProxy and through our
+balancer.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def haproxy_config(
 ) -> str:
     """An HAProxy configuration: round robin with ``cookie SRV insert indirect nocache`` and HTTP health checks.
 
+    ``option forwardfor`` appends the peer to X-Forwarded-For, as our balancer does, so the two do the
+    same work for each request.
+
     ``bind`` is a port on 127.0.0.1 or HAProxy's own bind argument (``fd@3`` for an inherited socket).
     """
     address = f"127.0.0.1:{bind}" if isinstance(bind, int) else bind
@@ -47,6 +51,7 @@ def haproxy_config(
         "    timeout client 10s",
         "    timeout server 10s",
         "    option redispatch",
+        "    option forwardfor",
         "    retries 3",
         f"listen {BACKEND}",
         f"    bind {address}",
