@@ -184,3 +184,44 @@ def test_both_balancers_append_the_peer_to_x_forwarded_for(peer):
     lines = [line.split(b":", 1) for line in received[-1].split(b"\r\n")[1:] if b":" in line]
     forwarded = b", ".join(value.strip() for name, value in lines if name.lower() == b"x-forwarded-for")
     assert forwarded == b"203.0.113.7, 127.0.0.1", received[-1]  # one field or several lines (RFC 9110 5.3)
+
+
+def test_haproxy_keeps_a_live_server_whose_health_answer_takes_longer_than_the_check_interval():
+    """A health answer in 300 ms (a busy server) leaves the server up, as our balancer's 1 s probe does;
+    before ``timeout check 1s`` HAProxy waited only ``inter`` (100 ms) and, with ``fall 1``, marked it
+    down, so a fresh shop's first shopper could land on B instead of A."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+    stop = threading.Event()
+
+    def slow_backend() -> None:  # bounded: at most 100 connections, each answered after 300 ms
+        for _ in range(100):
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(5)
+                connection.recv(65536)
+                if stop.wait(0.3):
+                    return
+                connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+
+    threading.Thread(target=slow_backend, daemon=True).start()
+    from livingspec.sticky import HAProxyBalancer
+
+    try:
+        try:
+            haproxy = HAProxyBalancer({"A": f"http://127.0.0.1:{listener.getsockname()[1]}"}).start()
+        except TargetUnavailableError as error:
+            pytest.skip(str(error))
+        try:
+            time.sleep(1.5)  # several check intervals (inter 100 ms), each answer 300 ms late
+            assert haproxy.health() == {"A": True}
+        finally:
+            haproxy.stop()
+    finally:
+        stop.set()
+        listener.close()

@@ -50,6 +50,9 @@ def haproxy_config(
         "    timeout connect 1s",
         "    timeout client 10s",
         "    timeout server 10s",
+        # A check's answer may take up to 1 s, as our balancer's probe may: without this HAProxy waits
+        # only ``inter`` (100 ms), and with ``fall 1`` a busy but live server was marked down.
+        "    timeout check 1s",
         "    option redispatch",
         "    option forwardfor",
         "    retries 3",
