@@ -654,10 +654,7 @@ def serve_forever(balancer: Any, port: int, host: str = LOOPBACK, *, uvloop: boo
 
     sock = bound_socket(host, port)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    import gc
-
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)  # EXPERIMENT
+    _collect_rarely()
     loop = new_event_loop(uvloop)
     main = loop.create_task(_serve(balancer, sock, lambda *_: None))
     for signum in (signal.SIGTERM, signal.SIGINT):
