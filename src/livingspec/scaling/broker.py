@@ -138,6 +138,20 @@ class RedisStreamsBroker:
             self._redis.hincrby(DELIVERIES_KEY, f"{topic} {group}", len(messages))
         return messages
 
+    def drained(self, topic: str, group: str) -> bool:
+        """Every message of ``topic`` handed to ``group`` and acknowledged (True when nothing was published)."""
+        import redis
+
+        try:
+            stream: Any = self._redis.xinfo_stream(topic)
+        except redis.ResponseError:  # no such stream: nothing was ever published to it
+            return True
+        groups: Any = self._redis.xinfo_groups(topic)
+        state = next((g for g in groups if g["name"] == group), None)
+        if state is None:  # the group reads from the start once it exists
+            return int(stream["length"]) == 0
+        return int(state["pending"]) == 0 and state["last-delivered-id"] == stream["last-generated-id"]
+
     def deliveries(self, topic: str, group: str) -> int:
         """How many times messages of ``topic`` were handed to ``group``, counted in Redis across restarts."""
         return int(self._redis.hget(DELIVERIES_KEY, f"{topic} {group}") or 0)

@@ -33,6 +33,7 @@ from livingspec.scaling.db import Database, PostgresDatabase, SQLiteDatabase
 from livingspec.scaling.domain import Product
 from livingspec.scaling.errors import OrderRefusedError, ScalingError, StageUnavailableError, UnknownUserError
 from livingspec.scaling.microservices import (
+    CONSUMES,
     SERVICES,
     Caller,
     CrashPlan,
@@ -496,8 +497,46 @@ class RealMicroservicesStage(_ServiceShop):
         self.detail = "5 uvicorn processes, 5 PostgreSQL databases, Redis Streams"
 
     def outcome(self, order_id: str) -> OrderOutcome:
-        """The order's final status: polled (bounded) until the processes have settled it."""
-        return _final(wait_until_final(lambda: self.call("orders", "GET", f"/orders/{order_id}")), order_id)
+        """The order's final status: polled (bounded) until the processes have settled it, then until
+        every event has (an order can be final while a re-published event is still on its way)."""
+        final = wait_until_final(lambda: self.call("orders", "GET", f"/orders/{order_id}"))
+        self._settle()
+        return _final(final, order_id)
+
+    def _settle(self, timeout_s: float = 20.0) -> None:
+        """Wait (bounded) until the processes are idle: every consumed stream read and acknowledged, no
+        outbox row unpublished; ScalingError naming what is still moving after ``timeout_s``.
+
+        Streams, then outboxes, then streams again: a consumer writes its outbox row before it
+        acknowledges, and a relay publishes before it marks, so no event slips between the looks.
+        """
+        broker = RedisStreamsBroker(self.redis.url)
+        databases = {s: PostgresDatabase(dsn, max_size=1) for s, dsn in self.databases.items()}
+        deadline = time.monotonic() + timeout_s
+        try:
+            while True:
+                moving = self._moving(broker) or self._unpublished(databases) or self._moving(broker)
+                if not moving:
+                    return
+                if time.monotonic() > deadline:
+                    raise ScalingError(f"the events did not settle within {timeout_s} s: {moving}")
+                time.sleep(0.05)
+        finally:
+            for database in databases.values():
+                database.close()
+
+    @staticmethod
+    def _moving(broker: RedisStreamsBroker) -> str:
+        busy = [f"{t} for {s}" for s, topics in CONSUMES.items() for t in topics if not broker.drained(t, s)]
+        return f"unread or unacknowledged {', '.join(busy)}" if busy else ""
+
+    @staticmethod
+    def _unpublished(databases: Mapping[str, Database]) -> str:
+        for service, database in databases.items():
+            with database.transaction() as tx:
+                if tx.execute("SELECT COUNT(*) FROM outbox WHERE published = 0").fetchone()[0]:
+                    return f"the {service} service's outbox holds unpublished events"
+        return ""
 
     def plan_crash(self, plan: CrashPlan) -> None:
         self.call(plan.service, "POST", "/crash", {"point": plan.point, "topic": plan.topic})
@@ -522,6 +561,7 @@ class RealMicroservicesStage(_ServiceShop):
         self.processes[service] = restarted(self.processes[service]).start()
 
     def event_flow(self, topic: str, consumer: str) -> EventFlow:
+        self._settle()
         deliveries = RedisStreamsBroker(self.redis.url).deliveries(topic, consumer)
         inventory = PostgresDatabase(self.databases["inventory"], max_size=1)
         try:
