@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 import socket
 import subprocess
+import threading
 import time
+from collections import deque
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
@@ -34,6 +36,10 @@ def bound_socket(host: str = LOOPBACK, port: int = 0) -> socket.socket:
 #: any client's connection before the server binds it ("address already in use").
 SERVER_PORTS_FLOOR = 10000
 _ports = random.Random()
+#: Ports this process handed out lately: a port chosen for one server is not chosen again for another
+#: before the first has bound it (an etcd cell asks for ten or more at once).
+_HANDED_OUT: deque[int] = deque(maxlen=4096)
+_handed_lock = threading.Lock()
 
 
 def ephemeral_range() -> tuple[int, int]:
@@ -50,19 +56,26 @@ def free_port(host: str = LOOPBACK, tries: int = 200) -> int:
 
     Chosen at random below the ephemeral range (see SERVER_PORTS_FLOOR), so no client connection
     takes it before the server binds; the kernel's choice only when that range is too small or full.
+    Never one of the last 4096 this process handed out, which may not be bound yet.
     """
     low = ephemeral_range()[0]
-    for _ in range(tries if low - SERVER_PORTS_FLOOR >= 1000 else 0):
-        port = _ports.randrange(SERVER_PORTS_FLOOR, low)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((host, port))
-            except OSError:
+    with _handed_lock:
+        for _ in range(tries if low - SERVER_PORTS_FLOOR >= 1000 else 0):
+            port = _ports.randrange(SERVER_PORTS_FLOOR, low)
+            if port in _HANDED_OUT:
                 continue
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind((host, port))
+                except OSError:
+                    continue
+            _HANDED_OUT.append(port)
             return port
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+        _HANDED_OUT.append(port)
+        return port
 
 
 def wait_for_port(
